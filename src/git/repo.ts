@@ -1,0 +1,104 @@
+/**
+ * Where the repository is, in one git call.
+ */
+
+import path from "node:path";
+import { GitError, NotARepoError } from "../errors.js";
+import { git, stderrHead } from "./exec.js";
+
+export interface RepoInfo {
+  /** Absolute path of the work tree's top level. */
+  topLevel: string;
+  /** Absolute path of the git directory (for a linked worktree: its private directory). */
+  gitDir: string;
+  /** False in a repository with no commit yet (unborn branch). */
+  hasHead: boolean;
+  /** The commit HEAD points to, when hasHead. */
+  head?: string;
+  /** Absolute path of the index git uses: $GIT_INDEX_FILE if set, else <gitDir>/index. */
+  indexFile: string;
+  /** "sha1" or "sha256". */
+  objectFormat: string;
+}
+
+/** The empty tree, per object format: what a diff "against nothing" compares with. */
+export const EMPTY_TREE: Readonly<Record<string, string>> = {
+  sha1: "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+  sha256: "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321",
+};
+
+const NOT_A_REPO_HINT = "run secret-guard inside a git work tree, or create one with `git init`";
+
+/**
+ * One call:
+ *
+ *   git rev-parse --show-toplevel --absolute-git-dir --git-path index --show-object-format
+ *                 --verify -q HEAD
+ *
+ * prints, one per line:
+ *
+ *   /abs/top-level
+ *   /abs/.git
+ *   .git/index          (relative to cwd unless absolute; honours GIT_INDEX_FILE exactly
+ *                        as git does, i.e. a relative GIT_INDEX_FILE is taken from the top level)
+ *   sha1
+ *   <HEAD commit id>    (only when HEAD resolves)
+ *
+ * and exits 0, or exits 1 with no 5th line and no stderr when HEAD is unborn (no commit
+ * yet). Outside a repository it exits 128 ("not a git repository"); in a bare repository
+ * or inside .git, --show-toplevel fails ("must be run in a work tree").
+ * LC_ALL=C keeps those messages recognisable.
+ */
+export async function repoInfo(
+  cwd: string,
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<RepoInfo> {
+  const r = await git(
+    [
+      "-c",
+      "core.quotepath=false",
+      "rev-parse",
+      "--show-toplevel",
+      "--absolute-git-dir",
+      "--git-path",
+      "index",
+      "--show-object-format",
+      "--verify",
+      "-q",
+      "HEAD",
+    ],
+    { cwd, env: { ...opts.env, LC_ALL: "C" }, allowFail: true },
+  );
+  if (r.code !== 0 && r.code !== 1) {
+    if (/not a git repository/i.test(r.stderr)) {
+      throw new NotARepoError(`not inside a git repository (${cwd})`, NOT_A_REPO_HINT);
+    }
+    if (/must be run in a work tree/i.test(r.stderr)) {
+      throw new NotARepoError(
+        `not inside a git work tree (${cwd} is a bare repository or a .git directory)`,
+        NOT_A_REPO_HINT,
+      );
+    }
+    throw new GitError(
+      `git rev-parse failed (exit code ${r.code})${r.stderr ? `:\n${stderrHead(r.stderr)}` : ""}`,
+    );
+  }
+  // Paths may contain anything but "\n" here (rev-parse does not quote); a top level with a
+  // newline in its name is not supported.
+  const lines = r.stdout.toString("utf8").split("\n");
+  const [topLevel, gitDir, index, objectFormat, head] = lines;
+  if (!topLevel || !gitDir || !index || !objectFormat || (r.code === 0 && !head)) {
+    throw new GitError(
+      `unexpected git rev-parse output (exit code ${r.code})${r.stderr ? `:\n${stderrHead(r.stderr)}` : ""}`,
+    );
+  }
+  const info: RepoInfo = {
+    topLevel,
+    gitDir,
+    hasHead: r.code === 0,
+    indexFile: path.resolve(cwd, index),
+    objectFormat,
+  };
+  if (r.code === 0) info.head = head;
+  return info;
+}

@@ -1,0 +1,71 @@
+/**
+ * --all mode: every tracked file, as the index has it.
+ */
+
+import { BlobReader } from "../git/catfile.js";
+import { git, NO_QUOTEPATH } from "../git/exec.js";
+import { parseLsFilesStageZ, type StageEntry } from "../git/parse.js";
+import { repoInfo } from "../git/repo.js";
+import { absUnder, isRegularMode, skipReason } from "./internal.js";
+import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";
+
+/**
+ * Every tracked regular file's index content (GIT_INDEX_FILE honoured).
+ *
+ *   git -c core.quotepath=false ls-files -s -z        (run at the top level: whole repo)
+ *
+ *   <mode> <blob> <stage>\t<path>\0
+ *
+ * Unmerged paths (no stage 0, only stages 1/2/3 during a conflict): stage 1 (the merge
+ * base) is already in history and is left out; stage 2 ("ours") and stage 3 ("theirs")
+ * are both listed, with `stage` set, because either may end up committed (fail closed).
+ * When they hold the same blob it is listed once, as stage 2.
+ * Submodules (160000) and symlinks (120000) are reported in `skipped`.
+ */
+export async function allFiles(cwd: string, opts: SourceOptions = {}): Promise<SourceList> {
+  const info = await repoInfo(cwd, opts);
+  const r = await git([...NO_QUOTEPATH, "ls-files", "-s", "-z"], {
+    cwd: info.topLevel,
+    env: opts.env,
+  });
+  const reader = new BlobReader(info.topLevel, { env: opts.env });
+  const files: SourceFile[] = [];
+  const skipped: SkippedPath[] = [];
+  const toFile = (e: StageEntry, stage?: number): SourceFile => {
+    const blobId = e.blob;
+    const f: SourceFile = {
+      path: e.path,
+      absPath: absUnder(info.topLevel, e.path),
+      blobId,
+      mode: e.mode,
+      read: () => reader.read(blobId),
+    };
+    if (stage !== undefined) f.stage = stage;
+    return f;
+  };
+  // ls-files lists entries sorted by path, then stage: conflict stages are adjacent.
+  const entries = parseLsFilesStageZ(r.stdout);
+  for (let i = 0; i < entries.length; ) {
+    const e = entries[i]!;
+    let j = i + 1;
+    while (j < entries.length && entries[j]!.path === e.path) j++;
+    const group = entries.slice(i, j);
+    i = j;
+    const stage0 = group.find((g) => g.stage === 0);
+    const chosen = stage0 ? [stage0] : group.filter((g) => g.stage === 2 || g.stage === 3);
+    const blobs = new Set<string>();
+    let skippedPath = false;
+    for (const g of chosen) {
+      if (!isRegularMode(g.mode)) {
+        const reason = skipReason(g.mode);
+        if (reason && !skippedPath) skipped.push({ path: g.path, reason });
+        skippedPath = true;
+        continue;
+      }
+      if (blobs.has(g.blob)) continue;
+      blobs.add(g.blob);
+      files.push(toFile(g, stage0 ? undefined : g.stage));
+    }
+  }
+  return { files, skipped, topLevel: info.topLevel, close: () => reader.close() };
+}

@@ -1,0 +1,7 @@
+/** The sources: where the files to judge come from. */
+
+export { allFiles } from "./all.js";
+export { type PathOptions, pathFiles } from "./paths.js";
+export { rangeFiles } from "./range.js";
+export { stagedFiles } from "./staged.js";
+export type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";

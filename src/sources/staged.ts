@@ -1,0 +1,81 @@
+/**
+ * Staged mode: the index content of every file the commit would add or change.
+ */
+
+import { GitError } from "../errors.js";
+import { BlobReader } from "../git/catfile.js";
+import { git, NO_QUOTEPATH } from "../git/exec.js";
+import { parseRawZ } from "../git/parse.js";
+import { EMPTY_TREE, repoInfo } from "../git/repo.js";
+import { absUnder, isRegularMode, skipReason } from "./internal.js";
+import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";
+
+/**
+ * Files staged for commit, read from the index (GIT_INDEX_FILE honoured), never from disk.
+ *
+ * Compared with HEAD, or with the empty tree before the first commit:
+ *
+ *   git -c core.quotepath=false diff-index --cached -z --raw --no-abbrev -M -C
+ *       --diff-filter=ACMRT <HEAD commit | empty tree> --
+ *
+ *   :100644 100644 <HEAD blob> <index blob> M\0<path>\0
+ *   :000000 100644 <zeros> <index blob> A\0<path>\0
+ *   :100644 100644 <HEAD blob> <index blob> R092\0<old path>\0<new path>\0
+ *   :100644 100644 <HEAD blob> <index blob> C100\0<source path>\0<copy path>\0
+ *
+ * Plumbing (diff-index), not `git diff`, so user config such as diff.relative or
+ * diff.renames cannot change the listing. Renames and copies are judged by their new
+ * path; the source's HEAD blob becomes headBlobId. Deletions are not listed (D is
+ * filtered out); unmerged paths (U) neither, since git refuses to commit them.
+ * Submodules (160000) and symlinks (120000) are reported in `skipped`.
+ */
+export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promise<SourceList> {
+  const info = await repoInfo(cwd, opts);
+  let base = info.head;
+  if (!info.hasHead) {
+    base = EMPTY_TREE[info.objectFormat];
+    if (!base) throw new GitError(`unsupported object format "${info.objectFormat}"`);
+  }
+  const r = await git(
+    [
+      ...NO_QUOTEPATH,
+      "diff-index",
+      "--cached",
+      "-z",
+      "--raw",
+      "--no-abbrev",
+      "-M",
+      "-C",
+      "--diff-filter=ACMRT",
+      base!,
+      "--",
+    ],
+    { cwd: info.topLevel, env: opts.env },
+  );
+  const reader = new BlobReader(info.topLevel, { env: opts.env });
+  const files: SourceFile[] = [];
+  const skipped: SkippedPath[] = [];
+  for (const e of parseRawZ(r.stdout)) {
+    if (!isRegularMode(e.dstMode)) {
+      const reason = skipReason(e.dstMode);
+      if (reason) skipped.push({ path: e.path, reason });
+      continue;
+    }
+    const blobId = e.dstBlob;
+    const file: SourceFile = {
+      path: e.path,
+      absPath: absUnder(info.topLevel, e.path),
+      blobId,
+      mode: e.dstMode,
+      read: () => reader.read(blobId),
+    };
+    if (e.status !== "A" && isRegularMode(e.srcMode)) {
+      const headBlobId = e.srcBlob;
+      file.headBlobId = headBlobId;
+      file.readHead = () => reader.read(headBlobId);
+    }
+    if ((e.status === "R" || e.status === "C") && e.dstPath !== undefined) file.oldPath = e.srcPath;
+    files.push(file);
+  }
+  return { files, skipped, topLevel: info.topLevel, close: () => reader.close() };
+}

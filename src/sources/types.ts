@@ -1,0 +1,57 @@
+/**
+ * What a source produces: the files to judge, each with a way to read its bytes.
+ */
+
+export interface SourceFile {
+  /**
+   * Repository-relative with "/" separators. For pathFiles(): relative to the repository's
+   * top level when the file is inside it, else relative to cwd.
+   */
+  path: string;
+  /** Absolute path on disk (for git sources: where the file lives in the work tree). */
+  absPath: string;
+  /** Blob id of the content that read() returns (git sources only). */
+  blobId?: string;
+  /** Git file mode, e.g. "100644" or "100755" (git sources only). */
+  mode?: string;
+  /** The bytes to judge: the staged/committed blob for git sources, the disk file otherwise. */
+  read(): Promise<Buffer>;
+  /**
+   * stagedFiles() only: the blob HEAD has for this content's previous path (same path for
+   * M/T, the source path for renames and copies), when it was a regular file. Lets
+   * "encryption-removed" compare before and after.
+   */
+  headBlobId?: string;
+  /** stagedFiles() only: reads the headBlobId content through the same cat-file process. */
+  readHead?(): Promise<Buffer>;
+  /** stagedFiles() only: for renames (R) and copies (C), the path the content came from. */
+  oldPath?: string;
+  /** rangeFiles() only: the commit that introduced this (path, blob). */
+  commit?: string;
+  /** allFiles() only, for unmerged paths: 2 ("ours") or 3 ("theirs"). Absent for stage 0. */
+  stage?: number;
+}
+
+/** Something a source deliberately did not produce, so callers can say so. */
+export interface SkippedPath {
+  path: string;
+  reason: "symlink" | "submodule" | "not-a-regular-file";
+}
+
+export interface SourceList {
+  files: SourceFile[];
+  /** Paths left out on purpose (symlinks, submodules, sockets...). */
+  skipped: SkippedPath[];
+  /** Repository top level (absolute), or undefined for pathFiles() outside any repository. */
+  topLevel: string | undefined;
+  /**
+   * Ends the `git cat-file --batch` process behind read() (if one was started). Safe to
+   * call more than once; read() fails afterwards. Forgetting it does not keep Node alive.
+   */
+  close(): Promise<void>;
+}
+
+export interface SourceOptions {
+  /** Extra environment for git (on top of process.env), e.g. { GIT_INDEX_FILE }. */
+  env?: NodeJS.ProcessEnv;
+}
