@@ -1,0 +1,664 @@
+/**
+ * Read a file into the sops tree (src/sops/tree.ts) the way the matching sops
+ * store does. Fails closed: anything sops would refuse (duplicate or
+ * non-string keys, a sequence as a document, invalid UTF-8, control bytes)
+ * is a ParseError. Error messages carry a position and a reason only, never
+ * source text: a parser quoting the offending line would print the secret.
+ */
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  type Node as YamlNode,
+} from "yaml";
+import type { Format } from "../types.js";
+import { resolveJsonNumber, resolvePlain, resolveTagged } from "./scalar.js";
+import {
+  type CommentItem,
+  type Leaf,
+  type MapItem,
+  type MapNode,
+  type ParsedFile,
+  ParseError,
+  type Pos,
+  type SeqNode,
+  type TreeDoc,
+  type TreeNode,
+} from "./tree.js";
+
+export interface ParseLimits {
+  /** Largest input accepted, in bytes. */
+  maxBytes: number;
+  /** Deepest nesting accepted. */
+  maxDepth: number;
+  /** Most tree nodes produced (bounds alias expansion). */
+  maxNodes: number;
+}
+
+export const DEFAULT_LIMITS: ParseLimits = {
+  maxBytes: 16 * 1024 * 1024,
+  maxDepth: 200,
+  maxNodes: 500_000,
+};
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Decode bytes as sops' Go stores would accept them: valid UTF-8, no NUL or other C0 controls. */
+export function decodeText(bytes: Uint8Array, allowControls = false): string {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new ParseError("not valid UTF-8 text");
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (!allowControls) {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for them is the point
+    const m = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
+    if (m) {
+      const { line, column } = offsetToPos(text, m.index);
+      throw new ParseError("control character (such as a NUL byte) in text", line, column);
+    }
+  }
+  return text;
+}
+
+function offsetToPos(text: string, offset: number): Pos {
+  let line = 1;
+  let last = -1;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    last = i;
+  }
+  return { line, column: offset - last };
+}
+
+/** Parse a file with the store sops would use for it. */
+export function parseFile(
+  bytes: Uint8Array,
+  format: Format,
+  limits: ParseLimits = DEFAULT_LIMITS,
+): ParsedFile {
+  if (bytes.length > limits.maxBytes) {
+    throw new ParseError(`file is larger than ${limits.maxBytes} bytes; refusing to parse it`);
+  }
+  switch (format) {
+    case "yaml":
+      return { format, docs: parseYaml(decodeText(bytes), limits) };
+    case "json":
+      return { format, docs: [parseJson(decodeText(bytes), limits)] };
+    case "dotenv":
+      return { format, docs: [parseDotenv(decodeText(bytes, true))] };
+    case "ini":
+      return { format, docs: [parseIni(decodeText(bytes, true))] };
+    case "binary":
+      return { format, docs: [parseBinary(bytes, limits)] };
+  }
+}
+
+// ---------------------------------------------------------------- YAML
+
+const YAML_ERROR_TEXT: Record<string, string> = {
+  DUPLICATE_KEY: "duplicate mapping key",
+  BAD_INDENT: "bad indentation",
+  TAB_AS_INDENT: "tab used as indentation",
+  MISSING_CHAR: "missing closing character (unterminated quote or bracket)",
+  BAD_DQ_ESCAPE: "invalid escape in a double-quoted string",
+  UNEXPECTED_TOKEN: "unexpected token",
+  BAD_ALIAS: "alias to an unknown anchor",
+  MULTILINE_IMPLICIT_KEY: "implicit key spans several lines",
+  KEY_OVER_1024_CHARS: "implicit key longer than 1024 characters",
+  BLOCK_AS_IMPLICIT_KEY: "block collection used as an implicit key",
+  BAD_SCALAR_START: "a plain scalar cannot start with this character",
+};
+
+function parseYaml(text: string, limits: ParseLimits): TreeDoc[] {
+  const lc = new LineCounter();
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(text, {
+      lineCounter: lc,
+      schema: "failsafe",
+      merge: false,
+      uniqueKeys: true,
+      prettyErrors: false,
+      strict: true,
+    }) as Document.Parsed[];
+  } catch {
+    throw new ParseError("YAML could not be parsed");
+  }
+  if (!Array.isArray(docs)) throw new ParseError("YAML could not be parsed");
+  const pos = (offset: number | undefined): Pos | undefined => {
+    if (offset === undefined) return undefined;
+    const p = lc.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  const out: TreeDoc[] = [];
+  for (const [index, doc] of docs.entries()) {
+    const err = doc.errors[0];
+    if (err) {
+      const p = pos(err.pos[0]);
+      throw new ParseError(
+        `YAML syntax error: ${YAML_ERROR_TEXT[err.code] ?? err.code.toLowerCase().replaceAll("_", " ")}`,
+        p?.line,
+        p?.column,
+      );
+    }
+    const state: YamlState = { nodes: 0, limits, doc, pos, aliases: new Map() };
+    const contents = doc.contents as YamlNode | null;
+    let root: MapNode;
+    if (contents === null || (isScalar(contents) && contents.value === null)) {
+      root = { kind: "map", items: [] };
+    } else if (isMap(contents)) {
+      const converted = convertYaml(contents, state, 0);
+      root = converted as MapNode;
+    } else {
+      const p = pos(contents.range?.[0]);
+      throw new ParseError(
+        isSeq(contents)
+          ? "YAML documents that are sequences are not supported by sops"
+          : "a YAML document must be a mapping",
+        p?.line,
+        p?.column,
+      );
+    }
+    if (doc.commentBefore) root.items.unshift(...commentLines(doc.commentBefore, undefined));
+    out.push(splitSops(root, index));
+  }
+  if (out.length === 0) out.push({ index: 0, root: { kind: "map", items: [] } });
+  return out;
+}
+
+interface YamlState {
+  nodes: number;
+  limits: ParseLimits;
+  doc: Document.Parsed;
+  pos: (offset: number | undefined) => Pos | undefined;
+  /** Alias → anchored node, resolved once (resolving scans the document). */
+  aliases: Map<object, unknown>;
+}
+
+function commentLines(text: string, p: Pos | undefined): CommentItem[] {
+  return text.split("\n").map((line) => ({ kind: "comment" as const, text: line, pos: p }));
+}
+
+function convertYaml(node: unknown, st: YamlState, depth: number): TreeNode {
+  if (++st.nodes > st.limits.maxNodes) {
+    throw new ParseError("document expands to too many nodes (alias bomb?)");
+  }
+  if (depth > st.limits.maxDepth) {
+    throw new ParseError(`nesting deeper than ${st.limits.maxDepth} levels`);
+  }
+  if (isAlias(node)) {
+    let target = st.aliases.get(node);
+    if (target === undefined) {
+      target = node.resolve(st.doc) ?? null;
+      st.aliases.set(node, target);
+    }
+    if (!target) {
+      const p = st.pos(node.range?.[0]);
+      throw new ParseError("alias to an unknown anchor", p?.line, p?.column);
+    }
+    return convertYaml(target, st, depth + 1);
+  }
+  if (isMap(node)) {
+    const items: Array<MapItem | CommentItem> = [];
+    for (const pair of node.items) {
+      const keyNode = pair.key as YamlNode | null;
+      const keyPos = st.pos(keyNode?.range?.[0]);
+      if (keyNode && "commentBefore" in keyNode && keyNode.commentBefore) {
+        items.push(...commentLines(keyNode.commentBefore, keyPos));
+      }
+      const key = yamlKey(keyNode, st, keyPos);
+      const value =
+        pair.value === null || pair.value === undefined
+          ? ({ kind: "null", pos: keyPos } as const)
+          : convertYaml(pair.value, st, depth + 1);
+      items.push({ kind: "item", key, keyPos, value });
+    }
+    return { kind: "map", items, pos: st.pos(node.range?.[0]) };
+  }
+  if (isSeq(node)) {
+    const items: Array<TreeNode | CommentItem> = [];
+    for (const item of node.items) {
+      const p = st.pos((item as YamlNode | null)?.range?.[0]);
+      if (item && typeof item === "object" && "commentBefore" in item && item.commentBefore) {
+        items.push(...commentLines(String(item.commentBefore), p));
+      }
+      items.push(item === null ? { kind: "null", pos: p } : convertYaml(item, st, depth + 1));
+    }
+    return { kind: "seq", items, pos: st.pos(node.range?.[0]) };
+  }
+  if (isScalar(node)) {
+    const p = st.pos(node.range?.[0]);
+    const value = node.value;
+    if (value instanceof Uint8Array) {
+      return { kind: "leaf", type: "str", plain: Buffer.from(value), pos: p };
+    }
+    if (value === null || value === undefined) return { kind: "null", pos: p };
+    const text = String(value);
+    const plainStyle = node.type === "PLAIN";
+    let r: ReturnType<typeof resolvePlain> | "binary";
+    if (node.tag && node.tag !== "!") r = resolveTagged(node.tag, text);
+    else if (plainStyle) r = resolvePlain(text);
+    else r = { type: "str", text };
+    if (r === "binary") {
+      return { kind: "leaf", type: "str", plain: Buffer.from(text, "base64"), pos: p };
+    }
+    if (r.type === "null") return { kind: "null", pos: p };
+    const leaf: Leaf = { kind: "leaf", type: r.type, plain: Buffer.from(r.text, "utf8"), pos: p };
+    if (r.type === "str") leaf.str = r.text;
+    if (plainStyle) leaf.plainStyle = true;
+    return leaf;
+  }
+  throw new ParseError("unsupported YAML node");
+}
+
+function yamlKey(keyNode: YamlNode | null, st: YamlState, p: Pos | undefined): string {
+  let resolved: ReturnType<typeof resolvePlain> | "binary" | undefined;
+  if (isScalar(keyNode)) {
+    const text = keyNode.value instanceof Uint8Array ? undefined : String(keyNode.value ?? "");
+    if (text !== undefined) {
+      if (keyNode.tag && keyNode.tag !== "!") resolved = resolveTagged(keyNode.tag, text);
+      else if (keyNode.type === "PLAIN") resolved = resolvePlain(text);
+      else resolved = { type: "str", text };
+    }
+  } else if (isAlias(keyNode)) {
+    const target = keyNode.resolve(st.doc);
+    if (isScalar(target)) return yamlKey(target as YamlNode, st, p);
+  }
+  if (!resolved || resolved === "binary" || resolved.type !== "str") {
+    throw new ParseError(
+      "mapping key is not a string (sops refuses non-string keys)",
+      p?.line,
+      p?.column,
+    );
+  }
+  return resolved.text;
+}
+
+/** Take the top-level `sops` key out of a document's root. */
+function splitSops(root: MapNode, index: number): TreeDoc {
+  const doc: TreeDoc = { index, root };
+  const at = root.items.findIndex((i) => i.kind === "item" && i.key === "sops");
+  if (at !== -1) {
+    const item = root.items[at] as MapItem;
+    const dup = root.items.findIndex((i, n) => n > at && i.kind === "item" && i.key === "sops");
+    if (dup !== -1) throw new ParseError("more than one top-level sops key");
+    root.items.splice(at, 1);
+    doc.metadata = toPlain(item.value);
+    doc.metadataPos = item.keyPos;
+  }
+  return doc;
+}
+
+/** Tree → plain JS data (for metadata). */
+export function toPlain(node: TreeNode): unknown {
+  switch (node.kind) {
+    case "null":
+      return null;
+    case "leaf":
+      if (node.type === "str") return node.str ?? node.plain.toString("utf8");
+      if (node.type === "int" || node.type === "float") return Number(node.plain.toString());
+      if (node.type === "bool") return node.plain.toString() === "True";
+      return node.plain.toString();
+    case "seq":
+      return node.items.filter((i) => i.kind !== "comment").map((i) => toPlain(i as TreeNode));
+    case "map": {
+      const o: Record<string, unknown> = {};
+      for (const i of node.items) if (i.kind === "item") o[i.key] = toPlain(i.value);
+      return o;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- JSON
+
+/**
+ * A small JSON reader that keeps key order, duplicate detection and
+ * positions (JSON.parse reorders integer-like keys and loses lines).
+ */
+function parseJson(text: string, limits: ParseLimits): TreeDoc {
+  let i = 0;
+  let nodes = 0;
+  const n = text.length;
+  const lineStarts = [0];
+  for (let k = text.indexOf("\n"); k !== -1; k = text.indexOf("\n", k + 1)) lineStarts.push(k + 1);
+  const pos = (off: number): Pos => {
+    let lo = 0;
+    let hi = lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (lineStarts[mid]! <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: off - lineStarts[lo]! + 1 };
+  };
+  const fail = (reason: string, off = i): never => {
+    const p = pos(Math.min(off, n));
+    throw new ParseError(`JSON syntax error: ${reason}`, p.line, p.column);
+  };
+  const ws = () => {
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
+      else break;
+    }
+  };
+  const str = (): string => {
+    const start = i;
+    i++;
+    let out = "";
+    while (true) {
+      if (i >= n) fail("unterminated string", start);
+      const c = text[i]!;
+      if (c === '"') {
+        i++;
+        return out;
+      }
+      if (c === "\\") {
+        const e = text[i + 1];
+        const map: Record<string, string> = {
+          '"': '"',
+          "\\": "\\",
+          "/": "/",
+          b: "\b",
+          f: "\f",
+          n: "\n",
+          r: "\r",
+          t: "\t",
+        };
+        if (e === "u") {
+          const hex = text.slice(i + 2, i + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail("invalid \\u escape");
+          out += String.fromCharCode(Number.parseInt(hex, 16));
+          i += 6;
+        } else if (e !== undefined && map[e] !== undefined) {
+          out += map[e];
+          i += 2;
+        } else fail("invalid escape");
+        continue;
+      }
+      if (c.charCodeAt(0) < 0x20) fail("control character in string");
+      out += c;
+      i++;
+    }
+  };
+  const value = (depth: number): TreeNode => {
+    if (++nodes > limits.maxNodes) fail("too many values");
+    if (depth > limits.maxDepth) fail(`nesting deeper than ${limits.maxDepth} levels`);
+    ws();
+    const p = pos(i);
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      const items: MapItem[] = [];
+      const seen = new Set<string>();
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return { kind: "map", items, pos: p };
+      }
+      while (true) {
+        ws();
+        if (text[i] !== '"') fail("expected a string key");
+        const keyPos = pos(i);
+        const key = str();
+        if (seen.has(key)) fail("duplicate key", i - 1);
+        seen.add(key);
+        ws();
+        if (text[i] !== ":") fail("expected ':'");
+        i++;
+        items.push({ kind: "item", key, keyPos, value: value(depth + 1) });
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "}") {
+          i++;
+          return { kind: "map", items, pos: p };
+        }
+        fail("expected ',' or '}'");
+      }
+    }
+    if (c === "[") {
+      i++;
+      const items: TreeNode[] = [];
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return { kind: "seq", items, pos: p };
+      }
+      while (true) {
+        items.push(value(depth + 1));
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "]") {
+          i++;
+          return { kind: "seq", items, pos: p };
+        }
+        fail("expected ',' or ']'");
+      }
+    }
+    if (c === '"') {
+      const s = str();
+      return { kind: "leaf", type: "str", str: s, plain: Buffer.from(s, "utf8"), pos: p };
+    }
+    if (text.startsWith("true", i)) {
+      i += 4;
+      return { kind: "leaf", type: "bool", plain: Buffer.from("True"), pos: p };
+    }
+    if (text.startsWith("false", i)) {
+      i += 5;
+      return { kind: "leaf", type: "bool", plain: Buffer.from("False"), pos: p };
+    }
+    if (text.startsWith("null", i)) {
+      i += 4;
+      return { kind: "null", pos: p };
+    }
+    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/.exec(text.slice(i, i + 400));
+    if (m && m[0].length > 0) {
+      i += m[0].length;
+      const r = resolveJsonNumber(m[0]);
+      if (r.type === "null") return { kind: "null", pos: p };
+      return { kind: "leaf", type: r.type, plain: Buffer.from(r.text), pos: p };
+    }
+    return fail(i >= n ? "unexpected end of input" : "unexpected character");
+  };
+  ws();
+  if (text[i] !== "{") fail("the top level must be an object");
+  const root = value(0) as MapNode;
+  ws();
+  if (i < n) fail("unexpected data after the top-level object");
+  return splitSops(root, 0);
+}
+
+// ---------------------------------------------------------------- dotenv
+
+/**
+ * sops' dotenv store: split on `\n` only, skip empty lines, `#` starts a
+ * comment, split at the first `=`, no trimming or quote handling; the two
+ * characters `\n` become a newline. `sops_`-prefixed keys are the flattened
+ * metadata.
+ */
+function parseDotenv(text: string): TreeDoc {
+  const items: Array<MapItem | CommentItem> = [];
+  const meta: Record<string, string> = {};
+  let metaPos: Pos | undefined;
+  const lines = text.split("\n");
+  for (const [n, line] of lines.entries()) {
+    const p = { line: n + 1, column: 1 };
+    if (line === "") continue;
+    if (line.startsWith("#")) {
+      items.push({ kind: "comment", text: line.slice(1), pos: p });
+      continue;
+    }
+    const eq = line.indexOf("=");
+    if (eq === -1) throw new ParseError("dotenv line without '='", p.line, 1);
+    const key = line.slice(0, eq);
+    const value = line.slice(eq + 1).replaceAll("\\n", "\n");
+    if (key.startsWith("sops_")) {
+      meta[key.slice(5)] = value;
+      metaPos ??= p;
+      continue;
+    }
+    items.push({
+      kind: "item",
+      key,
+      keyPos: p,
+      value: {
+        kind: "leaf",
+        type: "str",
+        str: value,
+        plain: Buffer.from(value, "utf8"),
+        pos: { line: p.line, column: eq + 2 },
+      },
+    });
+  }
+  const doc: TreeDoc = { index: 0, root: { kind: "map", items } };
+  if (Object.keys(meta).length > 0) {
+    doc.metadata = unflatten(meta);
+    doc.metadataPos = metaPos;
+  }
+  return doc;
+}
+
+/** Undo sops' metadata flattening: `age__list_0__map_enc` → `{age: [{enc}]}`. */
+export function unflatten(flat: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [flatKey, value] of Object.entries(flat)) {
+    const parts = flatKey.split("__");
+    let cur: Record<string, unknown> | unknown[] = out;
+    let key: string | number = parts[0]!;
+    for (const part of parts.slice(1)) {
+      const m = /^(list|map)_(.*)$/.exec(part);
+      if (!m) {
+        key = `${key}__${part}`;
+        continue;
+      }
+      const container: unknown[] | Record<string, unknown> = m[1] === "list" ? [] : {};
+      const existing: unknown = (cur as Record<string | number, unknown>)[key];
+      const next =
+        existing && typeof existing === "object"
+          ? (existing as unknown[] | Record<string, unknown>)
+          : container;
+      (cur as Record<string | number, unknown>)[key] = next;
+      cur = next;
+      key = m[1] === "list" ? Number(m[2]) : m[2]!;
+    }
+    (cur as Record<string | number, unknown>)[key] = value;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- INI
+
+/**
+ * INI as sops reads it (detection-grade): `[section]` headers become
+ * top-level keys, `key = value` pairs their leaves, `;`/`#` lines comments,
+ * `"""…"""` multi-line values; the `[sops]` section is the flattened metadata.
+ */
+function parseIni(text: string): TreeDoc {
+  const lines = text.split(/\r?\n/);
+  const root: MapNode = { kind: "map", items: [] };
+  let section: MapNode | undefined;
+  let sectionName = "DEFAULT";
+  const meta: Record<string, string> = {};
+  let metaPos: Pos | undefined;
+  const pending: CommentItem[] = [];
+  const defaults: MapNode = { kind: "map", items: [] };
+  for (let n = 0; n < lines.length; n++) {
+    const raw = lines[n]!;
+    const line = raw.trim();
+    const p = { line: n + 1, column: 1 };
+    if (line === "") continue;
+    if (line.startsWith(";") || line.startsWith("#")) {
+      pending.push({ kind: "comment", text: line.slice(1), pos: p });
+      continue;
+    }
+    const sec = /^\[(.*)\]$/.exec(line);
+    if (sec) {
+      sectionName = sec[1]!.trim();
+      section = { kind: "map", items: [...pending.splice(0)], pos: p };
+      if (sectionName === "sops") {
+        metaPos = p;
+      } else {
+        root.items.push({ kind: "item", key: sectionName, keyPos: p, value: section });
+      }
+      continue;
+    }
+    const eq = line.search(/[=:]/);
+    if (eq === -1)
+      throw new ParseError("INI line is neither a section, a comment nor key = value", p.line, 1);
+    const key = line.slice(0, eq).trim();
+    let value = line.slice(eq + 1).trim();
+    if (value.startsWith('"""')) {
+      let acc = value.slice(3);
+      while (!acc.endsWith('"""')) {
+        n++;
+        if (n >= lines.length) throw new ParseError('unterminated """ value', p.line, 1);
+        acc += `\n${lines[n]}`;
+      }
+      value = acc.slice(0, -3);
+    } else if (/^".*"$/.test(value) || /^'.*'$/.test(value)) {
+      value = value.slice(1, -1);
+    }
+    if (sectionName === "sops") {
+      meta[key] = value.replaceAll("\\n", "\n");
+      continue;
+    }
+    const target = section ?? defaults;
+    target.items.push(...pending.splice(0));
+    target.items.push({
+      kind: "item",
+      key,
+      keyPos: p,
+      value: { kind: "leaf", type: "str", str: value, plain: Buffer.from(value, "utf8"), pos: p },
+    });
+  }
+  if (defaults.items.length > 0) {
+    root.items.unshift({ kind: "item", key: "DEFAULT", value: defaults });
+  }
+  const doc: TreeDoc = { index: 0, root };
+  if (Object.keys(meta).length > 0) {
+    doc.metadata = unflatten(meta);
+    doc.metadataPos = metaPos;
+  }
+  return doc;
+}
+
+// ---------------------------------------------------------------- binary
+
+/**
+ * The binary store: a plaintext file is one value under `data`; an encrypted
+ * one is a JSON envelope `{"data": "ENC[…]", "sops": {…}}`.
+ */
+function parseBinary(bytes: Uint8Array, limits: ParseLimits): TreeDoc {
+  const head = Buffer.from(bytes.subarray(0, 64)).toString("latin1").trimStart();
+  if (head.startsWith("{")) {
+    try {
+      const doc = parseJson(decodeText(bytes, true), limits);
+      const keys = doc.root.items.filter((i) => i.kind === "item").map((i) => (i as MapItem).key);
+      if (doc.metadata !== undefined && keys.length === 1 && keys[0] === "data") return doc;
+    } catch {
+      // not an envelope: plaintext content
+    }
+  }
+  const leaf: Leaf = {
+    kind: "leaf",
+    type: "str",
+    plain: Buffer.from(bytes),
+    pos: { line: 1, column: 1 },
+  };
+  return { index: 0, root: { kind: "map", items: [{ kind: "item", key: "data", value: leaf }] } };
+}
+
+export type { SeqNode };
