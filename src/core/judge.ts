@@ -1,0 +1,460 @@
+/**
+ * The judgement: bytes, a path and the covering creation rule in, findings
+ * out. Pure: no file system, git or process access, so it serves the hook,
+ * CI, history audits and the library API alike. It decides, exactly as sops
+ * would, which values must be encrypted (the rule's selector, or the one
+ * stored in the file's metadata) and compares that with what is encrypted.
+ */
+import { formatForPath } from "../sops/formats.js";
+import { parseFile } from "../sops/parse.js";
+import { DEFAULT_SELECTOR, shouldBeEncrypted } from "../sops/select.js";
+import {
+  type Leaf,
+  type ParsedFile,
+  ParseError,
+  type TreeDoc,
+  type TreeNode,
+} from "../sops/tree.js";
+import type { CreationRule, Finding, Format, Selector } from "../types.js";
+import {
+  isEncValue,
+  isNestedSopsFile,
+  looksSopsEncrypted,
+  type MetaView,
+  metaView,
+} from "./sopsfile.js";
+import { get, getString, mapItems, walkLeaves } from "./walk.js";
+
+export interface JudgeInput {
+  /** Display path (repository-relative, `/` separators). */
+  path: string;
+  bytes: Uint8Array;
+  /** The creation rule that covers the path, if any. */
+  rule?: CreationRule;
+  /** The committed (HEAD) content of the same file, for `encryption-removed`. */
+  headBytes?: Uint8Array;
+  /** Extra kinds to treat like `v1/Secret` (from the config file). */
+  secretKinds?: readonly string[];
+}
+
+/** `nested`: base64 of a whole sops-encrypted file, which Flux decrypts. */
+export type ValueState = "encrypted" | "plaintext" | "empty" | "nested";
+
+/** One value that sops would encrypt, and what it is now. */
+export interface MustEncrypt {
+  document: number;
+  path: string[];
+  line?: number;
+  column?: number;
+  state: ValueState;
+}
+
+export interface Judgement {
+  path: string;
+  format: Format;
+  findings: Finding[];
+  /** False when the file was skipped before parsing (cannot hold a Secret, not covered). */
+  parsed: boolean;
+  /** The file carries a sops metadata block. */
+  hasMetadata: boolean;
+  /** The selector used to decide which values must be encrypted. */
+  selector?: Selector;
+  mustEncrypt: MustEncrypt[];
+}
+
+const SECRET_HINT = /Secret|secretGenerator/;
+const STRONG_SECRET_HINT =
+  /(^|\n)\s*kind\s*:\s*["']?Secret["']?\s*(#.*)?(\r?\n|$)|"kind"\s*:\s*"Secret"|(^|\n)secretGenerator\s*:/;
+
+interface DocInfo {
+  kind?: string;
+  name?: string;
+  namespace?: string;
+}
+
+function docInfo(root: TreeNode): DocInfo {
+  const md = get(root, "metadata");
+  return {
+    kind: getString(root, "kind"),
+    name: getString(md, "name"),
+    namespace: getString(md, "namespace"),
+  };
+}
+
+function withInfo(f: Finding, info: DocInfo | undefined): Finding {
+  if (!info) return f;
+  if (info.kind) f.kind = info.kind;
+  if (info.name) f.name = info.name;
+  if (info.namespace) f.namespace = info.namespace;
+  return f;
+}
+
+function describe(info: DocInfo | undefined): string {
+  if (!info?.kind) return "document";
+  const id = [info.namespace, info.name].filter(Boolean).join("/");
+  return id ? `${info.kind} ${id}` : info.kind;
+}
+
+function ruleLabel(rule: CreationRule): string {
+  return `creation_rules[${rule.index}]${rule.pathRegex ? ` (path_regex ${rule.pathRegex})` : " (matches every path)"}`;
+}
+
+/** A value that is only a Flux substitution, a template or empty is no leak. */
+export function isExemptValue(text: string): boolean {
+  const t = text.trim();
+  return t === "" || /^\$\{[^{}]+\}$/.test(t) || /^\{\{[\s\S]*\}\}$/.test(t);
+}
+
+function keyName(path: string[], prefixLen: number): string {
+  return path.slice(prefixLen).join(".") || path.join(".");
+}
+
+function leafText(leaf: Leaf): string {
+  return leaf.str ?? leaf.plain.toString("utf8");
+}
+
+/** Judge one file. Never throws for bad content: that is an `unparseable` finding. */
+export function judge(input: JudgeInput): Judgement {
+  const { path, bytes, rule } = input;
+  const format = formatForPath(path);
+  const out: Judgement = {
+    path,
+    format,
+    findings: [],
+    parsed: false,
+    hasMetadata: false,
+    mustEncrypt: [],
+  };
+  const headEncrypted =
+    input.headBytes !== undefined && looksSopsEncrypted(input.headBytes, formatForPath(path));
+  const selfEncrypted = looksSopsEncrypted(bytes, format);
+  const canHoldSecret =
+    (format === "yaml" || format === "json") && SECRET_HINT.test(asLatin1(bytes, 1 << 20));
+  if (!rule && !headEncrypted && !selfEncrypted && !canHoldSecret) return out;
+
+  let parsed: ParsedFile;
+  try {
+    parsed = parseFile(bytes, format);
+  } catch (e) {
+    const mustCheck =
+      rule !== undefined ||
+      headEncrypted ||
+      selfEncrypted ||
+      STRONG_SECRET_HINT.test(asLatin1(bytes, 1 << 20));
+    if (!mustCheck) return out;
+    const pe = e instanceof ParseError ? e : new ParseError("could not be parsed");
+    const reason = pe instanceof ParseError ? pe.message : "could not be parsed";
+    out.findings.push({
+      rule: "unparseable",
+      severity: "error",
+      path,
+      ...(pe.line ? { line: pe.line } : {}),
+      ...(pe.column ? { column: pe.column } : {}),
+      message: `cannot be parsed as ${format.toUpperCase()} (${reason}); a file the guard must check is blocked until it parses`,
+    });
+    return out;
+  }
+  out.parsed = true;
+
+  const metaDoc = parsed.docs.find((d) => d.metadata !== undefined);
+  const meta: MetaView | undefined = metaDoc ? metaView(metaDoc.metadata) : undefined;
+  out.hasMetadata = meta !== undefined;
+  // Binary files: every selector is ignored (sops ≥3.11), the whole content is one value.
+  const selector: Selector | undefined =
+    format === "binary" ? undefined : (meta?.selector ?? rule?.selector);
+  const judged = rule !== undefined || meta !== undefined;
+  if (judged) out.selector = selector ?? (format === "binary" ? undefined : DEFAULT_SELECTOR);
+
+  // Values sops would encrypt, per document.
+  const perDoc = new Map<number, MustEncrypt[]>();
+  if (judged) {
+    for (const doc of parsed.docs) {
+      const list: MustEncrypt[] = [];
+      for (const v of walkLeaves(doc.root)) {
+        if (!shouldBeEncrypted(v.path, selector, v.comments)) continue;
+        const text = v.leaf.type === "str" ? leafText(v.leaf) : undefined;
+        let state: ValueState;
+        if (text !== undefined && isEncValue(text)) state = "encrypted";
+        else if (text !== undefined && isNestedSopsFile(v.path, text)) state = "nested";
+        else if (v.leaf.plain.length === 0) state = "empty";
+        else state = "plaintext";
+        list.push({
+          document: doc.index,
+          path: v.path,
+          line: v.leaf.pos?.line,
+          column: v.leaf.pos?.column,
+          state,
+        });
+      }
+      perDoc.set(doc.index, list);
+      out.mustEncrypt.push(...list);
+    }
+  }
+  const encCount = out.mustEncrypt.filter((m) => m.state === "encrypted").length;
+  const plainCount = out.mustEncrypt.filter((m) => m.state === "plaintext").length;
+  const multi = parsed.docs.length > 1;
+
+  // encryption-removed: committed encrypted, about to commit a decrypted copy.
+  if (headEncrypted && !meta) {
+    const plain = out.mustEncrypt.filter((m) => m.state === "plaintext");
+    const keys = plain.length > 0 ? plain.map((m) => m.path.join(".")) : secretKeysOf(parsed);
+    const first = plain[0];
+    const info = docInfo(parsed.docs[first?.document ?? 0]!.root);
+    out.findings.push(
+      withInfo(
+        {
+          rule: "encryption-removed",
+          severity: "error",
+          path,
+          ...(first?.line ? { line: first.line, column: first.column } : {}),
+          ...(multi && first ? { document: first.document } : {}),
+          ...(keys.length ? { keys: unique(keys) } : {}),
+          message:
+            "the committed version of this file is sops-encrypted but the staged one is not: a decrypted copy is about to be committed",
+          fixable: rule !== undefined,
+        },
+        info,
+      ),
+    );
+  }
+
+  for (const doc of parsed.docs) {
+    const list = perDoc.get(doc.index) ?? [];
+    const info = docInfo(doc.root);
+    const plain = list.filter((m) => m.state === "plaintext");
+    const enc = list.filter((m) => m.state === "encrypted");
+    const docTag = multi ? { document: doc.index } : {};
+    if (plain.length > 0 && !(headEncrypted && !meta)) {
+      const first = plain[0]!;
+      const prefix = secretPrefix(doc.root, first.path);
+      const keys = unique(plain.map((m) => keyName(m.path, prefix)));
+      const partially = meta !== undefined || encCount > 0;
+      const where = rule ? ruleLabel(rule) : "the selector stored in its sops metadata";
+      out.findings.push(
+        withInfo(
+          {
+            rule: partially ? "partially-encrypted" : "unencrypted",
+            severity: "error",
+            path,
+            ...(first.line ? { line: first.line, column: first.column } : {}),
+            ...docTag,
+            keys,
+            message: partially
+              ? `${describe(info)}: ${plain.length} of ${plain.length + enc.length} values that ${where} requires encrypted are plaintext in an otherwise encrypted file (sops and Flux will refuse it)`
+              : `${describe(info)}: ${plain.length} plaintext value${plain.length === 1 ? "" : "s"} that ${where} requires encrypted`,
+            fixable: true,
+          },
+          info,
+        ),
+      );
+    }
+    if (enc.length > 0 && doc.metadata === undefined) {
+      const first = enc[0]!;
+      out.findings.push(
+        withInfo(
+          {
+            rule: "missing-sops-metadata",
+            severity: "error",
+            path,
+            ...(first.line ? { line: first.line, column: first.column } : {}),
+            ...docTag,
+            message: meta
+              ? `${describe(info)}: this document has ENC[...] values but no sops block of its own; Flux decrypts each resource separately and would apply the ENC[...] text verbatim`
+              : `${describe(info)}: ENC[...] values but no sops metadata block: nobody can decrypt this file (restore the sops block from git history or re-create the secret)`,
+            fixable: false,
+          },
+          info,
+        ),
+      );
+    }
+  }
+
+  if (meta && meta.problems.length > 0) {
+    out.findings.push({
+      rule: "missing-sops-metadata",
+      severity: "error",
+      path,
+      ...(metaDoc?.metadataPos
+        ? { line: metaDoc.metadataPos.line, column: metaDoc.metadataPos.column }
+        : {}),
+      message: `the sops metadata block is invalid (${meta.problems.join("; ")}): sops and Flux cannot decrypt this file`,
+      fixable: false,
+    });
+  }
+
+  if (meta && encCount === 0 && plainCount === 0 && (rule !== undefined || format !== "binary")) {
+    out.findings.push({
+      rule: "nothing-encrypted",
+      severity: "warning",
+      path,
+      ...(metaDoc?.metadataPos
+        ? { line: metaDoc.metadataPos.line, column: metaDoc.metadataPos.column }
+        : {}),
+      message: `the file carries sops metadata but not one ENC[...] value: its selector (${describeSelector(selector)}) matched nothing, so whatever it holds is in the clear`,
+    });
+  }
+
+  if (rule && meta && rule.age.length > 0) {
+    const fileAge = new Set(meta.ageRecipients);
+    const shared = rule.age.filter((r) => fileAge.has(r));
+    const missing = rule.age.filter((r) => !fileAge.has(r));
+    if (shared.length === 0 || missing.length > 0) {
+      out.findings.push({
+        rule: "recipient-mismatch",
+        severity: shared.length === 0 ? "error" : "warning",
+        path,
+        ...(metaDoc?.metadataPos
+          ? { line: metaDoc.metadataPos.line, column: metaDoc.metadataPos.column }
+          : {}),
+        message:
+          shared.length === 0
+            ? `encrypted for ${meta.ageRecipients.length ? meta.ageRecipients.map(short).join(", ") : "no age recipient"}, but ${ruleLabel(rule)} requires ${rule.age.map(short).join(", ")}: a cluster holding the rule's key cannot decrypt it`
+            : `not encrypted for ${missing.map(short).join(", ")}, which ${ruleLabel(rule)} lists`,
+        fixable: false,
+      });
+    }
+  }
+
+  // Secret values the policy would leave in plaintext.
+  for (const doc of parsed.docs) {
+    for (const s of secretObjects(doc, input.secretKinds)) {
+      const keys: string[] = [];
+      let first: { line?: number; column?: number } | undefined;
+      for (const field of ["data", "stringData"]) {
+        for (const it of mapItems(get(s.node, field))) {
+          const full = [...s.prefix, field, it.key];
+          if (judged && shouldBeEncrypted(full, selector, [])) continue;
+          for (const v of walkLeaves(it.value, full)) {
+            const text = leafText(v.leaf);
+            if (isExemptValue(text) || isEncValue(text) || isNestedSopsFile(full, text)) continue;
+            keys.push(it.key);
+            first ??= { line: it.line, column: it.column };
+            break;
+          }
+        }
+      }
+      if (keys.length > 0) {
+        const info = docInfo(s.node);
+        out.findings.push(
+          withInfo(
+            {
+              rule: "secret-outside-policy",
+              severity: "error",
+              path,
+              ...(first?.line ? { line: first.line, column: first.column } : {}),
+              ...(multi ? { document: doc.index } : {}),
+              keys: unique(keys),
+              message: rule
+                ? `${describe(info)}: values the selector of ${ruleLabel(rule)} (${describeSelector(selector)}) leaves in plaintext`
+                : `${describe(info)} with plaintext values in a file that no creation rule in .sops.yaml covers`,
+              fixable: false,
+            },
+            info,
+          ),
+        );
+      }
+    }
+    // kustomize secretGenerator literals: `KEY=VALUE` strings.
+    const keys: string[] = [];
+    let first: { line?: number; column?: number } | undefined;
+    for (const gen of seqMaps(get(doc.root, "secretGenerator"))) {
+      const lits = get(gen, "literals");
+      if (lits?.kind !== "seq") continue;
+      for (const lit of lits.items) {
+        if (lit.kind !== "leaf") continue;
+        const text = leafText(lit);
+        const eq = text.indexOf("=");
+        if (eq === -1) continue;
+        if (judged && shouldBeEncrypted(["secretGenerator", "literals"], selector, [])) continue;
+        if (isExemptValue(text.slice(eq + 1))) continue;
+        keys.push(text.slice(0, eq));
+        first ??= { line: lit.pos?.line, column: lit.pos?.column };
+      }
+    }
+    if (keys.length > 0) {
+      out.findings.push({
+        rule: "secret-outside-policy",
+        severity: "error",
+        path,
+        ...(first?.line ? { line: first.line, column: first.column } : {}),
+        ...(multi ? { document: doc.index } : {}),
+        kind: "secretGenerator",
+        keys: unique(keys),
+        message:
+          "kustomize secretGenerator literals carry secret values in plaintext; move them into a sops-encrypted env file (secretGenerator.envs) that a creation rule covers",
+        fixable: false,
+      });
+    }
+  }
+  return out;
+}
+
+/** Shorthand used by callers that only need the findings. */
+export function judgeFile(input: JudgeInput): Finding[] {
+  return judge(input).findings;
+}
+
+function asLatin1(bytes: Uint8Array, max: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, max)).toString(
+    "latin1",
+  );
+}
+
+function unique(xs: string[]): string[] {
+  return [...new Set(xs)];
+}
+
+function short(recipient: string): string {
+  return recipient.length > 20 ? `${recipient.slice(0, 12)}…${recipient.slice(-6)}` : recipient;
+}
+
+export function describeSelector(s: Selector | undefined): string {
+  if (!s || s.value === "") return "every value";
+  return `${s.field}: ${s.value}${s.isDefault ? " (sops default)" : ""}`;
+}
+
+function seqMaps(node: TreeNode | undefined): TreeNode[] {
+  if (node?.kind !== "seq") return [];
+  return node.items.filter((i): i is TreeNode => i.kind === "map");
+}
+
+interface SecretObject {
+  node: TreeNode;
+  prefix: string[];
+}
+
+/** `kind: Secret` (apiVersion v1) at the top of a document or inside a `kind: List`'s items. */
+function secretObjects(doc: TreeDoc, extraKinds: readonly string[] = []): SecretObject[] {
+  const isSecret = (n: TreeNode) => {
+    const kind = getString(n, "kind");
+    if (kind === "Secret") return (getString(n, "apiVersion") ?? "v1") === "v1";
+    return kind !== undefined && extraKinds.includes(kind);
+  };
+  const out: SecretObject[] = [];
+  if (isSecret(doc.root)) out.push({ node: doc.root, prefix: [] });
+  const kind = getString(doc.root, "kind");
+  if (kind === "List" || kind?.endsWith("List")) {
+    for (const item of seqMaps(get(doc.root, "items"))) {
+      if (isSecret(item)) out.push({ node: item, prefix: ["items"] });
+    }
+  }
+  return out;
+}
+
+/** Length of the path prefix up to and including `data`/`stringData` of a Secret, for key names. */
+function secretPrefix(root: TreeNode, path: string[]): number {
+  const i = path.findIndex((k) => k === "data" || k === "stringData");
+  if (i !== -1 && (getString(root, "kind") !== undefined || path[0] === "items")) return i + 1;
+  return 0;
+}
+
+function secretKeysOf(parsed: ParsedFile): string[] {
+  const keys: string[] = [];
+  for (const doc of parsed.docs) {
+    for (const s of secretObjects(doc)) {
+      for (const field of ["data", "stringData"])
+        for (const it of mapItems(get(s.node, field))) keys.push(it.key);
+    }
+  }
+  return keys;
+}
