@@ -1,0 +1,200 @@
+/**
+ * The command line: argv → command → exit code. The only module that writes
+ * to stdout/stderr or decides the exit code; commands return results or
+ * throw typed errors (src/errors.ts). Commands are imported lazily so the
+ * every-commit path loads only what `scan` needs.
+ */
+import { writeFileSync } from "node:fs";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { GuardError, UsageError } from "./errors.js";
+import { HELP, helpFor } from "./help.js";
+import { VERSION } from "./version.js";
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  isTTY: boolean;
+}
+
+/** What a command hands back to the CLI. */
+export interface CommandResult {
+  exitCode: number;
+  /** The report or other main output (stdout, or --output FILE). */
+  output?: string;
+  /** Extra lines for stderr (notes, progress, prompts already done). */
+  messages?: string[];
+}
+
+const COMMON = {
+  format: { type: "string", short: "f" },
+  output: { type: "string", short: "o" },
+  config: { type: "string", short: "c" },
+  cwd: { type: "string", short: "C" },
+  quiet: { type: "boolean", short: "q" },
+  "no-color": { type: "boolean" },
+  color: { type: "boolean" },
+  debug: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} as const;
+
+const COMMAND_OPTIONS = {
+  scan: {
+    all: { type: "boolean" },
+    range: { type: "string" },
+    fix: { type: "boolean" },
+    hook: { type: "boolean" },
+    engine: { type: "string" },
+  },
+  explain: {},
+  install: { force: { type: "boolean" } },
+  encrypt: { engine: { type: "string" } },
+  verify: {},
+  new: {
+    "from-env-file": { type: "string" },
+    "from-file": { type: "string", multiple: true },
+    stdin: { type: "boolean" },
+    yes: { type: "boolean", short: "y" },
+    engine: { type: "string" },
+  },
+  init: {
+    age: { type: "string" },
+    env: { type: "string", multiple: true },
+    force: { type: "boolean" },
+  },
+  history: { "all-refs": { type: "boolean" } },
+  updatekeys: { "dry-run": { type: "boolean" } },
+} as const;
+
+export type CommandName = keyof typeof COMMAND_OPTIONS;
+
+export interface ParsedArgs {
+  command: CommandName;
+  positionals: string[];
+  values: Record<string, string | boolean | string[] | undefined>;
+}
+
+export function parseCommandLine(
+  argv: string[],
+): ParsedArgs | { help: string } | { version: true } {
+  const first = argv[0];
+  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
+    const topic = first === "help" ? argv[1] : undefined;
+    return { help: topic ? helpFor(topic) : HELP };
+  }
+  if (first === "--version" || first === "-v") return { version: true };
+  if (!(first in COMMAND_OPTIONS)) {
+    throw new UsageError(
+      `unknown command "${first}"`,
+      "run `secret-guard --help` for the list of commands",
+    );
+  }
+  const command = first as CommandName;
+  let parsed: {
+    values: Record<string, string | boolean | Array<string | boolean> | undefined>;
+    positionals: string[];
+  };
+  try {
+    parsed = parseArgs({
+      args: argv.slice(1),
+      options: { ...COMMON, ...COMMAND_OPTIONS[command] } as ParseArgsConfig["options"],
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    throw new UsageError(
+      (e as Error).message.replace(/\. To specify a positional.*$/s, ""),
+      `run \`secret-guard ${command} --help\``,
+    );
+  }
+  if (parsed.values.help) return { help: helpFor(command) };
+  if (parsed.values.version) return { version: true };
+  const format = parsed.values.format;
+  if (format !== undefined && !["text", "json", "sarif"].includes(format as string)) {
+    throw new UsageError(`--format must be text, json or sarif (got "${String(format)}")`);
+  }
+  return {
+    command,
+    positionals: parsed.positionals,
+    values: parsed.values as ParsedArgs["values"],
+  };
+}
+
+export function useColor(values: ParsedArgs["values"], io: Io): boolean {
+  if (values["no-color"]) return false;
+  if (values.color) return true;
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== "") return false;
+  if (io.env.FORCE_COLOR && io.env.FORCE_COLOR !== "0") return true;
+  return io.isTTY;
+}
+
+/** Run one command line; returns the exit code. */
+export async function run(argv: string[], io: Io): Promise<number> {
+  let debug = argv.includes("--debug");
+  try {
+    const parsed = parseCommandLine(argv);
+    if ("help" in parsed) {
+      io.stdout(parsed.help);
+      return 0;
+    }
+    if ("version" in parsed) {
+      io.stdout(`${VERSION}\n`);
+      return 0;
+    }
+    debug = parsed.values.debug === true;
+    const { dispatch } = await import("./commands/dispatch.js");
+    const result = await dispatch(parsed, io);
+    const quiet = parsed.values.quiet === true;
+    if (result.output !== undefined && result.output !== "") {
+      const file = parsed.values.output;
+      if (typeof file === "string") writeFileSync(file, result.output, { mode: 0o644 });
+      else if (
+        !(
+          quiet &&
+          result.exitCode === 0 &&
+          parsed.values.format !== "json" &&
+          parsed.values.format !== "sarif"
+        )
+      ) {
+        io.stdout(result.output);
+      }
+    }
+    for (const m of result.messages ?? []) io.stderr(m.endsWith("\n") ? m : `${m}\n`);
+    return result.exitCode;
+  } catch (e) {
+    if (e instanceof GuardError) {
+      io.stderr(`secret-guard: ${e.message}\n`);
+      if (e.hint) io.stderr(`  ${e.hint}\n`);
+      if (debug && e.stack) io.stderr(`${e.stack}\n`);
+      return e.exitCode;
+    }
+    // Unknown errors: one line; the stack only with --debug. Never the input.
+    const err = e as Error;
+    io.stderr(
+      `secret-guard: internal error: ${err?.name ?? "Error"}${debug ? `: ${err?.message}` : ""}\n`,
+    );
+    if (debug && err?.stack) io.stderr(`${err.stack}\n`);
+    else io.stderr("  run again with --debug for details\n");
+    return 2;
+  }
+}
+
+/** Entry point used by bin/secret-guard.js. */
+export async function main(argv: string[]): Promise<void> {
+  const onPipeError = (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  };
+  process.stdout.on("error", onPipeError);
+  process.stderr.on("error", onPipeError);
+  const code = await run(argv, {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    env: process.env,
+    cwd: process.cwd(),
+    isTTY: process.stdout.isTTY === true,
+  });
+  process.exitCode = code;
+}

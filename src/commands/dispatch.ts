@@ -1,0 +1,16 @@
+/** Command name → implementation, each imported only when it runs. */
+import type { CommandResult, Io, ParsedArgs } from "../cli.js";
+import { UsageError } from "../errors.js";
+
+export async function dispatch(args: ParsedArgs, io: Io): Promise<CommandResult> {
+  switch (args.command) {
+    case "scan":
+      return (await import("./scan.js")).scanCommand(args, io);
+    case "explain":
+      return (await import("./explain.js")).explainCommand(args, io);
+    case "install":
+      return (await import("./install.js")).installCommand(args, io);
+    default:
+      throw new UsageError(`"${args.command}" is not available in this version yet`);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * `secret-guard explain PATH`: the policy decision laid open. Which config,
+ * which string sops matches, which rule (first match wins), which values
+ * sops would encrypt and whether each one is, and the verdict. No values.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { CommandResult, Io, ParsedArgs } from "../cli.js";
+import { describeSelector, judge } from "../core/judge.js";
+import { UsageError } from "../errors.js";
+import { loadPolicy, relativeForMatch, ruleFor } from "../policy/index.js";
+import { formatForPath } from "../sops/formats.js";
+import { VERSION } from "../version.js";
+
+export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandResult> {
+  if (args.positionals.length !== 1) throw new UsageError("explain takes exactly one PATH");
+  const v = args.values;
+  const cwd = path.resolve(io.cwd, typeof v.cwd === "string" ? v.cwd : ".");
+  const target = path.resolve(cwd, args.positionals[0]!);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(target);
+  } catch (e) {
+    throw new UsageError(
+      `cannot read ${args.positionals[0]} (${(e as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  const policy = loadPolicy({
+    cwd,
+    configPath: typeof v.config === "string" ? v.config : undefined,
+    env: io.env,
+  });
+  const rule = policy?.hasCreationRules ? ruleFor(policy, target) : undefined;
+  const display = path.relative(cwd, target).split(path.sep).join("/");
+  const j = judge({ path: display, bytes, rule });
+  const format = formatForPath(target);
+
+  if (v.format === "json") {
+    const out = {
+      tool: "secret-guard",
+      version: VERSION,
+      path: display,
+      config: policy?.configPath ?? null,
+      matchedPath: policy ? relativeForMatch(policy, target) : null,
+      rule: rule
+        ? {
+            index: rule.index,
+            pathRegex: rule.pathRegex ?? "",
+            age: rule.age,
+            otherKeyTypes: rule.otherKeyTypes,
+            selector: rule.selector,
+          }
+        : null,
+      format,
+      selector: j.selector ?? null,
+      values: j.mustEncrypt.map((m) => ({
+        document: m.document,
+        key: m.path.join("."),
+        ...(m.line ? { line: m.line } : {}),
+        state: m.state,
+      })),
+      findings: j.findings,
+    };
+    return {
+      exitCode: j.findings.some((f) => f.severity === "error") ? 1 : 0,
+      output: `${JSON.stringify(out, null, 2)}\n`,
+    };
+  }
+
+  const lines: string[] = [];
+  lines.push(`file:      ${display} (${format} store, chosen by the file name as sops does)`);
+  if (!policy) {
+    lines.push(
+      "config:    no .sops.yaml found from the working directory upward (sops would need keys on its command line)",
+    );
+  } else {
+    lines.push(`config:    ${policy.configPath}`);
+    lines.push(
+      `matched:   "${relativeForMatch(policy, target)}" (the path relative to the config's folder, as sops matches it)`,
+    );
+    if (!policy.hasCreationRules) lines.push("rule:      the config has no creation_rules");
+    else if (!rule)
+      lines.push(
+        `rule:      none of the ${policy.rules.length} creation rules matches: sops would refuse to encrypt this file`,
+      );
+    else {
+      lines.push(
+        `rule:      creation_rules[${rule.index}] ${rule.pathRegex ? `path_regex ${rule.pathRegex}` : "(no path_regex: matches every file)"}${rule.index > 0 ? ` — first match; rules 0..${rule.index - 1} did not match` : " — first match"}`,
+      );
+      const keys = [
+        ...(rule.age.length ? [`age ${rule.age.join(", ")}`] : []),
+        ...rule.otherKeyTypes,
+        ...(rule.keyGroupCount > 1 ? [`${rule.keyGroupCount} key groups`] : []),
+      ];
+      lines.push(`keys:      ${keys.join("; ") || "none"}`);
+      lines.push(`selector:  ${describeSelector(rule.selector)}`);
+    }
+  }
+  if (j.hasMetadata)
+    lines.push(
+      `encrypted: yes — sops metadata present; stored selector ${describeSelector(j.selector)}`,
+    );
+  else lines.push("encrypted: no sops metadata");
+  if (j.mustEncrypt.length > 0) {
+    lines.push("values sops would encrypt:");
+    const multi = new Set(j.mustEncrypt.map((m) => m.document)).size > 1;
+    for (const m of j.mustEncrypt) {
+      const where = m.line ? `line ${m.line}` : "";
+      lines.push(
+        `  ${multi ? `doc ${m.document}  ` : ""}${m.path.join(".").padEnd(32)} ${where.padEnd(9)} ${m.state}`,
+      );
+    }
+  } else if (rule || j.hasMetadata) {
+    lines.push("values sops would encrypt: none");
+  }
+  if (j.findings.length === 0) {
+    lines.push("verdict:   ok");
+  } else {
+    lines.push("verdict:");
+    for (const f of j.findings) {
+      lines.push(
+        `  ${f.severity} ${f.rule}${f.line ? ` (line ${f.line})` : ""}: ${f.message}${f.keys?.length ? ` [keys: ${f.keys.join(", ")}]` : ""}`,
+      );
+    }
+  }
+  return {
+    exitCode: j.findings.some((f) => f.severity === "error") ? 1 : 0,
+    output: `${lines.join("\n")}\n`,
+  };
+}

@@ -1,0 +1,230 @@
+/**
+ * `secret-guard scan`: list the files (staged, --all, --range, PATH...), find
+ * the covering creation rule for each, judge, report. Files that no rule
+ * covers and that cannot hold a Secret are skipped before they are read.
+ */
+import path from "node:path";
+import type { CommandResult, Io, ParsedArgs } from "../cli.js";
+import { applySeverity, type GuardConfig, ignoreMatcher, loadGuardConfig } from "../config.js";
+import { type Judgement, judge } from "../core/judge.js";
+import { looksSopsEncrypted } from "../core/sopsfile.js";
+import { UsageError } from "../errors.js";
+import { loadPolicy, ruleFor } from "../policy/index.js";
+import type { Report } from "../report/types.js";
+import { formatForPath } from "../sops/formats.js";
+import type { SourceFile, SourceList } from "../sources/types.js";
+import type { CreationRule, Finding, Policy } from "../types.js";
+import { VERSION } from "../version.js";
+import { renderReport } from "./output.js";
+
+export type ScanMode = "staged" | "all" | "range" | "paths";
+
+export interface ScanOptions {
+  cwd: string;
+  mode: ScanMode;
+  paths?: string[];
+  range?: string;
+  /** Explicit `.sops.yaml` (else found as sops finds it, from cwd upward). */
+  configPath?: string;
+  env?: NodeJS.ProcessEnv;
+  /** The guard's own settings; loaded from `.secret-guard.yaml` when absent. */
+  config?: GuardConfig;
+}
+
+export interface ScanResult {
+  mode: ScanMode;
+  policy?: Policy;
+  topLevel?: string;
+  judgements: Judgement[];
+  findings: Finding[];
+  filesScanned: number;
+  /** Files judged, with their source, for --fix. */
+  sources: Array<{ file: SourceFile; judgement: Judgement; rule?: CreationRule }>;
+  warnings: string[];
+}
+
+const SECRET_HINT = /Secret|secretGenerator/;
+const READ_AHEAD = 32;
+
+/** Scan files and judge them: the library entry point behind the CLI command. */
+export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
+  const env = opts.env ?? process.env;
+  const policy = loadPolicy({ cwd: opts.cwd, configPath: opts.configPath, env });
+  const config = opts.config ?? (await loadGuardConfig(opts.cwd));
+  const ignored = await ignoreMatcher(config);
+  const sources = await listSources(opts);
+  const result: ScanResult = {
+    mode: opts.mode,
+    policy,
+    topLevel: sources.topLevel,
+    judgements: [],
+    findings: [],
+    filesScanned: 0,
+    sources: [],
+    warnings: [...(policy?.warnings ?? [])],
+  };
+  try {
+    const work = sources.files
+      .filter((f) => !ignored(f.path))
+      .map((file) => ({
+        file,
+        rule: policy?.hasCreationRules ? ruleFor(policy, file.absPath) : undefined,
+      }));
+    const relevant = work.filter(({ file, rule }) => {
+      const format = formatForPath(file.path);
+      return (
+        rule !== undefined ||
+        format === "yaml" ||
+        format === "json" ||
+        file.headBlobId !== undefined
+      );
+    });
+    result.filesScanned = work.length;
+    // Read ahead a bounded number of blobs through the one cat-file process.
+    const pending: Array<Promise<Buffer>> = [];
+    for (let i = 0; i < Math.min(READ_AHEAD, relevant.length); i++)
+      pending.push(relevant[i]!.file.read());
+    for (let i = 0; i < relevant.length; i++) {
+      const { file, rule } = relevant[i]!;
+      const bytes = await pending[i]!;
+      const next = i + READ_AHEAD;
+      if (next < relevant.length) pending[next] = relevant[next]!.file.read();
+      pending[i] = undefined as unknown as Promise<Buffer>;
+      let headBytes: Buffer | undefined;
+      if (
+        file.readHead &&
+        (rule !== undefined || SECRET_HINT.test(bytes.toString("latin1"))) &&
+        !looksSopsEncrypted(bytes, formatForPath(file.path))
+      ) {
+        headBytes = await file.readHead();
+      }
+      const judgement = judge({
+        path: file.path,
+        bytes,
+        rule,
+        headBytes,
+        secretKinds: config.secretKinds,
+      });
+      judgement.findings = applySeverity(judgement.findings, config);
+      if (!judgement.parsed && judgement.findings.length === 0 && rule === undefined) continue;
+      result.judgements.push(judgement);
+      result.findings.push(...judgement.findings);
+      result.sources.push({ file, judgement, rule });
+    }
+  } finally {
+    await sources.close();
+  }
+  return result;
+}
+
+async function listSources(opts: ScanOptions): Promise<SourceList> {
+  const src = await import("../sources/index.js");
+  const sopts = { env: opts.env };
+  switch (opts.mode) {
+    case "staged":
+      return src.stagedFiles(opts.cwd, sopts);
+    case "all":
+      return src.allFiles(opts.cwd, sopts);
+    case "range":
+      return src.rangeFiles(opts.cwd, opts.range ?? "", sopts);
+    case "paths":
+      return src.pathFiles(opts.cwd, opts.paths ?? [], sopts);
+  }
+}
+
+export function scanOptionsFrom(args: ParsedArgs, io: Io): ScanOptions {
+  const v = args.values;
+  const cwd = path.resolve(io.cwd, typeof v.cwd === "string" ? v.cwd : ".");
+  const modes = [
+    v.all ? "--all" : "",
+    v.range !== undefined ? "--range" : "",
+    args.positionals.length ? "PATH" : "",
+  ].filter(Boolean);
+  if (modes.length > 1) throw new UsageError(`${modes.join(" and ")} cannot be combined`);
+  if (v.hook && modes.length > 0)
+    throw new UsageError("--hook scans the staged content and takes no other mode");
+  const mode: ScanMode = v.all
+    ? "all"
+    : v.range !== undefined
+      ? "range"
+      : args.positionals.length
+        ? "paths"
+        : "staged";
+  return {
+    cwd,
+    mode,
+    paths: args.positionals,
+    range: typeof v.range === "string" ? v.range : undefined,
+    configPath: typeof v.config === "string" ? v.config : undefined,
+    env: io.env,
+  };
+}
+
+export function summarize(result: ScanResult, mode: string): Report {
+  const errors = result.findings.filter((f) => f.severity === "error").length;
+  const warnings = result.findings.filter((f) => f.severity === "warning").length;
+  return {
+    tool: "secret-guard",
+    version: VERSION,
+    mode,
+    findings: result.findings,
+    summary: { filesScanned: result.filesScanned, errors, warnings },
+  };
+}
+
+function fixCommand(result: ScanResult, f: Finding[]): string | undefined {
+  const fixable = [...new Set(f.filter((x) => x.fixable).map((x) => x.path))];
+  if (fixable.length === 0) return undefined;
+  if (result.mode === "staged") return "npx secret-guard scan --fix";
+  return `npx secret-guard encrypt ${fixable.map(shellQuote).join(" ")}`;
+}
+
+export function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResult> {
+  const opts = scanOptionsFrom(args, io);
+  const result = await scanRepo(opts);
+  const report = summarize(result, opts.mode);
+  const errors = report.summary.errors;
+  const notes: string[] = [];
+  if (!result.policy && errors === 0 && report.findings.length === 0) {
+    notes.push("note: no .sops.yaml found from here upward; only Secret manifests were checked");
+  }
+  for (const w of result.warnings) notes.push(`warning: ${w}`);
+  if (errors > 0) {
+    const fix = fixCommand(result, result.findings);
+    if (fix) notes.push(`fix: ${fix}`);
+    if (opts.mode === "staged") {
+      const leaked = [
+        ...new Set(
+          result.findings
+            .filter(
+              (f) =>
+                f.severity === "error" &&
+                f.rule !== "unparseable" &&
+                f.rule !== "recipient-mismatch",
+            )
+            .map((f) => f.path),
+        ),
+      ];
+      if (leaked.length > 0) {
+        notes.push(
+          [
+            args.values.hook
+              ? "Commit blocked: nothing was committed."
+              : "These files must not be committed as they are.",
+            "Note: `git add` already wrote the staged plaintext into .git/objects (not into any commit).",
+            "After fixing and re-staging, drop the orphaned copies with:",
+            "  git reflog expire --expire-unreachable=now --all && git gc --prune=now",
+            "If the plaintext was ever pushed or committed elsewhere, rotate every exposed value.",
+          ].join("\n"),
+        );
+      }
+    }
+  }
+  report.notes = notes;
+  const output = await renderReport(report, args, io);
+  return { exitCode: errors > 0 ? 1 : 0, output };
+}

@@ -1,0 +1,135 @@
+/**
+ * `.secret-guard.yaml`: the guard's own settings, found like `.sops.yaml`
+ * (from the working directory upward). Validated strictly: a typo must not
+ * silently weaken the guard, so unknown fields and wrong types are errors
+ * naming the field.
+ *
+ *   ignore: [glob, ...]            repository-relative micromatch globs
+ *   severity: {rule-id: error|warning|off}
+ *   secretKinds: [Kind, ...]       extra kinds judged like v1/Secret
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { ConfigError } from "./errors.js";
+import type { Finding, RuleId } from "./types.js";
+
+export const CONFIG_NAME = ".secret-guard.yaml";
+
+export interface GuardConfig {
+  path?: string;
+  ignore: string[];
+  severity: Partial<Record<RuleId, "error" | "warning" | "off">>;
+  secretKinds: string[];
+}
+
+const RULE_IDS: RuleId[] = [
+  "unencrypted",
+  "partially-encrypted",
+  "missing-sops-metadata",
+  "secret-outside-policy",
+  "recipient-mismatch",
+  "encryption-removed",
+  "unparseable",
+  "nothing-encrypted",
+  "decrypt-failed",
+  "mac-mismatch",
+];
+
+export const EMPTY_CONFIG: GuardConfig = { ignore: [], severity: {}, secretKinds: [] };
+
+export function findGuardConfig(startDir: string): string | undefined {
+  let dir = path.resolve(startDir);
+  for (let i = 0; i < 100; i++) {
+    const candidate = path.join(dir, CONFIG_NAME);
+    if (existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+  return undefined;
+}
+
+function fail(file: string, field: string, why: string): never {
+  throw new ConfigError(`${path.basename(file)}: ${field}: ${why}`, `fix ${file}`);
+}
+
+function stringList(file: string, field: string, v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) fail(file, field, "must be a list of strings");
+  return v.map((x, i) => {
+    if (typeof x !== "string" || x === "")
+      fail(file, `${field}[${i}]`, "must be a non-empty string");
+    return x;
+  });
+}
+
+export async function loadGuardConfig(startDir: string): Promise<GuardConfig> {
+  const file = findGuardConfig(startDir);
+  if (!file) return EMPTY_CONFIG;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  const { parseDocument } = await import("yaml");
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    fail(
+      file,
+      "YAML",
+      `syntax error (${e.code.toLowerCase().replaceAll("_", " ")}) at offset ${e.pos[0]}`,
+    );
+  }
+  const data = (doc.toJS() ?? {}) as unknown;
+  if (typeof data !== "object" || Array.isArray(data)) fail(file, "top level", "must be a mapping");
+  const cfg: GuardConfig = { path: file, ignore: [], severity: {}, secretKinds: [] };
+  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+    switch (k) {
+      case "ignore":
+        cfg.ignore = stringList(file, "ignore", v);
+        break;
+      case "secretKinds":
+        cfg.secretKinds = stringList(file, "secretKinds", v);
+        break;
+      case "severity": {
+        if (v === null || v === undefined) break;
+        if (typeof v !== "object" || Array.isArray(v))
+          fail(file, "severity", "must be a mapping of rule id to error, warning or off");
+        for (const [rule, level] of Object.entries(v as Record<string, unknown>)) {
+          if (!RULE_IDS.includes(rule as RuleId))
+            fail(file, `severity.${rule}`, `unknown rule id (known: ${RULE_IDS.join(", ")})`);
+          if (level !== "error" && level !== "warning" && level !== "off") {
+            fail(file, `severity.${rule}`, "must be error, warning or off");
+          }
+          cfg.severity[rule as RuleId] = level;
+        }
+        break;
+      }
+      default:
+        fail(file, k, "unknown field (known: ignore, severity, secretKinds)");
+    }
+  }
+  return cfg;
+}
+
+/** Apply severity overrides; `off` drops the finding. */
+export function applySeverity(findings: Finding[], cfg: GuardConfig): Finding[] {
+  if (Object.keys(cfg.severity).length === 0) return findings;
+  const out: Finding[] = [];
+  for (const f of findings) {
+    const level = cfg.severity[f.rule];
+    if (level === "off") continue;
+    out.push(level ? { ...f, severity: level } : f);
+  }
+  return out;
+}
+
+/** A predicate for ignored paths (micromatch, loaded only when globs exist). */
+export async function ignoreMatcher(cfg: GuardConfig): Promise<(p: string) => boolean> {
+  if (cfg.ignore.length === 0) return () => false;
+  const { default: micromatch } = await import("micromatch");
+  const matchers = cfg.ignore.map((g) => micromatch.matcher(g, { dot: true }));
+  return (p) => matchers.some((m) => m(p));
+}
