@@ -15,16 +15,15 @@ const dir = mkdtempSync(path.join(tmpdir(), "secret-guard-demo-"));
 const home = mkdtempSync(path.join(tmpdir(), "secret-guard-demo-home-"));
 const env = {
   ...process.env,
+  // A temp HOME keeps the caller's global git config (hooksPath, signing, ...) out.
   HOME: home,
-  GIT_CONFIG_GLOBAL: "/dev/null",
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_AUTHOR_NAME: "Demo",
-  GIT_AUTHOR_EMAIL: "demo@example.com",
-  GIT_COMMITTER_NAME: "Demo",
-  GIT_COMMITTER_EMAIL: "demo@example.com",
+  XDG_CONFIG_HOME: path.join(home, ".config"),
   NO_COLOR: process.stdout.isTTY ? undefined : "1",
 };
-for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+// A clean environment: none of the caller's git settings, editors or pagers.
+for (const k of Object.keys(env)) {
+  if (env[k] === undefined || /^(EDITOR|VISUAL|PAGER|GIT_\w+|SSH_ASKPASS)$/.test(k)) delete env[k];
+}
 
 const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const step = (s) => console.log(`\n${bold(`▶ ${s}`)}`);
@@ -41,6 +40,8 @@ function sh(args, label) {
   const r = spawnSync(args[0], args.slice(1), { cwd: dir, env, stdio: "inherit" });
   return r.status ?? 1;
 }
+
+writeFileSync(path.join(home, ".gitconfig"), "[user]\n\tname = Demo\n\temail = demo@example.com\n[init]\n\tdefaultBranch = main\n");
 
 let code = 0;
 try {
@@ -82,7 +83,7 @@ try {
     ].join("\n"),
   );
   sh(["git", "add", "flux/secrets/develop/backend-secrets.yaml"]);
-  const commit = sh(["git", "commit", "-m", "Fix deploy: add backend secrets"]);
+  const commit = sh(["git", "commit", "-m", "Fix deploy: add backend secrets"], `git commit -m "Fix deploy: add backend secrets"`);
   if (commit === 0) {
     console.error("\nUNEXPECTED: the plaintext commit went through");
     code = 1;
