@@ -41,7 +41,10 @@ function sh(args, label) {
   return r.status ?? 1;
 }
 
-writeFileSync(path.join(home, ".gitconfig"), "[user]\n\tname = Demo\n\temail = demo@example.com\n[init]\n\tdefaultBranch = main\n");
+writeFileSync(
+  path.join(home, ".gitconfig"),
+  "[user]\n\tname = Demo\n\temail = demo@example.com\n[init]\n\tdefaultBranch = main\n",
+);
 
 let code = 0;
 try {
@@ -83,7 +86,10 @@ try {
     ].join("\n"),
   );
   sh(["git", "add", "flux/secrets/develop/backend-secrets.yaml"]);
-  const commit = sh(["git", "commit", "-m", "Fix deploy: add backend secrets"], `git commit -m "Fix deploy: add backend secrets"`);
+  const commit = sh(
+    ["git", "commit", "-m", "Fix deploy: add backend secrets"],
+    `git commit -m "Fix deploy: add backend secrets"`,
+  );
   if (commit === 0) {
     console.error("\nUNEXPECTED: the plaintext commit went through");
     code = 1;
