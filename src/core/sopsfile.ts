@@ -3,21 +3,12 @@
  * (sops-format §3.1), the metadata block (§3.3, §7) and the marker text of an
  * encrypted file (§8.2).
  */
+
+import { B64_STD } from "../sops/enc.js";
 import { DEFAULT_SELECTOR } from "../sops/select.js";
 import type { Format, Selector, SelectorField } from "../types.js";
 
-// sops' parser: anchored at the start only, greedy groups (S:aes/cipher.go).
-const ENC_RE = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/s;
-const B64_STD = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** A well-formed sops ENC value: the right shape and strict, padded standard base64. */
-export function isEncValue(text: string): boolean {
-  if (!text.startsWith("ENC[")) return false;
-  const m = ENC_RE.exec(text);
-  if (!m) return false;
-  const [, data, iv, tag] = m as unknown as [string, string, string, string];
-  return data.length > 0 && B64_STD.test(data) && B64_STD.test(iv) && B64_STD.test(tag);
-}
+export { isEncValue } from "../sops/enc.js";
 
 /** Cheap marker test: does this file carry a sops metadata block? (No parsing.) */
 export function looksSopsEncrypted(bytes: Uint8Array, format: Format): boolean {
