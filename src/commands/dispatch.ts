@@ -10,6 +10,10 @@ export async function dispatch(args: ParsedArgs, io: Io): Promise<CommandResult>
       return (await import("./explain.js")).explainCommand(args, io);
     case "install":
       return (await import("./install.js")).installCommand(args, io);
+    case "encrypt":
+      return (await import("./encrypt.js")).encryptCommand(args, io);
+    case "verify":
+      return (await import("./verify.js")).verifyCommand(args, io);
     default:
       throw new UsageError(`"${args.command}" is not available in this version yet`);
   }

@@ -183,19 +183,86 @@ export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * Ask once on the terminal (git gives hooks no stdin, so /dev/tty). Returns
+ * undefined when there is no terminal (IDEs, CI): the caller prints the
+ * command instead. SECRET_GUARD_TTY points tests at a file of answers.
+ */
+async function askOnTerminal(
+  question: string,
+  env: NodeJS.ProcessEnv,
+): Promise<boolean | undefined> {
+  const { closeSync, openSync, readSync, writeSync } = await import("node:fs");
+  let fd: number;
+  try {
+    fd = openSync(env.SECRET_GUARD_TTY ?? "/dev/tty", "r+");
+  } catch {
+    return undefined;
+  }
+  try {
+    writeSync(fd, question);
+    const buf = Buffer.alloc(1);
+    let answer = "";
+    while (readSync(fd, buf, 0, 1, null) === 1) {
+      const ch = buf.toString("latin1");
+      if (ch === "\n") break;
+      answer += ch;
+    }
+    return /^\s*y(es)?\s*$/i.test(answer);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResult> {
   const opts = scanOptionsFrom(args, io);
+  const v = args.values;
+  if (v.fix && (opts.mode === "all" || opts.mode === "range")) {
+    throw new UsageError(
+      "--fix works on staged files or on PATH arguments, not with --all or --range",
+    );
+  }
   const result = await scanRepo(opts);
+  const messages: string[] = [];
+  const fixableFiles = [
+    ...new Set(
+      result.findings.filter((f) => f.fixable && f.severity === "error").map((f) => f.path),
+    ),
+  ];
+  let fix = v.fix === true || (v.hook === true && io.env.SECRET_GUARD_FIX === "1");
+  if (!fix && v.hook && fixableFiles.length > 0) {
+    const list = fixableFiles.map((f) => `  ${f}`).join("\n");
+    const answer = await askOnTerminal(
+      `secret-guard: these staged files hold plaintext values that must be encrypted:\n${list}\nEncrypt ${fixableFiles.length === 1 ? "it" : `these ${fixableFiles.length} files`} now and go on with the commit? [y/N] `,
+      io.env,
+    );
+    fix = answer === true;
+  }
+  const notes: string[] = [];
+  if (fix && fixableFiles.length > 0) {
+    const { fixScan } = await import("./fix.js");
+    const outcome = await fixScan(result, {
+      engine: typeof v.engine === "string" ? v.engine : "auto",
+      env: io.env,
+      staged: opts.mode === "staged",
+    });
+    result.findings = outcome.findings;
+    for (const f of outcome.fixed)
+      notes.push(`fixed: ${f} encrypted${opts.mode === "staged" ? " and re-staged" : ""}`);
+    for (const f of outcome.failed) notes.push(`not fixed: ${f.path}: ${f.reason}`);
+    notes.push(...outcome.notes);
+  }
   const report = summarize(result, opts.mode);
   const errors = report.summary.errors;
-  const notes: string[] = [];
   if (!result.policy && errors === 0 && report.findings.length === 0) {
     notes.push("note: no .sops.yaml found from here upward; only Secret manifests were checked");
   }
   for (const w of result.warnings) notes.push(`warning: ${w}`);
   if (errors > 0) {
-    const fix = fixCommand(result, result.findings);
-    if (fix) notes.push(`fix: ${fix}`);
+    const cmd = fixCommand(result, result.findings);
+    if (cmd) notes.push(`fix: ${cmd}`);
     if (opts.mode === "staged") {
       const leaked = [
         ...new Set(
@@ -212,7 +279,7 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
       if (leaked.length > 0) {
         notes.push(
           [
-            args.values.hook
+            v.hook
               ? "Commit blocked: nothing was committed."
               : "These files must not be committed as they are.",
             "Note: `git add` already wrote the staged plaintext into .git/objects (not into any commit).",
@@ -223,8 +290,14 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
         );
       }
     }
+  } else if (fix && notes.some((n) => n.startsWith("fixed:")) && opts.mode === "staged") {
+    notes.push(
+      "The plaintext blobs `git add` wrote are now unreferenced; drop them with:\n  git reflog expire --expire-unreachable=now --all && git gc --prune=now",
+    );
   }
   report.notes = notes;
+  const format = v.format ?? "text";
+  if (format !== "text") messages.push(...notes);
   const output = await renderReport(report, args, io);
-  return { exitCode: errors > 0 ? 1 : 0, output };
+  return { exitCode: errors > 0 ? 1 : 0, output, messages: v.quiet ? [] : messages };
 }

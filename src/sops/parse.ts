@@ -13,6 +13,7 @@ import {
   isSeq,
   LineCounter,
   parseAllDocuments,
+  type Scalar,
   type Node as YamlNode,
 } from "yaml";
 import type { Format } from "../types.js";
@@ -22,6 +23,7 @@ import {
   type Leaf,
   type MapItem,
   type MapNode,
+  type NullLeaf,
   type ParsedFile,
   ParseError,
   type Pos,
@@ -213,7 +215,7 @@ function convertYaml(node: unknown, st: YamlState, depth: number): TreeNode {
       if (keyNode && "commentBefore" in keyNode && keyNode.commentBefore) {
         items.push(...commentLines(keyNode.commentBefore, keyPos));
       }
-      const key = yamlKey(keyNode, st, keyPos);
+      const key = scalarKey(keyNode, keyPos, st.doc);
       const value =
         pair.value === null || pair.value === undefined
           ? ({ kind: "null", pos: keyPos } as const)
@@ -233,52 +235,45 @@ function convertYaml(node: unknown, st: YamlState, depth: number): TreeNode {
     }
     return { kind: "seq", items, pos: st.pos(node.range?.[0]) };
   }
-  if (isScalar(node)) {
-    const p = st.pos(node.range?.[0]);
-    const value = node.value;
-    if (value instanceof Uint8Array) {
-      return { kind: "leaf", type: "str", plain: Buffer.from(value), pos: p };
-    }
-    if (value === null || value === undefined) return { kind: "null", pos: p };
-    const text = String(value);
-    const plainStyle = node.type === "PLAIN";
-    let r: ReturnType<typeof resolvePlain> | "binary";
-    if (node.tag && node.tag !== "!") r = resolveTagged(node.tag, text);
-    else if (plainStyle) r = resolvePlain(text);
-    else r = { type: "str", text };
-    if (r === "binary") {
-      return { kind: "leaf", type: "str", plain: Buffer.from(text, "base64"), pos: p };
-    }
-    if (r.type === "null") return { kind: "null", pos: p };
-    const leaf: Leaf = { kind: "leaf", type: r.type, plain: Buffer.from(r.text, "utf8"), pos: p };
-    if (r.type === "str") leaf.str = r.text;
-    if (plainStyle) leaf.plainStyle = true;
-    return leaf;
-  }
+  if (isScalar(node)) return scalarToLeaf(node, st.pos(node.range?.[0]));
   throw new ParseError("unsupported YAML node");
 }
 
-function yamlKey(keyNode: YamlNode | null, st: YamlState, p: Pos | undefined): string {
-  let resolved: ReturnType<typeof resolvePlain> | "binary" | undefined;
+/** A YAML scalar as sops types it (go-yaml v3 rules, explicit tags honoured). */
+export function scalarToLeaf(node: Scalar, p?: Pos): Leaf | NullLeaf {
+  const value = node.value;
+  if (value instanceof Uint8Array) {
+    return { kind: "leaf", type: "str", plain: Buffer.from(value), pos: p };
+  }
+  if (value === null || value === undefined) return { kind: "null", pos: p };
+  const text = String(value);
+  const plainStyle = node.type === "PLAIN";
+  let r: ReturnType<typeof resolvePlain> | "binary";
+  if (node.tag && node.tag !== "!") r = resolveTagged(node.tag, text);
+  else if (plainStyle) r = resolvePlain(text);
+  else r = { type: "str", text };
+  if (r === "binary") {
+    return { kind: "leaf", type: "str", plain: Buffer.from(text, "base64"), pos: p };
+  }
+  if (r.type === "null") return { kind: "null", pos: p };
+  const leaf: Leaf = { kind: "leaf", type: r.type, plain: Buffer.from(r.text, "utf8"), pos: p };
+  if (r.type === "str") leaf.str = r.text;
+  if (plainStyle) leaf.plainStyle = true;
+  return leaf;
+}
+
+/** A mapping key as sops reads it: it must resolve to a string. */
+export function scalarKey(keyNode: unknown, p: Pos | undefined, doc?: Document.Parsed): string {
+  if (isAlias(keyNode) && doc) return scalarKey(keyNode.resolve(doc), p);
   if (isScalar(keyNode)) {
-    const text = keyNode.value instanceof Uint8Array ? undefined : String(keyNode.value ?? "");
-    if (text !== undefined) {
-      if (keyNode.tag && keyNode.tag !== "!") resolved = resolveTagged(keyNode.tag, text);
-      else if (keyNode.type === "PLAIN") resolved = resolvePlain(text);
-      else resolved = { type: "str", text };
-    }
-  } else if (isAlias(keyNode)) {
-    const target = keyNode.resolve(st.doc);
-    if (isScalar(target)) return yamlKey(target as YamlNode, st, p);
+    const leaf = scalarToLeaf(keyNode, p);
+    if (leaf.kind === "leaf" && leaf.type === "str" && leaf.str !== undefined) return leaf.str;
   }
-  if (!resolved || resolved === "binary" || resolved.type !== "str") {
-    throw new ParseError(
-      "mapping key is not a string (sops refuses non-string keys)",
-      p?.line,
-      p?.column,
-    );
-  }
-  return resolved.text;
+  throw new ParseError(
+    "mapping key is not a string (sops refuses non-string keys)",
+    p?.line,
+    p?.column,
+  );
 }
 
 /** Take the top-level `sops` key out of a document's root. */

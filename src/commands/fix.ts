@@ -1,0 +1,137 @@
+/**
+ * The auto-encrypt fix. In staged mode it encrypts exactly the staged content
+ * and writes the result into the index git is using (GIT_INDEX_FILE), and
+ * into the default index too when git committed through a temporary one
+ * (`git commit -a`, `git commit PATH`). The working copy is rewritten only
+ * where it equalled the staged content. A partially-encrypted file keeps its
+ * ENC values: only its plaintext values are encrypted, under its own data key,
+ * which a local age identity must open.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { judge } from "../core/judge.js";
+import { CryptoError, GuardError } from "../errors.js";
+import { updateIndexEntry, writeBlob } from "../git/stage.js";
+import { formatForPath } from "../sops/formats.js";
+import type { Finding } from "../types.js";
+import type { ScanResult } from "./scan.js";
+
+const FIXABLE = new Set(["unencrypted", "encryption-removed", "partially-encrypted"]);
+
+export interface FixOutcome {
+  fixed: string[];
+  failed: Array<{ path: string; reason: string }>;
+  notes: string[];
+  /** Findings that remain after the fix. */
+  findings: Finding[];
+}
+
+export async function fixScan(
+  result: ScanResult,
+  opts: { engine: string; env: NodeJS.ProcessEnv; staged: boolean },
+): Promise<FixOutcome> {
+  const { pickEngine } = await import("../crypto/engine.js");
+  const out: FixOutcome = { fixed: [], failed: [], notes: [], findings: [] };
+  const policy = result.policy;
+  const targets = result.sources.filter(
+    (s) =>
+      s.rule &&
+      s.judgement.findings.some((f) => f.fixable && FIXABLE.has(f.rule) && f.severity === "error"),
+  );
+  const targetPaths = new Set(targets.map((t) => t.file.path));
+  out.findings = result.findings.filter((f) => !targetPaths.has(f.path));
+  if (targets.length === 0 || !policy) return out;
+  const engine = await pickEngine(opts.engine as "auto", opts.env, result.topLevel);
+  let identities: string[] | undefined;
+  for (const t of targets) {
+    const { file, rule, judgement } = t;
+    try {
+      const bytes = await file.read();
+      let existingDataKey: Buffer | undefined;
+      if (judgement.hasMetadata) {
+        const { loadIdentities } = await import("../crypto/identities.js");
+        const { decryptFile } = await import("../crypto/decrypt.js");
+        identities ??= (await loadIdentities(opts.env)).identities;
+        const d = await decryptFile(bytes, formatForPath(file.path), identities);
+        if (!d.dataKey) {
+          throw new CryptoError(
+            "it is partially encrypted and no local age identity opens it: add the value with `sops edit` instead",
+          );
+        }
+        existingDataKey = d.dataKey;
+      }
+      const eng = existingDataKey
+        ? await (await import("../crypto/engine.js")).nativeEngine()
+        : engine;
+      const encrypted = await eng.encrypt({
+        bytes,
+        absPath: file.absPath,
+        format: formatForPath(file.path),
+        rule: rule!,
+        configPath: policy.configPath,
+        existingDataKey,
+      });
+      const after = judge({ path: file.path, bytes: encrypted, rule });
+      if (after.findings.some((f) => f.severity === "error" && FIXABLE.has(f.rule))) {
+        throw new CryptoError(
+          "the encrypted result still has plaintext values; nothing was written",
+        );
+      }
+      const { failpoint, writeAtomic } = await import("../fsutil.js");
+      if (opts.staged && result.topLevel) {
+        const top = result.topLevel;
+        const blobId = await writeBlob(top, encrypted, opts.env);
+        failpoint("before-index");
+        const entry = { mode: file.mode ?? "100644", blobId, path: file.path };
+        await updateIndexEntry(top, entry, opts.env);
+        const defaultIndex = await defaultIndexIfTemporary(top, opts.env);
+        if (defaultIndex)
+          await updateIndexEntry(top, entry, { ...opts.env, GIT_INDEX_FILE: defaultIndex });
+        let onDisk: Buffer | undefined;
+        try {
+          onDisk = await readFile(file.absPath);
+        } catch {
+          onDisk = undefined;
+        }
+        if (onDisk?.equals(bytes)) {
+          await writeAtomic(file.absPath, encrypted);
+        } else {
+          out.notes.push(
+            `note: ${file.path}: the working copy differs from what was staged, so it was left as it is (the encrypted version is staged)`,
+          );
+        }
+      } else {
+        await writeAtomic(file.absPath, encrypted);
+      }
+      out.fixed.push(file.path);
+      out.findings.push(...after.findings);
+    } catch (e) {
+      const reason =
+        e instanceof GuardError ? e.message : `unexpected error (${(e as Error)?.name ?? "Error"})`;
+      out.failed.push({ path: file.path, reason });
+      out.findings.push(...judgement.findings);
+    }
+  }
+  if (engine.name === "sops") {
+    const { overriddenVars } = await import("../crypto/engine.js");
+    const vars = overriddenVars(opts.env);
+    if (vars.length)
+      out.notes.push(`note: ignored ${vars.join(", ")} so that the rule's keys are used`);
+  }
+  return out;
+}
+
+/** When git uses a temporary index (commit -a / commit PATH), the default index to update as well. */
+async function defaultIndexIfTemporary(
+  top: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  const active = env.GIT_INDEX_FILE;
+  if (!active) return undefined;
+  const { git } = await import("../git/exec.js");
+  const gitDir = (await git(["rev-parse", "--absolute-git-dir"], { cwd: top, env })).stdout
+    .toString()
+    .trim();
+  const def = path.join(gitDir, "index");
+  return path.resolve(top, active) === def ? undefined : def;
+}

@@ -1,0 +1,44 @@
+/**
+ * Writing files without ever losing them: a private temp file (0600) in the
+ * same folder, fsync, then rename over the target, keeping its mode. On any
+ * failure the temp file is removed and the original is untouched.
+ */
+import { randomBytes } from "node:crypto";
+import { chmod, open, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+
+/** Test-only failure injection: SECRET_GUARD_TEST_FAIL_AT names a step to fail at. */
+export function failpoint(step: string): void {
+  const at = process.env.SECRET_GUARD_TEST_FAIL_AT;
+  if (!at || at !== step) return;
+  if (process.env.SECRET_GUARD_TEST_FAIL_MODE === "kill") process.kill(process.pid, "SIGKILL");
+  throw new Error(`injected failure at ${step}`);
+}
+
+export async function writeAtomic(file: string, data: Uint8Array): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = path.join(
+    dir,
+    `.${path.basename(file)}.secret-guard-${randomBytes(6).toString("hex")}.tmp`,
+  );
+  let mode = 0o644;
+  try {
+    mode = (await stat(file)).mode & 0o777;
+  } catch {
+    // new file
+  }
+  const fh = await open(tmp, "wx", 0o600);
+  try {
+    await fh.writeFile(data);
+    failpoint("write-temp");
+    await fh.sync();
+    await fh.close();
+    await chmod(tmp, mode);
+    failpoint("before-rename");
+    await rename(tmp, file);
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
