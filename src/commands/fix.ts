@@ -46,7 +46,7 @@ export async function fixScan(
   for (const t of targets) {
     const { file, rule, judgement } = t;
     try {
-      const bytes = await file.read();
+      const bytes = t.bytes ?? (await readFile(file.absPath));
       let existingDataKey: Buffer | undefined;
       if (judgement.hasMetadata) {
         const { loadIdentities } = await import("../crypto/identities.js");
@@ -121,7 +121,13 @@ export async function fixScan(
   return out;
 }
 
-/** When git uses a temporary index (commit -a / commit PATH), the default index to update as well. */
+/**
+ * The other index to keep in step when git committed through a temporary
+ * one. `git commit -a` points GIT_INDEX_FILE at .git/index.lock, which becomes
+ * the index afterwards: nothing more to do. `git commit PATH` points it at a
+ * temporary next-index and holds the future index in .git/index.lock: update
+ * that one too. A user's own GIT_INDEX_FILE leaves the default index alone.
+ */
 async function defaultIndexIfTemporary(
   top: string,
   env: NodeJS.ProcessEnv,
@@ -132,6 +138,9 @@ async function defaultIndexIfTemporary(
   const gitDir = (await git(["rev-parse", "--absolute-git-dir"], { cwd: top, env })).stdout
     .toString()
     .trim();
-  const def = path.join(gitDir, "index");
-  return path.resolve(top, active) === def ? undefined : def;
+  const activeAbs = path.resolve(top, active);
+  const lock = path.join(gitDir, "index.lock");
+  if (activeAbs === path.join(gitDir, "index") || activeAbs === lock) return undefined;
+  const { existsSync } = await import("node:fs");
+  return existsSync(lock) ? lock : undefined;
 }

@@ -39,7 +39,7 @@ export interface ScanResult {
   findings: Finding[];
   filesScanned: number;
   /** Files judged, with their source, for --fix. */
-  sources: Array<{ file: SourceFile; judgement: Judgement; rule?: CreationRule }>;
+  sources: Array<{ file: SourceFile; judgement: Judgement; rule?: CreationRule; bytes?: Buffer }>;
   warnings: string[];
 }
 
@@ -109,7 +109,9 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
       if (!judgement.parsed && judgement.findings.length === 0 && rule === undefined) continue;
       result.judgements.push(judgement);
       result.findings.push(...judgement.findings);
-      result.sources.push({ file, judgement, rule });
+      // Content is kept only where a fix may need it (the cat-file process is closed afterwards).
+      const keep = judgement.findings.some((f) => f.fixable);
+      result.sources.push({ file, judgement, rule, ...(keep ? { bytes } : {}) });
     }
   } finally {
     await sources.close();
@@ -193,17 +195,20 @@ async function askOnTerminal(
   env: NodeJS.ProcessEnv,
 ): Promise<boolean | undefined> {
   const { closeSync, openSync, readSync, writeSync } = await import("node:fs");
-  let fd: number;
+  const tty = env.SECRET_GUARD_TTY ?? "/dev/tty";
+  let rfd: number;
+  let wfd: number;
   try {
-    fd = openSync(env.SECRET_GUARD_TTY ?? "/dev/tty", "r+");
+    wfd = openSync(tty, "a");
+    rfd = openSync(tty, "r");
   } catch {
     return undefined;
   }
   try {
-    writeSync(fd, question);
+    writeSync(wfd, question);
     const buf = Buffer.alloc(1);
     let answer = "";
-    while (readSync(fd, buf, 0, 1, null) === 1) {
+    while (readSync(rfd, buf, 0, 1, null) === 1) {
       const ch = buf.toString("latin1");
       if (ch === "\n") break;
       answer += ch;
@@ -212,7 +217,8 @@ async function askOnTerminal(
   } catch {
     return undefined;
   } finally {
-    closeSync(fd);
+    closeSync(rfd);
+    closeSync(wfd);
   }
 }
 
