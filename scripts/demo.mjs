@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { generateIdentity, identityToRecipient } from "age-encryption";
 import { simpleGit } from "simple-git";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -49,12 +50,19 @@ writeFileSync(
 let code = 0;
 try {
   const git = simpleGit({ baseDir: dir }).env(env);
+  step("The cluster's age key (what Flux holds in its sops-age Secret)");
+  const identity = await generateIdentity();
+  const recipient = await identityToRecipient(identity);
+  const keyFile = path.join(home, "cluster.agekey");
+  writeFileSync(keyFile, `${identity}\n`, { mode: 0o600 });
+  console.log(`recipient: ${recipient}`);
+
   step("A GitOps repository with the chapter's .sops.yaml policy");
   await git.init(["-q", "-b", "main"]);
   const rules = ["cloudflare", "auth", "observability", "develop", "staging", "production"]
     .map(
       (f) =>
-        `  - path_regex: flux/secrets/${f}/.*\\.yaml\n    encrypted_regex: ^(data|stringData)$\n    age: age1730wxdzhzpwjmf04rdf9tdz5zndr7xjq2mqk5ydkme5s27vaha7s2xnjxl\n`,
+        `  - path_regex: flux/secrets/${f}/.*\\.yaml\n    encrypted_regex: ^(data|stringData)$\n    age: ${recipient}\n`,
     )
     .join("");
   write(".sops.yaml", `creation_rules:\n${rules}`);
@@ -99,6 +107,35 @@ try {
       `\n${bold("✔ The commit was blocked")} (git commit exited ${commit}); history still holds only:`,
     );
     console.log(log.trim());
+
+    step("Encrypt what is staged, with the rule that covers it");
+    if (sh([process.execPath, bin, "scan", "--fix"], "npx secret-guard scan --fix") !== 0) code = 1;
+
+    step("Commit again: the hook lets the encrypted Secret through");
+    if (
+      sh(
+        ["git", "commit", "-m", "Add backend secrets (encrypted)"],
+        `git commit -m "Add backend secrets (encrypted)"`,
+      ) !== 0
+    )
+      code = 1;
+    const shown = (await git.show([`HEAD:flux/secrets/develop/backend-secrets.yaml`]))
+      .split("\n")
+      .slice(0, 10)
+      .join("\n");
+    console.log(`\nwhat git now holds (first lines):\n${shown}`);
+
+    step("Did I get it? Prove the cluster's key decrypts it (MAC checked)");
+    show("SOPS_AGE_KEY_FILE=cluster.agekey npx secret-guard verify");
+    const verified = spawnSync(process.execPath, [bin, "verify"], {
+      cwd: dir,
+      env: { ...env, SOPS_AGE_KEY_FILE: keyFile },
+      stdio: "inherit",
+    });
+    if (verified.status !== 0) code = 1;
+    console.log(
+      `\n${code === 0 ? bold("✔ Blocked, fixed, committed, verified.") : "✖ something went wrong above"}`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
