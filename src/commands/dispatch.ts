@@ -14,6 +14,14 @@ export async function dispatch(args: ParsedArgs, io: Io): Promise<CommandResult>
       return (await import("./encrypt.js")).encryptCommand(args, io);
     case "verify":
       return (await import("./verify.js")).verifyCommand(args, io);
+    case "new":
+      return (await import("./new.js")).newCommand(args, io);
+    case "init":
+      return (await import("./init.js")).initCommand(args, io);
+    case "history":
+      return (await import("./history.js")).historyCommand(args, io);
+    case "updatekeys":
+      return (await import("./updatekeys.js")).updatekeysCommand(args, io);
     default:
       throw new UsageError(`"${args.command}" is not available in this version yet`);
   }
