@@ -59,7 +59,6 @@ export function decodeText(bytes: Uint8Array, allowControls = false): string {
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (!allowControls) {
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for them is the point
     const m = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
     if (m) {
       const { line, column } = offsetToPos(text, m.index);
