@@ -149,6 +149,29 @@ describe("scan --fix", () => {
   });
 });
 
+describe("scan --fix interrupted", () => {
+  it.each(["before-index", "write-temp", "before-rename"])(
+    "a failure at %s leaves a consistent index, the original file and no temp file",
+    async (step) => {
+      const repo = await repoWithHook();
+      const original = plainSecret("backend-secrets", { url: CANARY });
+      repo.write(SECRET_PATH, original);
+      repo.git("add", SECRET_PATH);
+      const blob = repo.blob("", SECRET_PATH);
+      const r = sg(repo, ["scan", "--fix"], { env: { SECRET_GUARD_TEST_FAIL_AT: step } });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain("not fixed");
+      expect(repo.read(SECRET_PATH).toString()).toBe(original);
+      noTempFiles(repo.dir);
+      if (step === "before-index") expect(repo.blob("", SECRET_PATH)).toBe(blob);
+      // the index is either the original plaintext (blocked) or the encrypted blob, never half-written
+      const staged = repo.git("show", `:${SECRET_PATH}`);
+      expect(staged === original.trimEnd() || staged.includes("ENC[AES256_GCM")).toBe(true);
+      repo.git("fsck", "--no-progress");
+    },
+  );
+});
+
 describe("encrypt", () => {
   it("is atomic: an injected failure before the rename leaves the original and no temp file", async () => {
     const repo = await repoWithHook();

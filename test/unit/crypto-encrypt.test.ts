@@ -176,6 +176,29 @@ describe("native round trips", () => {
         "<age stanza>",
       );
       expect(masked).toMatchSnapshot();
+      const all = {
+        ...fixed,
+        selector: { field: "unencrypted_suffix" as const, value: "_unencrypted" },
+      };
+      const mask = (b: Buffer) =>
+        b
+          .toString()
+          .replace(
+            /-----BEGIN AGE ENCRYPTED FILE-----[\s\S]*?-----END AGE ENCRYPTED FILE-----(\\n)?/g,
+            "<age stanza>",
+          );
+      const json = await encryptNative(
+        Buffer.from('{"a": "x", "n": 1.5, "b": true, "keep_unencrypted": 2}'),
+        "json",
+        all,
+      );
+      expect(mask(json)).toMatchSnapshot();
+      const env = await encryptNative(
+        Buffer.from("USER=admin\n# note\nPASS=s3cret\n"),
+        "dotenv",
+        all,
+      );
+      expect(mask(env)).toMatchSnapshot();
     } finally {
       restore();
     }
