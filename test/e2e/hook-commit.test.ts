@@ -208,6 +208,59 @@ describe("plain git hook", () => {
   });
 });
 
+describe("scan from the command line", () => {
+  it("odd paths survive, and --format json has the contract's shape", async () => {
+    const repo = await guardedRepo();
+    const odd = 'flux/secrets/develop/my "odd"\tfile é 日本.yaml';
+    repo.write(odd, plainSecret("odd", { pw: CANARY_A }));
+    repo.git("add", "--", odd);
+    const r = sg(repo, ["scan", "--format", "json"]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(Object.keys(report)).toEqual(["tool", "version", "mode", "findings", "summary"]);
+    expect(report).toMatchObject({
+      tool: "secret-guard",
+      mode: "staged",
+      summary: { filesScanned: 1, errors: 1, warnings: 0 },
+    });
+    expect(report.findings[0]).toEqual({
+      rule: "unencrypted",
+      severity: "error",
+      path: odd,
+      line: 8,
+      column: 7,
+      kind: "Secret",
+      name: "odd",
+      namespace: "develop",
+      keys: ["pw"],
+      message: expect.any(String),
+      fixable: true,
+    });
+    const blocked = gitTry(repo, ["commit", "-m", "odd"]);
+    expect(blocked.code).not.toBe(0);
+    expect(blocked.stdout + blocked.stderr).toContain("日本.yaml");
+  });
+
+  it("--all, --range and PATH modes; exit 2 outside a repository", async () => {
+    const repo = await guardedRepo();
+    repo.write(SECRET_PATH, plainSecret("backend-secrets", { pw: CANARY_A }));
+    repo.git("add", SECRET_PATH);
+    repo.git("commit", "-q", "--no-verify", "-m", "bypassed");
+    expect(sg(repo, ["scan"]).code).toBe(0);
+    const all = sg(repo, ["scan", "--all"]);
+    expect(all.code).toBe(1);
+    expect(all.stdout).toContain(SECRET_PATH);
+    expect(sg(repo, ["scan", "--range", "HEAD~1..HEAD"]).code).toBe(1);
+    expect(sg(repo, ["scan", "--range", "HEAD~1..HEAD~1"]).code).toBe(0);
+    expect(sg(repo, ["scan", "flux/"]).code).toBe(1);
+    expect(sg(repo, ["scan", "--range", "nope..HEAD"]).code).toBe(2);
+    const outside = sg(repo, ["scan"], { cwd: repo.home });
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain("not inside a git repository");
+    expect(sg(repo, ["scan", "--bogus"]).code).toBe(2);
+  });
+});
+
 describe("husky 9", () => {
   it("install adds the hook to .husky/pre-commit and git commit runs it", async () => {
     const repo = await makeRepo({
