@@ -10,6 +10,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { parseDocument } from "yaml";
 import { ConfigError } from "./errors.js";
 import type { Finding, RuleId } from "./types.js";
 
@@ -72,7 +73,6 @@ export async function loadGuardConfig(startDir: string): Promise<GuardConfig> {
   } catch (e) {
     throw new ConfigError(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
   }
-  const { parseDocument } = await import("yaml");
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;

@@ -259,6 +259,23 @@ describe("scan from the command line", () => {
     expect(outside.stderr).toContain("not inside a git repository");
     expect(sg(repo, ["scan", "--bogus"]).code).toBe(2);
   });
+
+  it(".secret-guard.yaml: ignore globs and severity; a bad field exits 2 naming it", async () => {
+    const repo = await guardedRepo();
+    repo.write("fixtures/secret.yaml", plainSecret("fixture", { pw: CANARY_B }));
+    repo.git("add", "fixtures/secret.yaml");
+    expect(sg(repo, ["scan"]).code).toBe(1);
+    repo.write(".secret-guard.yaml", "ignore:\n  - fixtures/**\n");
+    expect(sg(repo, ["scan"]).code).toBe(0);
+    repo.write(".secret-guard.yaml", "severity:\n  secret-outside-policy: warning\n");
+    const warn = sg(repo, ["scan", "--format", "json"]);
+    expect(warn.code).toBe(0);
+    expect(JSON.parse(warn.stdout).summary).toMatchObject({ errors: 0, warnings: 1 });
+    repo.write(".secret-guard.yaml", "ignores:\n  - fixtures/**\n");
+    const bad = sg(repo, ["scan"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("ignores: unknown field");
+  });
 });
 
 describe("husky 9", () => {
