@@ -10,7 +10,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { judge } from "../core/judge.js";
-import { CryptoError, GuardError } from "../errors.js";
+import { CryptoError, GitError, GuardError } from "../errors.js";
 import { updateIndexEntry, writeBlob } from "../git/stage.js";
 import { formatForPath } from "../sops/formats.js";
 import type { Finding } from "../types.js";
@@ -41,6 +41,22 @@ export async function fixScan(
   const targetPaths = new Set(targets.map((t) => t.file.path));
   out.findings = result.findings.filter((f) => !targetPaths.has(f.path));
   if (targets.length === 0 || !policy) return out;
+  if (opts.staged && result.topLevel && !opts.env.GIT_INDEX_FILE) {
+    // Outside a commit, a held index.lock means another git process is at work: touch nothing.
+    const { git } = await import("../git/exec.js");
+    const { existsSync } = await import("node:fs");
+    const gitDir = (
+      await git(["rev-parse", "--absolute-git-dir"], { cwd: result.topLevel, env: opts.env })
+    ).stdout
+      .toString()
+      .trim();
+    if (existsSync(path.join(gitDir, "index.lock"))) {
+      throw new GitError(
+        "another git process holds .git/index.lock; nothing was changed",
+        "wait for it to finish (or remove a stale .git/index.lock), then run the fix again",
+      );
+    }
+  }
   const engine = await pickEngine(opts.engine as "auto", opts.env, result.topLevel);
   let identities: string[] | undefined;
   for (const t of targets) {
