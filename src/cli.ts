@@ -149,8 +149,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const quiet = parsed.values.quiet === true;
     if (result.output !== undefined && result.output !== "") {
       const file = parsed.values.output;
-      if (typeof file === "string") writeFileSync(file, result.output, { mode: 0o644 });
-      else if (
+      if (typeof file === "string") {
+        try {
+          writeFileSync(file, result.output, { mode: 0o644 });
+        } catch (e) {
+          io.stderr(
+            `secret-guard: cannot write the report to ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})\n`,
+          );
+          return 2;
+        }
+      } else if (
         !(
           quiet &&
           result.exitCode === 0 &&

@@ -211,3 +211,27 @@ describe("odd repositories", () => {
     },
   );
 });
+
+describe("output failures", () => {
+  it("a full disk for --output exits 2 with a clear message; a closed pipe exits cleanly", async () => {
+    const repo = await makeRepo({ files: { ".sops.yaml": seedPolicy(recipient) }, commit: "init" });
+    for (let i = 0; i < 200; i++)
+      repo.write(`apps/s${i}.yaml`, plainSecret(`s${i}`, { pw: CANARY }));
+    repo.commitAll("many");
+    const full = sg(repo, ["scan", "--all", "--output", "/dev/full"]);
+    expect(full.code).toBe(2);
+    expect(full.stderr).toContain("cannot write the report to /dev/full (ENOSPC)");
+    const { spawnSync } = await import("node:child_process");
+    const piped = spawnSync(
+      "sh",
+      ["-c", `node "$SG" scan --all | head -c 20 >/dev/null; echo "status=\${PIPESTATUS:-done}"`],
+      {
+        cwd: repo.dir,
+        env: { ...repo.env, SG: path.resolve(__dirname, "../../bin/secret-guard.js") },
+        encoding: "utf8",
+      },
+    );
+    expect(piped.stderr).not.toMatch(/EPIPE|Error|at /);
+    assertNoCanary([CANARY], piped.stdout + piped.stderr + full.stdout + full.stderr);
+  });
+});
