@@ -1,8 +1,11 @@
 // Bundles the command line into dist/bundle/ (one file per lazily loaded
 // command, shared code in chunks) so a `git commit` loads a handful of files
 // instead of a few hundred modules. The library API stays in dist/ (tsc).
+
+import { rmSync } from "node:fs";
 import { build } from "esbuild";
 
+rmSync("dist/bundle", { recursive: true, force: true });
 await build({
   entryPoints: { cli: "src/cli.ts" },
   outdir: "dist/bundle",

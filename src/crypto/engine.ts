@@ -113,6 +113,8 @@ export function sopsEngine(bin: string, env: NodeJS.ProcessEnv): Engine {
             resolve(stdout as Buffer);
           },
         );
+        // sops may exit before reading all of its input: that is its error to report, not a crash.
+        child.stdin?.on("error", () => {});
         child.stdin?.end(Buffer.from(req.bytes));
       });
     },

@@ -273,4 +273,18 @@ cat "${canned}"
     ]);
     expect(repo.read(SECRET_PATH).equals(encrypted)).toBe(true);
   });
+
+  it("never runs a sops that lives inside the repository", async () => {
+    const repo = await repoWithHook();
+    mkdirSync(path.join(repo.dir, "tools"), { recursive: true });
+    const marker = path.join(repo.home, "ran");
+    writeFileSync(path.join(repo.dir, "tools", "sops"), `#!/bin/sh\ntouch "${marker}"\nexit 1\n`);
+    chmodSync(path.join(repo.dir, "tools", "sops"), 0o755);
+    repo.write(SECRET_PATH, plainSecret("backend-secrets", { url: CANARY }));
+    const env = { PATH: `${path.join(repo.dir, "tools")}:${process.env.PATH}` };
+    const auto = sg(repo, ["encrypt", SECRET_PATH], { env });
+    expect(auto.code, auto.stdout + auto.stderr).toBe(0);
+    expect(auto.stdout).toContain("native engine");
+    expect(() => readFileSync(marker)).toThrow();
+  });
 });
