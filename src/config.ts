@@ -7,7 +7,10 @@
  *   ignore: [glob, ...]            repository-relative micromatch globs
  *   severity: {rule-id: error|warning|off}
  *   secretKinds: [Kind, ...]       extra kinds judged like v1/Secret
+ *   allow: [{path, key, sha256, reason}]   accepted plaintext values, keyed by
+ *                                  path, value path and the value's SHA-256
  */
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseDocument } from "yaml";
@@ -21,6 +24,15 @@ export interface GuardConfig {
   ignore: string[];
   severity: Partial<Record<RuleId, "error" | "warning" | "off">>;
   secretKinds: string[];
+  allow: AllowEntry[];
+}
+
+/** Accept one plaintext value: by path, value path and SHA-256 of the value (never line numbers). */
+export interface AllowEntry {
+  path: string;
+  key: string;
+  sha256: string;
+  reason?: string;
 }
 
 const RULE_IDS: RuleId[] = [
@@ -36,7 +48,7 @@ const RULE_IDS: RuleId[] = [
   "mac-mismatch",
 ];
 
-export const EMPTY_CONFIG: GuardConfig = { ignore: [], severity: {}, secretKinds: [] };
+export const EMPTY_CONFIG: GuardConfig = { ignore: [], severity: {}, secretKinds: [], allow: [] };
 
 export function findGuardConfig(startDir: string): string | undefined {
   let dir = path.resolve(startDir);
@@ -84,7 +96,7 @@ export async function loadGuardConfig(startDir: string): Promise<GuardConfig> {
   }
   const data = (doc.toJS() ?? {}) as unknown;
   if (typeof data !== "object" || Array.isArray(data)) fail(file, "top level", "must be a mapping");
-  const cfg: GuardConfig = { path: file, ignore: [], severity: {}, secretKinds: [] };
+  const cfg: GuardConfig = { path: file, ignore: [], severity: {}, secretKinds: [], allow: [] };
   for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
     switch (k) {
       case "ignore":
@@ -107,11 +119,62 @@ export async function loadGuardConfig(startDir: string): Promise<GuardConfig> {
         }
         break;
       }
+      case "allow":
+        cfg.allow = allowList(file, v);
+        break;
       default:
-        fail(file, k, "unknown field (known: ignore, severity, secretKinds)");
+        fail(file, k, "unknown field (known: ignore, severity, secretKinds, allow)");
     }
   }
   return cfg;
+}
+
+function allowList(file: string, v: unknown): AllowEntry[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) fail(file, "allow", "must be a list of {path, key, sha256, reason}");
+  return v.map((e, i) => {
+    const at = `allow[${i}]`;
+    if (!e || typeof e !== "object" || Array.isArray(e)) fail(file, at, "must be a mapping");
+    const o = e as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (!["path", "key", "sha256", "reason"].includes(k))
+        fail(file, `${at}.${k}`, "unknown field (known: path, key, sha256, reason)");
+    }
+    if (typeof o.path !== "string" || o.path === "")
+      fail(file, `${at}.path`, "must be the file's repository-relative path");
+    if (typeof o.key !== "string" || o.key === "")
+      fail(file, `${at}.key`, "must be the value's key path, e.g. stringData.password");
+    if (typeof o.sha256 !== "string" || !/^[0-9a-f]{64}$/i.test(o.sha256)) {
+      fail(
+        file,
+        `${at}.sha256`,
+        "must be the SHA-256 of the value, 64 hex digits (printf %s VALUE | sha256sum)",
+      );
+    }
+    if (o.reason !== undefined && typeof o.reason !== "string")
+      fail(file, `${at}.reason`, "must be a string");
+    return {
+      path: o.path,
+      key: o.key,
+      sha256: o.sha256.toLowerCase(),
+      reason: o.reason as string | undefined,
+    };
+  });
+}
+
+/** The allowlist check for one file, for the judgement; undefined when nothing is allowed there. */
+export function allowCheck(
+  cfg: GuardConfig,
+  file: string,
+): ((keyPath: string, value: Uint8Array) => boolean) | undefined {
+  const entries = cfg.allow.filter((a) => a.path === file);
+  if (entries.length === 0) return undefined;
+  return (keyPath, value) => {
+    const mine = entries.filter((a) => a.key === keyPath);
+    if (mine.length === 0) return false;
+    const digest = createHash("sha256").update(value).digest("hex");
+    return mine.some((a) => a.sha256 === digest);
+  };
 }
 
 /** Apply severity overrides; `off` drops the finding. */

@@ -5,7 +5,13 @@
  */
 import path from "node:path";
 import type { CommandResult, Io, ParsedArgs } from "../cli.js";
-import { applySeverity, type GuardConfig, ignoreMatcher, loadGuardConfig } from "../config.js";
+import {
+  allowCheck,
+  applySeverity,
+  type GuardConfig,
+  ignoreMatcher,
+  loadGuardConfig,
+} from "../config.js";
 import { type Judgement, judge } from "../core/judge.js";
 import { looksSopsEncrypted } from "../core/sopsfile.js";
 import { UsageError } from "../errors.js";
@@ -104,6 +110,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
         rule,
         headBytes,
         secretKinds: config.secretKinds,
+        isAllowed: allowCheck(config, file.path),
       });
       judgement.findings = applySeverity(judgement.findings, config);
       if (!judgement.parsed && judgement.findings.length === 0 && rule === undefined) continue;

@@ -35,10 +35,15 @@ export interface JudgeInput {
   headBytes?: Uint8Array;
   /** Extra kinds to treat like `v1/Secret` (from the config file). */
   secretKinds?: readonly string[];
+  /**
+   * An allowlist check: true when this plaintext value at this key path
+   * (mapping keys joined with ".") is accepted. The value never leaves memory.
+   */
+  isAllowed?: (keyPath: string, value: Uint8Array) => boolean;
 }
 
 /** `nested`: base64 of a whole sops-encrypted file, which Flux decrypts. */
-export type ValueState = "encrypted" | "plaintext" | "empty" | "nested";
+export type ValueState = "encrypted" | "plaintext" | "empty" | "nested" | "allowed";
 
 /** One value that sops would encrypt, and what it is now. */
 export interface MustEncrypt {
@@ -177,6 +182,7 @@ export function judge(input: JudgeInput): Judgement {
         if (text !== undefined && isEncValue(text)) state = "encrypted";
         else if (text !== undefined && isNestedSopsFile(v.path, text)) state = "nested";
         else if (v.leaf.plain.length === 0) state = "empty";
+        else if (input.isAllowed?.(v.path.join("."), v.leaf.plain)) state = "allowed";
         else state = "plaintext";
         list.push({
           document: doc.index,
@@ -326,6 +332,7 @@ export function judge(input: JudgeInput): Judgement {
           if (judged && shouldBeEncrypted(full, selector, [])) continue;
           for (const v of walkLeaves(it.value, full)) {
             const text = leafText(v.leaf);
+            if (input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
             if (isExemptValue(text) || isEncValue(text) || isNestedSopsFile(full, text)) continue;
             keys.push(it.key);
             first ??= { line: it.line, column: it.column };
@@ -367,6 +374,8 @@ export function judge(input: JudgeInput): Judgement {
         if (eq === -1) continue;
         if (judged && shouldBeEncrypted(["secretGenerator", "literals"], selector, [])) continue;
         if (isExemptValue(text.slice(eq + 1))) continue;
+        const literalKey = `secretGenerator.literals.${text.slice(0, eq)}`;
+        if (input.isAllowed?.(literalKey, Buffer.from(text.slice(eq + 1), "utf8"))) continue;
         keys.push(text.slice(0, eq));
         first ??= { line: lit.pos?.line, column: lit.pos?.column };
       }

@@ -278,6 +278,42 @@ describe("scan from the command line", () => {
   });
 });
 
+describe("allowlist", () => {
+  it("holds after lines are inserted above it, and stops holding when the value changes", async () => {
+    const repo = await guardedRepo();
+    const { createHash } = await import("node:crypto");
+    const value = "not-really-secret-demo";
+    const file = "apps/demo/secret.yaml";
+    repo.write(file, plainSecret("demo", { password: value }));
+    repo.git("add", file);
+    expect(sg(repo, ["scan"]).code).toBe(1);
+    const sha = createHash("sha256").update(value).digest("hex");
+    repo.write(
+      ".secret-guard.yaml",
+      `allow:\n  - path: ${file}\n    key: stringData.password\n    sha256: ${sha}\n    reason: demo value\n`,
+    );
+    expect(sg(repo, ["scan"]).code).toBe(0);
+    repo.write(
+      file,
+      `# a comment\n# and another\n${plainSecret("demo", { other: "", password: value })}`,
+    );
+    repo.git("add", file);
+    expect(sg(repo, ["scan"]).code).toBe(0);
+    repo.write(file, plainSecret("demo", { password: CANARY_A }));
+    repo.git("add", file);
+    const changed = sg(repo, ["scan"]);
+    expect(changed.code).toBe(1);
+    expect(changed.stdout).toContain("password");
+    repo.write(
+      ".secret-guard.yaml",
+      `allow:\n  - path: ${file}\n    key: stringData.password\n    sha256: nothex\n`,
+    );
+    const bad = sg(repo, ["scan"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("allow[0].sha256");
+  });
+});
+
 describe("husky 9", () => {
   it("install adds the hook to .husky/pre-commit and git commit runs it", async () => {
     const repo = await makeRepo({

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { generateIdentity, identityToRecipient } from "age-encryption";
-import Ajv from "ajv-draft-04";
+import AjvModule from "ajv-draft-04";
 import { afterAll, describe, expect, it } from "vitest";
 import { cleanupAll, makeRepo, makeTempDir } from "../helpers/repo.js";
 import { FIXTURES, plainSecret, seedPolicy, sg } from "./helpers.js";
@@ -13,6 +13,11 @@ import { FIXTURES, plainSecret, seedPolicy, sg } from "./helpers.js";
 const schema = JSON.parse(
   readFileSync(path.join(FIXTURES, "sarif", "sarif-schema-2.1.0.json"), "utf8"),
 );
+// CommonJS default export, seen through ESM interop
+const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ??
+  AjvModule) as unknown as new (
+  opts: object,
+) => import("ajv").default;
 const ajv = new Ajv({ strict: false, allErrors: true });
 ajv.addFormat("uri", /^[a-z][a-z0-9+.-]*:\S*$/i);
 ajv.addFormat("uri-reference", /^\S*$/);
