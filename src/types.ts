@@ -48,6 +48,26 @@ export type SelectorField =
   | "unencrypted_comment_regex"
   | "encrypted_comment_regex";
 
+/** Every selector field, in sops' order; at most one may be set. */
+export const SELECTOR_FIELDS: readonly SelectorField[] = [
+  "unencrypted_suffix",
+  "encrypted_suffix",
+  "unencrypted_regex",
+  "encrypted_regex",
+  "unencrypted_comment_regex",
+  "encrypted_comment_regex",
+];
+
+/** Key types other than age that a sops metadata block can carry. */
+export const OTHER_KEY_TYPES: readonly string[] = [
+  "pgp",
+  "kms",
+  "gcp_kms",
+  "azure_kv",
+  "hc_vault",
+  "hckms",
+];
+
 /** The one selector in force for a rule or a file (sops allows at most one). */
 export interface Selector {
   field: SelectorField;

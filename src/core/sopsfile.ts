@@ -6,7 +6,13 @@
 
 import { B64_STD } from "../sops/enc.js";
 import { DEFAULT_SELECTOR } from "../sops/select.js";
-import type { Format, Selector, SelectorField } from "../types.js";
+import {
+  type Format,
+  OTHER_KEY_TYPES,
+  SELECTOR_FIELDS,
+  type Selector,
+  type SelectorField,
+} from "../types.js";
 
 export { isEncValue } from "../sops/enc.js";
 
@@ -53,15 +59,6 @@ export interface MetaView {
   problems: string[];
 }
 
-const SELECTORS: SelectorField[] = [
-  "unencrypted_suffix",
-  "encrypted_suffix",
-  "unencrypted_regex",
-  "encrypted_regex",
-  "unencrypted_comment_regex",
-  "encrypted_comment_regex",
-];
-const OTHER_KEYS = ["pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms"];
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 function nonEmptyList(v: unknown): v is unknown[] {
@@ -91,18 +88,18 @@ export function metaView(meta: unknown): MetaView {
     return view;
   }
   const m = meta as Record<string, unknown>;
-  const set = SELECTORS.filter((f) => typeof m[f] === "string" && m[f] !== "");
+  const set = SELECTOR_FIELDS.filter((f) => typeof m[f] === "string" && m[f] !== "");
   if (set.length > 1) problems.push(`more than one selector (${set.join(", ")})`);
   const field = set[0];
   if (field) view.selector = { field, value: m[field] as string };
   view.ageRecipients.push(...recipientsOf(m.age));
-  for (const k of OTHER_KEYS) if (nonEmptyList(m[k])) view.otherKeyTypes.push(k);
+  for (const k of OTHER_KEY_TYPES) if (nonEmptyList(m[k])) view.otherKeyTypes.push(k);
   if (nonEmptyList(m.key_groups)) {
     for (const g of m.key_groups) {
       if (!g || typeof g !== "object") continue;
       const group = g as Record<string, unknown>;
       view.ageRecipients.push(...recipientsOf(group.age));
-      for (const k of OTHER_KEYS) {
+      for (const k of OTHER_KEY_TYPES) {
         if (nonEmptyList(group[k]) && !view.otherKeyTypes.includes(k)) view.otherKeyTypes.push(k);
       }
     }

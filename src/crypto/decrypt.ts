@@ -10,7 +10,13 @@ import { CryptoError } from "../errors.js";
 import { parseFile } from "../sops/parse.js";
 import { DEFAULT_SELECTOR, shouldBeEncrypted } from "../sops/select.js";
 import type { ParsedFile } from "../sops/tree.js";
-import type { Format, Selector, SelectorField } from "../types.js";
+import {
+  type Format,
+  OTHER_KEY_TYPES,
+  SELECTOR_FIELDS,
+  type Selector,
+  type SelectorField,
+} from "../types.js";
 import { decryptValue } from "./aes.js";
 import { unwrapDataKey } from "./age.js";
 import { decryptMac, MacHasher } from "./mac.js";
@@ -57,16 +63,6 @@ export interface DecryptResult {
   parsed?: ParsedFile;
 }
 
-const SELECTORS: SelectorField[] = [
-  "unencrypted_suffix",
-  "encrypted_suffix",
-  "unencrypted_regex",
-  "encrypted_regex",
-  "unencrypted_comment_regex",
-  "encrypted_comment_regex",
-];
-const OTHER = ["pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms"];
-
 /** A typed view of a `sops` block (dotenv/INI values arrive as strings). */
 export function readSopsMeta(raw: unknown): SopsMeta {
   const m = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
@@ -85,11 +81,11 @@ export function readSopsMeta(raw: unknown): SopsMeta {
       }
     }
   }
-  const field = SELECTORS.find((f) => typeof m[f] === "string" && m[f] !== "");
+  const field = SELECTOR_FIELDS.find((f) => typeof m[f] === "string" && m[f] !== "");
   const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
   return {
     age,
-    otherKeyTypes: OTHER.filter((k) => list(m[k]).length > 0),
+    otherKeyTypes: OTHER_KEY_TYPES.filter((k) => list(m[k]).length > 0),
     keyGroups: groups.length,
     lastmodified: str(m.lastmodified),
     mac: str(m.mac),

@@ -234,7 +234,7 @@ async function encryptYaml(
   text: string,
   rule: CreationRule,
   opts: NativeEncryptOptions,
-): Promise<{ out: string; meta: SopsMeta; key: Buffer }> {
+): Promise<{ out: string; key: Buffer }> {
   const docs = parseAllDocuments(text, {
     schema: "failsafe",
     merge: false,
@@ -293,17 +293,7 @@ async function encryptYaml(
     if (s.startsWith("---\n")) s = s.slice(4);
     parts.push(s);
   }
-  const meta: SopsMeta = {
-    age,
-    otherKeyTypes: [],
-    keyGroups: 0,
-    lastmodified,
-    mac: block.mac,
-    selector,
-    macOnlyEncrypted: block.macOnlyEncrypted,
-    version: SOPS_VERSION,
-  };
-  return { out: parts.join("---\n"), meta, key };
+  return { out: parts.join("---\n"), key };
 }
 
 // ------------------------------------------------------------ JSON, dotenv
@@ -371,7 +361,7 @@ function flattenSops(b: SopsBlock): string[] {
 async function encryptTreeFormat(
   parsed: ParsedFile,
   rule: CreationRule,
-): Promise<{ out: string; meta: SopsMeta; key: Buffer }> {
+): Promise<{ out: string; key: Buffer }> {
   if (parsed.docs.some((d) => d.metadata !== undefined))
     throw new CryptoError("the file is already encrypted (it has sops metadata)");
   const key = randomBytes(32);
@@ -416,17 +406,7 @@ async function encryptTreeFormat(
     parsed.format === "json"
       ? `${body === "{}" ? "{\n" : `${body.slice(0, -2)},\n`}\t"sops": ${jsonSops(block)}\n}\n`
       : `${[body, ...flattenSops(block)].filter((l) => l !== "").join("\n")}\n`;
-  const meta: SopsMeta = {
-    age,
-    otherKeyTypes: [],
-    keyGroups: 0,
-    lastmodified,
-    mac: block.mac,
-    selector: rule.selector,
-    macOnlyEncrypted: rule.macOnlyEncrypted,
-    version: SOPS_VERSION,
-  };
-  return { out, meta, key };
+  return { out, key };
 }
 
 // ------------------------------------------------------------ entry point
@@ -448,7 +428,7 @@ export async function encryptNative(
       "install sops (https://github.com/getsops/sops) and run with --engine sops",
     );
   const before = parseFile(bytes, format);
-  let result: { out: string; meta: SopsMeta; key: Buffer };
+  let result: { out: string; key: Buffer };
   if (format === "yaml")
     result = await encryptYaml(
       Buffer.from(bytes)

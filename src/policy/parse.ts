@@ -10,17 +10,15 @@ import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { ConfigError } from "../errors.js";
 import { checkGoRegex } from "../sops/regex.js";
-import type { CreationRule, Policy, Selector, SelectorField } from "../types.js";
+import {
+  type CreationRule,
+  type Policy,
+  SELECTOR_FIELDS,
+  type Selector,
+  type SelectorField,
+} from "../types.js";
 import { lookupConfig } from "./find.js";
 
-const SELECTOR_FIELDS: readonly SelectorField[] = [
-  "unencrypted_suffix",
-  "encrypted_suffix",
-  "unencrypted_regex",
-  "encrypted_regex",
-  "unencrypted_comment_regex",
-  "encrypted_comment_regex",
-];
 const REGEX_SELECTORS = new Set<SelectorField>([
   "unencrypted_regex",
   "encrypted_regex",
