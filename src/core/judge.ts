@@ -193,7 +193,7 @@ export function judge(input: JudgeInput): Judgement {
         });
       }
       perDoc.set(doc.index, list);
-      out.mustEncrypt.push(...list);
+      for (const m of list) out.mustEncrypt.push(m);
     }
   }
   const encCount = out.mustEncrypt.filter((m) => m.state === "encrypted").length;

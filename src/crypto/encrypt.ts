@@ -238,7 +238,7 @@ async function encryptYaml(
   const docs = parseAllDocuments(text, {
     schema: "failsafe",
     merge: false,
-    uniqueKeys: true,
+    uniqueKeys: false, // checked by parseFile() before (the library's check is quadratic)
     strict: true,
     prettyErrors: false,
   });

@@ -42,7 +42,8 @@ export interface ParseLimits {
 }
 
 export const DEFAULT_LIMITS: ParseLimits = {
-  maxBytes: 16 * 1024 * 1024,
+  // Flux decrypts files up to 5 MiB and a Secret holds at most 1 MiB: larger is refused, bounded.
+  maxBytes: 5 * 1024 * 1024,
   maxDepth: 200,
   maxNodes: 500_000,
 };
@@ -125,7 +126,8 @@ function parseYaml(text: string, limits: ParseLimits): TreeDoc[] {
       lineCounter: lc,
       schema: "failsafe",
       merge: false,
-      uniqueKeys: true,
+      // Duplicate keys are checked below with a Set: the library's own check is quadratic.
+      uniqueKeys: false,
       prettyErrors: false,
       strict: true,
     }) as Document.Parsed[];
@@ -208,13 +210,21 @@ function convertYaml(node: unknown, st: YamlState, depth: number): TreeNode {
   }
   if (isMap(node)) {
     const items: Array<MapItem | CommentItem> = [];
+    const seen = new Set<string>();
     for (const pair of node.items) {
       const keyNode = pair.key as YamlNode | null;
       const keyPos = st.pos(keyNode?.range?.[0]);
       if (keyNode && "commentBefore" in keyNode && keyNode.commentBefore) {
-        items.push(...commentLines(keyNode.commentBefore, keyPos));
+        for (const c of commentLines(keyNode.commentBefore, keyPos)) items.push(c);
       }
       const key = scalarKey(keyNode, keyPos, st.doc);
+      if (seen.has(key))
+        throw new ParseError(
+          "YAML syntax error: duplicate mapping key",
+          keyPos?.line,
+          keyPos?.column,
+        );
+      seen.add(key);
       const value =
         pair.value === null || pair.value === undefined
           ? ({ kind: "null", pos: keyPos } as const)
@@ -228,7 +238,7 @@ function convertYaml(node: unknown, st: YamlState, depth: number): TreeNode {
     for (const item of node.items) {
       const p = st.pos((item as YamlNode | null)?.range?.[0]);
       if (item && typeof item === "object" && "commentBefore" in item && item.commentBefore) {
-        items.push(...commentLines(String(item.commentBefore), p));
+        for (const c of commentLines(String(item.commentBefore), p)) items.push(c);
       }
       items.push(item === null ? { kind: "null", pos: p } : convertYaml(item, st, depth + 1));
     }
@@ -610,7 +620,7 @@ function parseIni(text: string): TreeDoc {
       continue;
     }
     const target = section ?? defaults;
-    target.items.push(...pending.splice(0));
+    for (const c of pending.splice(0)) target.items.push(c);
     target.items.push({
       kind: "item",
       key,

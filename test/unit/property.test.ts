@@ -142,6 +142,26 @@ describe("bounded and failing closed", () => {
     }
   });
 
+  it("many keys and long comment blocks stay linear (no quadratic duplicate check, no stack overflow)", () => {
+    const keys = Array.from({ length: 40_000 }, (_, i) => `  k${i}: "v${i}"`).join("\n");
+    const comments = Array.from({ length: 150_000 }, () => "# c").join("\n");
+    const t0 = performance.now();
+    const j = verdict(
+      "flux/secrets/big.yaml",
+      Buffer.from(`${comments}\nkind: Secret\nstringData:\n${keys}\n`),
+      true,
+    );
+    expect(j.findings.map((f) => f.rule)).toEqual(["unencrypted"]);
+    expect(j.findings[0]!.keys).toHaveLength(40_000);
+    expect(performance.now() - t0).toBeLessThan(30_000);
+    const dup = verdict(
+      "flux/secrets/dup.yaml",
+      Buffer.from(`kind: Secret\nstringData:\n${keys}\n  k7: again\n`),
+      true,
+    );
+    expect(dup.findings.map((f) => f.rule)).toEqual(["unparseable"]);
+  });
+
   it("CRLF, a BOM, duplicate keys, tags and merge keys", () => {
     const crlf = verdict(
       "flux/secrets/a.yaml",
