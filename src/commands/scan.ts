@@ -254,6 +254,7 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
     fix = answer === true;
   }
   const notes: string[] = [];
+  const format = v.format ?? "text";
   if (fix && fixableFiles.length > 0) {
     const { fixScan } = await import("./fix.js");
     const outcome = await fixScan(result, {
@@ -274,7 +275,9 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
   }
   for (const w of result.warnings) notes.push(`warning: ${w}`);
   if (errors > 0) {
-    const cmd = fixCommand(result, result.findings);
+    // Other modes get per-file fix lines from the text report itself.
+    const cmd =
+      opts.mode === "staged" || format !== "text" ? fixCommand(result, result.findings) : undefined;
     if (cmd) notes.push(`fix: ${cmd}`);
     if (opts.mode === "staged") {
       const leaked = [
@@ -309,7 +312,6 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
     );
   }
   report.notes = notes;
-  const format = v.format ?? "text";
   if (format !== "text") messages.push(...notes);
   const output = await renderReport(report, args, io);
   return { exitCode: errors > 0 ? 1 : 0, output, messages: v.quiet ? [] : messages };

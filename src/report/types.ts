@@ -4,9 +4,10 @@ import type { Finding } from "../types.js";
 export interface Report {
   tool: "secret-guard";
   version: string;
+  /** What was scanned: `staged`, `all`, `range`, `paths`, `verify`, `history`, ... */
   mode: string;
   findings: Finding[];
   summary: { filesScanned: number; errors: number; warnings: number };
-  /** Extra lines for the text format only (never part of json/sarif). */
+  /** Extra lines for the text format only (e.g. the `.git/objects` note); never in json or sarif. */
   notes?: string[];
 }
