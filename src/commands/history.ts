@@ -1,7 +1,70 @@
-/** `secret-guard history`: not available yet. */
-import type { CommandResult, Io, ParsedArgs } from "../cli.js";
+/**
+ * `secret-guard history [REV-RANGE] [--all-refs]`: the leak audit. Every
+ * plaintext exposure ever committed, one per secret value, with when, where,
+ * whether it was pushed and whether it was rotated (src/history/audit.ts).
+ * Exit 1 when there is any exposure, 0 otherwise.
+ */
+import path from "node:path";
+import { type CommandResult, type Io, type ParsedArgs, useColor } from "../cli.js";
 import { UsageError } from "../errors.js";
 
-export async function historyCommand(_args: ParsedArgs, _io: Io): Promise<CommandResult> {
-  throw new UsageError('"history" is not available in this version yet');
+export async function historyCommand(args: ParsedArgs, io: Io): Promise<CommandResult> {
+  const v = args.values;
+  const cwd = path.resolve(io.cwd, typeof v.cwd === "string" ? v.cwd : ".");
+  const allRefs = v["all-refs"] === true;
+  if (allRefs && args.positionals.length > 0) {
+    throw new UsageError("--all-refs and a revision range cannot be combined");
+  }
+  const { auditHistory } = await import("../history/audit.js");
+  const progress = progressLine(io, v.quiet === true);
+  let result: Awaited<ReturnType<typeof auditHistory>>;
+  try {
+    result = await auditHistory({
+      cwd,
+      revs: args.positionals,
+      allRefs,
+      configPath: typeof v.config === "string" ? v.config : undefined,
+      env: io.env,
+      onProgress: progress.update,
+    });
+  } finally {
+    progress.done();
+  }
+  const report = await import("../history/report.js");
+  const format = (v.format as string | undefined) ?? "text";
+  const messages: string[] = [];
+  let output: string;
+  if (format === "json") output = report.formatHistoryJson(result);
+  else if (format === "sarif") output = report.formatHistorySarif(result);
+  else {
+    const color = useColor(v, { ...io, isTTY: v.output ? false : io.isTTY });
+    output = report.formatHistoryText(result, { color });
+  }
+  if (format !== "text") for (const w of result.warnings) messages.push(`warning: ${w}`);
+  return {
+    exitCode: result.exposures.length > 0 ? 1 : 0,
+    output,
+    messages: v.quiet ? [] : messages,
+  };
+}
+
+/** A progress line on stderr, only when stderr is a terminal and the walk takes a while. */
+function progressLine(io: Io, quiet: boolean) {
+  const tty = process.stderr.isTTY === true && !quiet && io.env.CI === undefined;
+  const started = Date.now();
+  let last = 0;
+  let shown = false;
+  return {
+    update: (done: number, total: number) => {
+      if (!tty) return;
+      const now = Date.now();
+      if (now - started < 1000 || now - last < 200) return;
+      last = now;
+      shown = true;
+      io.stderr(`\rsecret-guard history: judged ${done}/${total} file versions…`);
+    },
+    done: () => {
+      if (shown) io.stderr("\r\u001b[2K");
+    },
+  };
 }

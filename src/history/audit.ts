@@ -1,0 +1,704 @@
+/**
+ * The leak audit behind `secret-guard history`: every plaintext exposure ever
+ * committed in a range, one per secret VALUE.
+ *
+ * Work done, in order:
+ *  1. ONE `git log --raw` walk (src/history/log.ts), parents before children;
+ *  2. the `.sops.yaml` of every commit, carried forward through the walk from the
+ *     commits that change it and read from that commit's tree (boundary commits of a
+ *     range: `git ls-tree`); each distinct version parsed once;
+ *  3. every (blob, covering rule) judged once through ONE `git cat-file --batch`, and
+ *     the plaintext values behind its exposure findings hashed in memory;
+ *  4. which commits carry which exposed values (path → blob state carried from the first
+ *     parent), giving the first and last commit, the paths, and `pushed` (a carrying
+ *     commit is reachable from a remote-tracking ref: `git rev-list --remotes`);
+ *  5. HEAD: does it still carry the value in plaintext, and, decrypting the encrypted
+ *     Secret at HEAD with a local age identity, was the value rotated?
+ */
+import path from "node:path";
+import { allowCheck, applySeverity, ignoreMatcher, loadGuardConfig } from "../config.js";
+import { judge } from "../core/judge.js";
+import { looksSopsEncrypted } from "../core/sopsfile.js";
+import { get, getString } from "../core/walk.js";
+import type { DecryptResult } from "../crypto/decrypt.js";
+import { GuardError } from "../errors.js";
+import { BlobReader } from "../git/catfile.js";
+import { git } from "../git/exec.js";
+import { isNullOid, parseLsTreeZ } from "../git/parse.js";
+import { repoInfo } from "../git/repo.js";
+import { loadPolicy, parsePolicy, ruleFor } from "../policy/index.js";
+import { formatForPath } from "../sops/formats.js";
+import { parseFile } from "../sops/parse.js";
+import { absUnder, isRegularMode } from "../sources/internal.js";
+import type { CreationRule, Format, Policy, RuleId } from "../types.js";
+import { type LogCommit, walkLog } from "./log.js";
+import { EXPOSURE_RULES, type ExposedValue, exposedValues, hashesUnderKey } from "./values.js";
+
+export type RotationStatus = "NOT ROTATED" | "rotated" | "removed" | "unknown";
+
+export interface CommitRef {
+  id: string;
+  date: string;
+  author: string;
+}
+
+export interface Exposure {
+  key: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+  /** Every path the value was committed at, in order of appearance. */
+  paths: string[];
+  /** The exposure rules it was found under (e.g. unencrypted, then encryption-removed). */
+  rules: RuleId[];
+  /** Line of the value in the first file version that exposed it. */
+  line?: number;
+  firstCommit: CommitRef;
+  lastCommit: CommitRef;
+  /** Number of walked commits whose tree holds the value in plaintext. */
+  commits: number;
+  /** HEAD's tree still holds the value in plaintext. */
+  inHead: boolean;
+  /** A commit holding the value is reachable from a remote-tracking ref. */
+  pushed: boolean;
+  /** Remote-tracking branches that contain it (when pushed). */
+  pushedTo: string[];
+  rotation: RotationStatus;
+  /** Why: paths and reasons only. */
+  rotationDetail: string;
+}
+
+export interface AuditOptions {
+  cwd: string;
+  /** Revisions for git log (default: HEAD). */
+  revs: string[];
+  allRefs: boolean;
+  /** Explicit `.sops.yaml` on disk, used for every commit (else each commit's own). */
+  configPath?: string;
+  env: NodeJS.ProcessEnv;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface AuditResult {
+  range: string;
+  topLevel: string;
+  commits: number;
+  blobsJudged: number;
+  exposures: Exposure[];
+  warnings: string[];
+  /** Where identities came from (names only); empty when none was found. */
+  identitySources: string[];
+}
+
+interface Job {
+  key: string;
+  blob: string;
+  path: string;
+  format: Format;
+  rule?: CreationRule;
+  isAllowed?: (keyPath: string, value: Uint8Array) => boolean;
+}
+
+interface Occurrence {
+  path: string;
+  job?: string;
+  srcBlob: string;
+}
+
+interface Tracked {
+  hash: string;
+  exp: Exposure;
+  firstTime: number;
+  lastTime: number;
+  pushedVia?: string;
+}
+
+/** Blobs requested from cat-file in one write, one batch ahead of the judging. */
+const BATCH = 256;
+const CONFIG_NAME = ".sops.yaml";
+const MAX_PUSHED_LOOKUPS = 200;
+
+/**
+ * Carry a per-commit state from each commit's first parent to the commit, in walk order
+ * (parents first). States are small (a few paths); a parent's is dropped once its last
+ * child has taken a copy.
+ */
+function propagate<V>(
+  commits: LogCommit[],
+  initial: (c: LogCommit) => Map<string, V>,
+  visit: (c: LogCommit, state: Map<string, V>, parentState: Map<string, V> | undefined) => void,
+): void {
+  const inWalk = new Set(commits.map((c) => c.id));
+  const left = new Map<string, number>();
+  for (const c of commits) {
+    const p = c.parents[0];
+    if (p && inWalk.has(p)) left.set(p, (left.get(p) ?? 0) + 1);
+  }
+  const states = new Map<string, Map<string, V>>();
+  for (const c of commits) {
+    const p = c.parents[0];
+    let state: Map<string, V>;
+    let parentState: Map<string, V> | undefined;
+    if (p && inWalk.has(p)) {
+      parentState = states.get(p) ?? new Map();
+      const n = (left.get(p) ?? 1) - 1;
+      left.set(p, n);
+      if (n <= 0) states.delete(p);
+      state = new Map(parentState);
+    } else {
+      state = initial(c);
+      parentState = new Map(state);
+    }
+    visit(c, state, parentState);
+    if ((left.get(c.id) ?? 0) > 0) states.set(c.id, state);
+  }
+}
+
+export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
+  const env = opts.env;
+  const info = await repoInfo(opts.cwd, { env });
+  const top = info.topLevel;
+  const range = opts.allRefs ? "--all-refs" : opts.revs.join(" ") || "HEAD";
+  const result: AuditResult = {
+    range,
+    topLevel: top,
+    commits: 0,
+    blobsJudged: 0,
+    exposures: [],
+    warnings: [],
+    identitySources: [],
+  };
+  const revs = opts.revs.length > 0 ? opts.revs : opts.allRefs ? [] : ["HEAD"];
+  if (!info.hasHead && !opts.allRefs && opts.revs.length === 0) {
+    result.warnings.push("the repository has no commit yet: nothing to audit");
+    return result;
+  }
+  const config = await loadGuardConfig(opts.cwd);
+  const ignored = await ignoreMatcher(config);
+  const commits = await walkLog(top, revs, { allRefs: opts.allRefs, env });
+  result.commits = commits.length;
+
+  // ---- the .sops.yaml of every commit
+  const fixed = opts.configPath || env.SOPS_CONFIG;
+  const fixedPolicy = fixed ? loadPolicy({ cwd: opts.cwd, configPath: fixed, env }) : undefined;
+  const candidates = configCandidates(top, opts.cwd);
+  const candidateSet = new Set(candidates);
+  const reader = new BlobReader(top, { env });
+  try {
+    const treeCache = new Map<string, Map<string, string>>();
+    const candidatesAt = async (commit: string): Promise<Map<string, string>> => {
+      let m = treeCache.get(commit);
+      if (!m) {
+        m = await lsTree(top, commit, env, candidates);
+        treeCache.set(commit, m);
+      }
+      return m;
+    };
+    // Boundary parents (outside the walk) need their tree's config: ask git once per parent.
+    const inWalk = new Set(commits.map((c) => c.id));
+    if (!fixed) {
+      for (const c of commits) {
+        const p = c.parents[0];
+        if (p && !inWalk.has(p)) await candidatesAt(p);
+      }
+    }
+    const configOf = new Map<string, string>(); // commit → "rel\0blob" ("" = none)
+    const nearest = (state: Map<string, string>): string => {
+      for (const rel of candidates) {
+        const b = state.get(rel);
+        if (b) return `${rel}\0${b}`;
+      }
+      return "";
+    };
+    if (!fixed) {
+      propagate<string>(
+        commits,
+        (c) => new Map(c.parents[0] ? (treeCache.get(c.parents[0]) ?? []) : []),
+        (c, state) => {
+          for (const e of c.entries) {
+            if (!candidateSet.has(e.path)) continue;
+            if (e.status === "D" || isNullOid(e.dstBlob) || !isRegularMode(e.dstMode))
+              state.delete(e.path);
+            else state.set(e.path, e.dstBlob);
+          }
+          configOf.set(c.id, nearest(state));
+        },
+      );
+    }
+    const policies = new Map<string, Policy | undefined>();
+    const policyFor = async (configKey: string, where: string): Promise<Policy | undefined> => {
+      if (fixed) return fixedPolicy;
+      if (configKey === "") return undefined;
+      if (policies.has(configKey)) return policies.get(configKey);
+      const [rel = "", blob = ""] = configKey.split("\0");
+      let policy: Policy | undefined;
+      try {
+        const text = (await reader.read(blob)).toString("utf8");
+        policy = parsePolicy(text, absUnder(top, rel), { displayPath: `${rel} (${where})` });
+      } catch (e) {
+        if (!(e instanceof GuardError)) throw e;
+        result.warnings.push(
+          `${e.message.split("\n")[0]}: files of the commits using it are judged as if no creation rule covered them`,
+        );
+      }
+      policies.set(configKey, policy);
+      return policy;
+    };
+    const distinct = new Map<string, string>();
+    for (const c of commits) {
+      const k = configOf.get(c.id) ?? "";
+      if (!distinct.has(k)) distinct.set(k, c.id);
+    }
+    for (const [k, commit] of distinct) await policyFor(k, `commit ${commit.slice(0, 12)}`);
+
+    // ---- jobs: every (blob, rule) once
+    const jobs = new Map<string, Job>();
+    const ruleCache = new Map<string, CreationRule | undefined>();
+    const jobOf = (
+      blob: string,
+      p: string,
+      mode: string,
+      policy: Policy | undefined,
+      configKey: string,
+    ): string | undefined => {
+      if (isNullOid(blob) || !isRegularMode(mode) || ignored(p)) return undefined;
+      const format = formatForPath(p);
+      let rule: CreationRule | undefined;
+      if (policy?.hasCreationRules) {
+        const rk = `${configKey}\0${p}`;
+        if (ruleCache.has(rk)) rule = ruleCache.get(rk);
+        else {
+          try {
+            rule = ruleFor(policy, absUnder(top, p));
+          } catch {
+            rule = undefined;
+          }
+          ruleCache.set(rk, rule);
+        }
+      }
+      if (!rule && format !== "yaml" && format !== "json") return undefined;
+      const isAllowed = allowCheck(config, p);
+      const key = `${blob}|${format}|${fixed ? "fixed" : configKey}|${rule ? rule.index : "-"}${isAllowed ? `|${p}` : ""}`;
+      if (!jobs.has(key)) jobs.set(key, { key, blob, path: p, format, rule, isAllowed });
+      return key;
+    };
+    const occurrences = new Map<string, Occurrence[]>();
+    for (const c of commits) {
+      const configKey = configOf.get(c.id) ?? "";
+      const policy = await policyFor(configKey, `commit ${c.id.slice(0, 12)}`);
+      const occ: Occurrence[] = [];
+      for (const e of c.entries) {
+        const deleted = e.status === "D" || isNullOid(e.dstBlob);
+        occ.push({
+          path: e.path,
+          job: deleted ? undefined : jobOf(e.dstBlob, e.path, e.dstMode, policy, configKey),
+          srcBlob: e.srcBlob,
+        });
+      }
+      occurrences.set(c.id, occ);
+    }
+
+    // ---- HEAD's tree (for inHead and rotation), judged with HEAD's policy
+    const headFiles = new Map<string, { blob: string; job?: string }>();
+    if (info.hasHead) {
+      const tree = await lsTreeAll(top, "HEAD", env);
+      const state = new Map<string, string>();
+      for (const [p, e] of tree) if (candidateSet.has(p)) state.set(p, e.blob);
+      const configKey = nearest(state);
+      const policy = await policyFor(configKey, "HEAD");
+      for (const [p, e] of tree) {
+        headFiles.set(p, { blob: e.blob, job: jobOf(e.blob, p, e.mode, policy, configKey) });
+      }
+    }
+
+    // ---- judge every job once, through the one cat-file process
+    const values = new Map<string, ExposedValue[]>();
+    const encryptedBlobs = new Set<string>();
+    const list = [...jobs.values()];
+    result.blobsJudged = list.length;
+    const request = (from: number) =>
+      list.slice(from, from + BATCH).map((job) => reader.read(job.blob));
+    let batch = request(0);
+    let ahead = request(BATCH);
+    for (let i = 0; i < list.length; i++) {
+      const job = list[i]!;
+      if (i > 0 && i % BATCH === 0) {
+        batch = ahead;
+        ahead = request(i + BATCH);
+      }
+      const bytes = await batch[i % BATCH]!;
+      if (i % 200 === 0) opts.onProgress?.(i, list.length);
+      if (looksSopsEncrypted(bytes, job.format)) encryptedBlobs.add(job.blob);
+      const j = judge({
+        path: job.path,
+        bytes,
+        rule: job.rule,
+        secretKinds: config.secretKinds,
+        isAllowed: job.isAllowed,
+      });
+      j.findings = applySeverity(j.findings, config);
+      if (!j.findings.some((f) => f.severity === "error" && EXPOSURE_RULES.includes(f.rule)))
+        continue;
+      let parsed: ReturnType<typeof parseFile>;
+      try {
+        parsed = parseFile(bytes, job.format);
+      } catch {
+        continue;
+      }
+      const v = exposedValues(parsed, j, {
+        isAllowed: job.isAllowed,
+        secretKinds: config.secretKinds,
+      });
+      if (v.length > 0) values.set(job.key, v);
+    }
+    opts.onProgress?.(list.length, list.length);
+
+    // ---- which commits carry which values
+    const remote = await remoteCommits(top, env);
+    const tracked = new Map<string, Tracked>();
+    const exposedPaths = new Set<string>();
+    for (const occ of occurrences.values())
+      for (const o of occ) if (o.job && values.has(o.job)) exposedPaths.add(o.path);
+    propagate<string>(
+      commits,
+      () => new Map(),
+      (c, state, parentState) => {
+        const occ = occurrences.get(c.id) ?? [];
+        const introduced = new Map<string, Occurrence>();
+        for (const o of occ) {
+          if (!exposedPaths.has(o.path)) continue;
+          if (o.job && values.has(o.job)) {
+            state.set(o.path, o.job);
+            introduced.set(o.path, o);
+          } else state.delete(o.path);
+        }
+        if (state.size === 0) return;
+        const before = new Set<string>();
+        if (introduced.size > 0 && parentState) {
+          for (const job of parentState.values())
+            for (const v of values.get(job) ?? []) before.add(v.hash);
+        }
+        const ref = { id: c.id, date: c.date, author: c.author };
+        const seen = new Set<string>();
+        for (const [p, job] of state) {
+          const intro = introduced.get(p);
+          for (const v of values.get(job) ?? []) {
+            let t = tracked.get(v.hash);
+            if (!t) {
+              t = {
+                hash: v.hash,
+                firstTime: c.time,
+                lastTime: c.time,
+                exp: {
+                  key: v.key,
+                  ...(v.kind ? { kind: v.kind } : {}),
+                  ...(v.name ? { name: v.name } : {}),
+                  ...(v.namespace ? { namespace: v.namespace } : {}),
+                  paths: [],
+                  rules: [],
+                  ...(v.line ? { line: v.line } : {}),
+                  firstCommit: ref,
+                  lastCommit: ref,
+                  commits: 0,
+                  inHead: false,
+                  pushed: false,
+                  pushedTo: [],
+                  rotation: "unknown",
+                  rotationDetail: "",
+                },
+              };
+              tracked.set(v.hash, t);
+            }
+            const e = t.exp;
+            if (!e.paths.includes(p)) e.paths.push(p);
+            if (intro && !before.has(v.hash)) {
+              const rule: RuleId =
+                intro.srcBlob && encryptedBlobs.has(intro.srcBlob) ? "encryption-removed" : v.rule;
+              if (!e.rules.includes(rule)) e.rules.push(rule);
+            }
+            if (seen.has(v.hash)) continue;
+            seen.add(v.hash);
+            e.commits++;
+            if (c.time < t.firstTime) {
+              t.firstTime = c.time;
+              e.firstCommit = ref;
+            }
+            if (c.time >= t.lastTime) {
+              t.lastTime = c.time;
+              e.lastCommit = ref;
+            }
+            if (remote.has(c.id)) {
+              e.pushed = true;
+              t.pushedVia ??= c.id;
+            }
+          }
+        }
+      },
+    );
+    for (const t of tracked.values()) if (t.exp.rules.length === 0) t.exp.rules.push("unencrypted");
+
+    // ---- still in HEAD?
+    const headHashes = new Set<string>();
+    // A blob that exposed a value anywhere holds the same bytes at HEAD, whatever HEAD's
+    // policy says about its path now.
+    const byBlob = new Map<string, ExposedValue[]>();
+    for (const [k, v] of values) {
+      const blob = jobs.get(k)!.blob;
+      byBlob.set(blob, [...(byBlob.get(blob) ?? []), ...v]);
+    }
+    for (const f of headFiles.values()) {
+      for (const v of (f.job && values.get(f.job)) || []) headHashes.add(v.hash);
+      for (const v of byBlob.get(f.blob) ?? []) headHashes.add(v.hash);
+    }
+    for (const t of tracked.values()) t.exp.inHead = headHashes.has(t.hash);
+
+    // ---- pushed to which remote branches
+    let lookups = 0;
+    for (const t of tracked.values()) {
+      if (!t.pushedVia || lookups++ >= MAX_PUSHED_LOOKUPS) continue;
+      t.exp.pushedTo = await remoteBranchesContaining(top, t.pushedVia, env);
+    }
+
+    // ---- rotation, against the Secret at HEAD
+    await rotation([...tracked.values()], headFiles, reader, env, result);
+
+    result.exposures = [...tracked.values()]
+      .sort(
+        (a, b) =>
+          a.firstTime - b.firstTime ||
+          (a.exp.paths[0] ?? "").localeCompare(b.exp.paths[0] ?? "") ||
+          a.exp.key.localeCompare(b.exp.key),
+      )
+      .map((t) => t.exp);
+    return result;
+  } finally {
+    await reader.close();
+  }
+}
+
+/** `.sops.yaml` paths sops would find from cwd upward, inside the repository, nearest first. */
+function configCandidates(top: string, cwd: string): string[] {
+  let rel = path.relative(top, path.resolve(cwd));
+  if (rel.startsWith("..") || path.isAbsolute(rel)) rel = "";
+  const parts = rel === "" ? [] : rel.split(path.sep);
+  const out: string[] = [];
+  for (let i = parts.length; i >= 0; i--) {
+    out.push([...parts.slice(0, i), CONFIG_NAME].join("/"));
+  }
+  return out;
+}
+
+async function lsTree(
+  top: string,
+  commit: string,
+  env: NodeJS.ProcessEnv,
+  paths: string[],
+): Promise<Map<string, string>> {
+  const r = await git(
+    ["-c", "core.quotepath=false", "ls-tree", "-r", "-z", "--full-tree", commit, "--", ...paths],
+    { cwd: top, env },
+  );
+  const m = new Map<string, string>();
+  for (const e of parseLsTreeZ(r.stdout))
+    if (e.type === "blob" && isRegularMode(e.mode)) m.set(e.path, e.blob);
+  return m;
+}
+
+async function lsTreeAll(
+  top: string,
+  commit: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Map<string, { blob: string; mode: string }>> {
+  const r = await git(
+    ["-c", "core.quotepath=false", "ls-tree", "-r", "-z", "--full-tree", commit],
+    {
+      cwd: top,
+      env,
+    },
+  );
+  const m = new Map<string, { blob: string; mode: string }>();
+  for (const e of parseLsTreeZ(r.stdout))
+    if (e.type === "blob") m.set(e.path, { blob: e.blob, mode: e.mode });
+  return m;
+}
+
+/** Every commit reachable from a remote-tracking ref (empty without remotes). */
+async function remoteCommits(top: string, env: NodeJS.ProcessEnv): Promise<Set<string>> {
+  const r = await git(["rev-list", "--remotes"], { cwd: top, env, allowFail: true });
+  if (r.code !== 0) return new Set();
+  return new Set(r.stdout.toString("latin1").split("\n").filter(Boolean));
+}
+
+async function remoteBranchesContaining(
+  top: string,
+  commit: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string[]> {
+  const r = await git(
+    ["for-each-ref", "--contains", commit, "--format=%(refname:short)", "refs/remotes"],
+    { cwd: top, env, allowFail: true },
+  );
+  if (r.code !== 0) return [];
+  return r.stdout
+    .toString("utf8")
+    .split("\n")
+    .filter((s) => s !== "" && !s.endsWith("/HEAD") && !/^[^/]+$/.test(s));
+}
+
+/**
+ * Rotation status per exposure: compare the value's hash with the value under the same key
+ * in the Secret at HEAD (same path first, then the same Secret name and namespace anywhere).
+ */
+async function rotation(
+  tracked: Tracked[],
+  headFiles: Map<string, { blob: string; job?: string }>,
+  reader: BlobReader,
+  env: NodeJS.ProcessEnv,
+  result: AuditResult,
+): Promise<void> {
+  const needs = tracked.filter((t) => !t.exp.inHead);
+  for (const t of tracked) {
+    if (t.exp.inHead) {
+      t.exp.rotation = "NOT ROTATED";
+      t.exp.rotationDetail = "the value is still in HEAD in plaintext";
+    }
+  }
+  if (needs.length === 0) return;
+  let identities: string[] = [];
+  try {
+    const { loadIdentities } = await import("../crypto/identities.js");
+    const ids = await loadIdentities(env);
+    identities = ids.identities;
+    result.identitySources = ids.sources;
+  } catch (e) {
+    result.warnings.push(
+      `age identities could not be loaded (${e instanceof GuardError ? e.message : "error"}): rotation status unknown`,
+    );
+  }
+  const { decryptFile } = await import("../crypto/decrypt.js");
+  type Opened = DecryptResult | "unparseable" | "plain" | "no-identity";
+  const decrypted = new Map<string, Opened>();
+  const open = async (p: string, blob: string): Promise<Opened> => {
+    const k = `${blob}|${formatForPath(p)}`;
+    let r = decrypted.get(k);
+    if (r) return r;
+    const bytes = await reader.read(blob);
+    const format = formatForPath(p);
+    if (!looksSopsEncrypted(bytes, format)) r = "plain";
+    else if (identities.length === 0) r = "no-identity";
+    else {
+      try {
+        r = await decryptFile(bytes, format, identities);
+      } catch {
+        r = "unparseable";
+      }
+    }
+    decrypted.set(k, r);
+    return r;
+  };
+  // Secret name/namespace → HEAD paths, built on first need.
+  let byName: Map<string, string[]> | undefined;
+  const named = async (name: string, namespace?: string): Promise<string[]> => {
+    if (!byName) {
+      byName = new Map();
+      const files = [...headFiles].filter(([p]) => {
+        const format = formatForPath(p);
+        return format === "yaml" || format === "json";
+      });
+      const contents: Array<Promise<Buffer>> = files.map(([, f]) => reader.read(f.blob));
+      for (const [i, [p]] of files.entries()) {
+        const format = formatForPath(p);
+        const bytes = await contents[i]!;
+        if (!/Secret/.test(bytes.toString("latin1"))) continue;
+        try {
+          const parsed = parseFile(bytes, format);
+          for (const doc of parsed.docs) {
+            const md = get(doc.root, "metadata");
+            const name = getString(md, "name");
+            if (name === undefined) continue;
+            const id = `${getString(md, "namespace") ?? ""}/${name}`;
+            const list = byName.get(id) ?? [];
+            if (!list.includes(p)) list.push(p);
+            byName.set(id, list);
+          }
+        } catch {
+          // unparseable files are reported by scan; here they simply do not match
+        }
+      }
+    }
+    return byName.get(`${namespace ?? ""}/${name}`) ?? [];
+  };
+  for (const t of needs) {
+    const e = t.exp;
+    const want = { key: e.key, name: e.name, namespace: e.namespace };
+    const candidates = [...e.paths].reverse().filter((p) => headFiles.has(p));
+    if (e.name && e.kind !== "secretGenerator")
+      for (const p of await named(e.name, e.namespace))
+        if (!candidates.includes(p)) candidates.push(p);
+    let status: RotationStatus | undefined;
+    let detail = "";
+    let undecided = "";
+    for (const p of candidates) {
+      const f = headFiles.get(p)!;
+      const r = await open(p, f.blob);
+      let h: ReturnType<typeof hashesUnderKey>;
+      if (r === "unparseable") {
+        undecided ||= `${p} at HEAD cannot be parsed`;
+        continue;
+      }
+      if (r === "no-identity") {
+        undecided ||= `no local age identity (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_KEY_CMD or keys.txt) to decrypt ${p} at HEAD`;
+        continue;
+      }
+      if (r === "plain") {
+        let parsed: ReturnType<typeof parseFile>;
+        try {
+          parsed = parseFile(await reader.read(f.blob), formatForPath(p));
+        } catch {
+          undecided ||= `${p} at HEAD cannot be parsed`;
+          continue;
+        }
+        h = hashesUnderKey(parsed, want);
+        if (!h.secretFound && e.name && e.paths.includes(p))
+          h = hashesUnderKey(parsed, { key: e.key });
+      } else {
+        const complete = r.ok || r.problem === "mac-mismatch" || r.problem === "no-mac";
+        if (!complete || !r.parsed) {
+          undecided ||= `${p} at HEAD cannot be decrypted with the local identities (${r.problem ?? "error"})`;
+          continue;
+        }
+        const leaves = r.leaves;
+        h = hashesUnderKey(r.parsed, want, (i) => leaves[i]?.plain);
+        if (!h.secretFound && e.name && e.paths.includes(p))
+          h = hashesUnderKey(r.parsed, { key: e.key }, (i) => leaves[i]?.plain);
+      }
+      if (h.keyFound) {
+        status = h.hashes.has(t.hash) ? "NOT ROTATED" : "rotated";
+        detail =
+          status === "NOT ROTATED"
+            ? `${p} at HEAD still holds the same value under ${e.key}${r === "plain" ? "" : " (encrypted)"}`
+            : `${p} at HEAD holds a different value under ${e.key}`;
+        break;
+      }
+      if (h.secretFound) {
+        status = "removed";
+        detail = `${p} at HEAD no longer has the key ${e.key}`;
+        break;
+      }
+    }
+    if (!status) {
+      if (undecided) {
+        status = "unknown";
+        detail = undecided;
+      } else {
+        status = "removed";
+        detail =
+          candidates.length === 0
+            ? "no file at HEAD holds this Secret any more"
+            : `the Secret at HEAD no longer has the key ${e.key}`;
+      }
+    }
+    e.rotation = status;
+    e.rotationDetail = detail;
+  }
+}
