@@ -146,21 +146,36 @@ Example:
   secret-guard init --age age1...
 
 ${COMMON}`,
-  history: `Usage: secret-guard history [REV-RANGE] [--all-refs]
+  history: `Usage: secret-guard history [REV-RANGE] [--all-refs] [options]
 
-Audits history: every plaintext exposure ever committed, when, whether it was
-pushed, and whether the exposed value is still live.
+Leak audit. Walks every commit (default: everything reachable from HEAD;
+--all-refs: every ref), judges each file version once with the .sops.yaml of
+its own commit, and reports one exposure per plaintext value: the path(s), the
+first and last commit that carried it, whether HEAD still does, whether it was
+pushed (reachable from remote-tracking refs: treat it as compromised), and its
+rotation status against the encrypted Secret at HEAD (NOT ROTATED, rotated,
+removed, unknown without a local age identity). Values are compared through
+hashes in memory; none is ever printed. The runbook follows the findings.
 
-Example:
-  secret-guard history --format json
+Examples:
+  secret-guard history
+  secret-guard history origin/main~200..origin/main --format json
+  SOPS_AGE_KEY_FILE=~/.config/sops/age/keys.txt secret-guard history --all-refs --format sarif -o leaks.sarif
 
-${COMMON}`,
-  updatekeys: `Usage: secret-guard updatekeys [PATH...] [--dry-run]
+${COMMON}
+Exit codes: 0 no exposure, 1 exposures found, 2 could not check.
+`,
+  updatekeys: `Usage: secret-guard updatekeys [PATH...] [--dry-run] [options]
 
-Re-wraps each covered file's data key for the rule's current age recipients.
+After the age recipients of a creation rule change, re-wraps each covered
+file's data key for the rule's current recipients. A local age identity must
+open the file; values, MAC and lastmodified are untouched, and recipients that
+stay keep their enc block. With no PATH, every tracked encrypted file that a
+rule covers. --dry-run shows the recipients that would be added and removed.
 
-Example:
+Examples:
   secret-guard updatekeys --dry-run
+  SOPS_AGE_KEY_FILE=old.agekey secret-guard updatekeys flux/secrets/production/
 
 ${COMMON}`,
 };
