@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// The chapter in one run, on a throwaway repository in a temp folder with the
-// seed's layout: a teammate stages a plaintext Secret and `git commit` is
-// blocked by the installed hook, exactly as they would see it.
+// The chapter in one run, on a throwaway repository in a temp folder: the
+// repository set up with the seed's policy and layout, a secret created the
+// safe way, a teammate's plaintext commit blocked by the installed hook,
+// fixed, committed, and verified with the cluster's key, printed as a person
+// would see it.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateIdentity, identityToRecipient } from "age-encryption";
 import { simpleGit } from "simple-git";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -48,95 +49,97 @@ writeFileSync(
 );
 
 let code = 0;
+const must = (status, what) => {
+  if (status !== 0) {
+    console.error(`\n✖ ${what} failed (exit ${status})`);
+    code = 1;
+  }
+};
 try {
   const git = simpleGit({ baseDir: dir }).env(env);
-  step("The cluster's age key (what Flux holds in its sops-age Secret)");
-  const identity = await generateIdentity();
-  const recipient = await identityToRecipient(identity);
-  const keyFile = path.join(home, "cluster.agekey");
-  writeFileSync(keyFile, `${identity}\n`, { mode: 0o600 });
-  console.log(`recipient: ${recipient}`);
-
-  step("A GitOps repository with the chapter's .sops.yaml policy");
   await git.init(["-q", "-b", "main"]);
-  const rules = ["cloudflare", "auth", "observability", "develop", "staging", "production"]
-    .map(
-      (f) =>
-        `  - path_regex: flux/secrets/${f}/.*\\.yaml\n    encrypted_regex: ^(data|stringData)$\n    age: ${recipient}\n`,
-    )
-    .join("");
-  write(".sops.yaml", `creation_rules:\n${rules}`);
-  write(
-    "flux/secrets/develop/kustomization.yaml",
-    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - backend-secrets.yaml\n",
-  );
-  await git.add(".");
-  await git.commit("Add the secrets policy", { "--no-verify": null });
-  console.log(`repository: ${dir}`);
 
-  step("Install the pre-commit hook");
-  sh([process.execPath, bin, "install"], "npx secret-guard install");
+  step("Set the repository up: the chapter's .sops.yaml policy, the folders, the hook");
+  must(sh([process.execPath, bin, "init"], "npx secret-guard init"), "init");
+  await git.add(".");
+  await git.commit("Set up SOPS encryption for secrets");
+
+  step("Create a secret the safe way (the editor is scripted here)");
+  // What a person would type into the editor: the template replaced by real values.
+  const editor = path.join(home, "editor.sh");
+  writeFileSync(
+    editor,
+    `#!/bin/sh\ncat > "$1" <<'EOF'\napiVersion: v1\nkind: Secret\nmetadata:\n  name: backend-secrets\n  namespace: develop\ntype: Opaque\nstringData:\n  database-url: "postgresql://app:demo-password-1@db:5432/app"\n  api-key: "demo-api-key-2"\nEOF\n`,
+    { mode: 0o755 },
+  );
+  show(`EDITOR=vi npx secret-guard new develop backend-secrets`);
+  const created = spawnSync(process.execPath, [bin, "new", "develop", "backend-secrets", "--yes"], {
+    cwd: dir,
+    env: { ...env, EDITOR: editor },
+    stdio: "inherit",
+  });
+  must(created.status ?? 1, "new");
+  sh(["git", "add", "flux/secrets/develop"]);
+  must(
+    sh(
+      ["git", "commit", "-m", "Add backend-secrets for develop"],
+      `git commit -m "Add backend-secrets for develop"`,
+    ),
+    "commit of the encrypted secret",
+  );
+  const shown = (await git.show(["HEAD:flux/secrets/develop/backend-secrets.yaml"]))
+    .split("\n")
+    .slice(0, 10)
+    .join("\n");
+  console.log(`\nwhat git holds (first lines):\n${shown}`);
 
   step("A teammate writes a plaintext Secret to fix a failing deploy, and commits it");
   write(
-    "flux/secrets/develop/backend-secrets.yaml",
+    "flux/secrets/staging/hotfix.yaml",
     [
       "apiVersion: v1",
       "kind: Secret",
       "metadata:",
-      "  name: backend-secrets",
-      "  namespace: develop",
+      "  name: hotfix",
+      "  namespace: staging",
       "type: Opaque",
       "stringData:",
-      '  database-url: "postgresql://app:demo-password-1@db:5432/app"',
-      '  api-key: "demo-api-key-2"',
+      '  api-token: "demo-token-3"',
       "",
     ].join("\n"),
   );
-  sh(["git", "add", "flux/secrets/develop/backend-secrets.yaml"]);
+  sh(["git", "add", "flux/secrets/staging/hotfix.yaml"]);
   const commit = sh(
-    ["git", "commit", "-m", "Fix deploy: add backend secrets"],
-    `git commit -m "Fix deploy: add backend secrets"`,
+    ["git", "commit", "-m", "Fix deploy: add token"],
+    `git commit -m "Fix deploy: add token"`,
   );
   if (commit === 0) {
     console.error("\nUNEXPECTED: the plaintext commit went through");
     code = 1;
   } else {
-    const log = await git.raw(["log", "--oneline"]);
     console.log(
-      `\n${bold("✔ The commit was blocked")} (git commit exited ${commit}); history still holds only:`,
+      `\n${bold("✔ The commit was blocked")} (git commit exited ${commit}); the history is unchanged:`,
     );
-    console.log(log.trim());
+    console.log((await git.raw(["log", "--oneline"])).trim());
 
     step("Encrypt what is staged, with the rule that covers it");
-    if (sh([process.execPath, bin, "scan", "--fix"], "npx secret-guard scan --fix") !== 0) code = 1;
+    must(sh([process.execPath, bin, "scan", "--fix"], "npx secret-guard scan --fix"), "scan --fix");
 
     step("Commit again: the hook lets the encrypted Secret through");
-    if (
+    must(
       sh(
-        ["git", "commit", "-m", "Add backend secrets (encrypted)"],
-        `git commit -m "Add backend secrets (encrypted)"`,
-      ) !== 0
-    )
-      code = 1;
-    const shown = (await git.show([`HEAD:flux/secrets/develop/backend-secrets.yaml`]))
-      .split("\n")
-      .slice(0, 10)
-      .join("\n");
-    console.log(`\nwhat git now holds (first lines):\n${shown}`);
-
-    step("Did I get it? Prove the cluster's key decrypts it (MAC checked)");
-    show("SOPS_AGE_KEY_FILE=cluster.agekey npx secret-guard verify");
-    const verified = spawnSync(process.execPath, [bin, "verify"], {
-      cwd: dir,
-      env: { ...env, SOPS_AGE_KEY_FILE: keyFile },
-      stdio: "inherit",
-    });
-    if (verified.status !== 0) code = 1;
-    console.log(
-      `\n${code === 0 ? bold("✔ Blocked, fixed, committed, verified.") : "✖ something went wrong above"}`,
+        ["git", "commit", "-m", "Fix deploy: add token (encrypted)"],
+        `git commit -m "Fix deploy: add token (encrypted)"`,
+      ),
+      "commit after the fix",
     );
+
+    step("Did I get it? Prove the cluster's key decrypts everything (MAC checked)");
+    must(sh([process.execPath, bin, "verify"], "npx secret-guard verify"), "verify");
   }
+  console.log(
+    `\n${code === 0 ? bold("✔ Set up, created, blocked, fixed, committed, verified.") : "✖ something went wrong above"}`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
   rmSync(home, { recursive: true, force: true });

@@ -71,7 +71,7 @@ export async function verifyCommand(args: ParsedArgs, io: Io): Promise<CommandRe
     }
     if (r.ok) {
       lines.push(
-        `✔ ${f.path}: decrypts with a local identity, MAC verified, ${r.leaves.filter((l) => l.encrypted).length} values`,
+        `✔ ${f.path}: decrypts with a local identity, MAC verified, ${r.leaves.filter((l) => l.encrypted).length} encrypted value(s)`,
       );
       continue;
     }
