@@ -76,5 +76,8 @@ describe("SARIF output validates against the official 2.1.0 schema", () => {
     expect(sg(repo, ["encrypt", "flux/secrets/develop/a.yaml"]).code).toBe(0);
     const v = sg(repo, ["verify", "--format", "sarif"], { env: { SOPS_AGE_KEY_FILE: keyFile } });
     assertValid(v.stdout);
+    const h = sg(repo, ["history", "--format", "sarif"], { env: { SOPS_AGE_KEY_FILE: keyFile } });
+    expect(h.code).toBe(1);
+    expect(assertValid(h.stdout).runs[0]!.results.length).toBeGreaterThan(0);
   });
 });
