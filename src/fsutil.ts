@@ -11,7 +11,13 @@ import path from "node:path";
 export function failpoint(step: string): void {
   const at = process.env.SECRET_GUARD_TEST_FAIL_AT;
   if (!at || at !== step) return;
-  if (process.env.SECRET_GUARD_TEST_FAIL_MODE === "kill") process.kill(process.pid, "SIGKILL");
+  const mode = process.env.SECRET_GUARD_TEST_FAIL_MODE;
+  if (mode === "kill") process.kill(process.pid, "SIGKILL");
+  if (mode === "int") {
+    // Ctrl-C at this step: the signal arrives while the step is in progress.
+    process.kill(process.pid, "SIGINT");
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+  }
   throw new Error(`injected failure at ${step}`);
 }
 
