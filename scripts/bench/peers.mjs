@@ -1,0 +1,64 @@
+// The peer: secretlint 12 with the recommended preset, installed once into
+// os.tmpdir()/secret-guard-bench-peers and reused by later runs.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+export const PEERS_DIR = path.join(tmpdir(), "secret-guard-bench-peers");
+const PRESET = "@secretlint/secretlint-rule-preset-recommend";
+
+function version(dir, name) {
+  try {
+    return JSON.parse(readFileSync(path.join(dir, "node_modules", name, "package.json"), "utf8"))
+      .version;
+  } catch {
+    return undefined;
+  }
+}
+
+function npmInstall(specs, log) {
+  log(`installing ${specs.join(" ")} into ${PEERS_DIR} (cached for later runs)`);
+  const r = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...specs], {
+    cwd: PEERS_DIR,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  if (r.status !== 0)
+    throw new Error(`npm install failed: ${(r.stderr || r.error?.message || "").slice(0, 400)}`);
+}
+
+/**
+ * { bin, version, presetVersion } or { error }. npm picks the newest 12.x whose
+ * `engines` fits this Node (12.0.0 on Node 20: 12.1+ want Node 22); the preset is then
+ * pinned to the same version.
+ */
+export function secretlint(log = () => {}) {
+  try {
+    mkdirSync(PEERS_DIR, { recursive: true });
+    const pkg = path.join(PEERS_DIR, "package.json");
+    if (!existsSync(pkg)) writeFileSync(pkg, '{ "private": true }\n');
+    const bin = path.join(PEERS_DIR, "node_modules", "secretlint", "bin", "secretlint.js");
+    let v = version(PEERS_DIR, "secretlint");
+    if (!v?.startsWith("12.") || !existsSync(bin)) {
+      npmInstall(["secretlint@12", `${PRESET}@12`], log);
+      v = version(PEERS_DIR, "secretlint");
+    }
+    if (!v?.startsWith("12.")) throw new Error(`secretlint ${v ?? "missing"} after install`);
+    if (version(PEERS_DIR, PRESET) !== v) npmInstall([`${PRESET}@${v}`], log);
+    const pv = version(PEERS_DIR, PRESET);
+    if (pv !== v) throw new Error(`preset ${pv ?? "missing"} does not match secretlint ${v}`);
+    if (!existsSync(bin)) throw new Error(`no ${bin}`);
+    return { bin, version: v, presetVersion: pv };
+  } catch (err) {
+    return { error: err.message };
+  }
+}
+
+/** The config a repository using the peer would hold. */
+export function secretlintConfig(dir) {
+  writeFileSync(
+    path.join(dir, ".secretlintrc.json"),
+    `${JSON.stringify({ rules: [{ id: PRESET }] })}\n`,
+  );
+}
