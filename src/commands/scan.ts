@@ -12,7 +12,7 @@ import {
   ignoreMatcher,
   loadGuardConfig,
 } from "../config.js";
-import { type Judgement, judge } from "../core/judge.js";
+import { type Judgement, judge, mayHoldSecret } from "../core/judge.js";
 import { looksSopsEncrypted } from "../core/sopsfile.js";
 import { UsageError } from "../errors.js";
 import { loadPolicy, ruleFor } from "../policy/index.js";
@@ -49,8 +49,9 @@ export interface ScanResult {
   warnings: string[];
 }
 
-const SECRET_HINT = /Secret|secretGenerator/;
-const READ_AHEAD = 32;
+/** Blobs requested ahead through the one cat-file process, topped up in batches (one write each). */
+const READ_AHEAD = 256;
+const REFILL = 128;
 
 /** Scan files and judge them: the library entry point behind the CLI command. */
 export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
@@ -87,19 +88,22 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
     });
     result.filesScanned = work.length;
     // Read ahead a bounded number of blobs through the one cat-file process.
-    const pending: Array<Promise<Buffer>> = [];
-    for (let i = 0; i < Math.min(READ_AHEAD, relevant.length); i++)
-      pending.push(relevant[i]!.file.read());
+    const pending: Array<Promise<Buffer> | undefined> = [];
+    let requested = 0;
+    const request = (upTo: number) => {
+      for (; requested < Math.min(upTo, relevant.length); requested++)
+        pending[requested] = relevant[requested]!.file.read();
+    };
+    request(READ_AHEAD);
     for (let i = 0; i < relevant.length; i++) {
       const { file, rule } = relevant[i]!;
       const bytes = await pending[i]!;
-      const next = i + READ_AHEAD;
-      if (next < relevant.length) pending[next] = relevant[next]!.file.read();
-      pending[i] = undefined as unknown as Promise<Buffer>;
+      pending[i] = undefined;
+      if (requested - i < READ_AHEAD - REFILL) request(i + READ_AHEAD);
       let headBytes: Buffer | undefined;
       if (
         file.readHead &&
-        (rule !== undefined || SECRET_HINT.test(bytes.toString("latin1"))) &&
+        (rule !== undefined || mayHoldSecret(bytes, config.secretKinds)) &&
         !looksSopsEncrypted(bytes, formatForPath(file.path))
       ) {
         headBytes = await file.readHead();

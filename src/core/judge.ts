@@ -67,7 +67,14 @@ export interface Judgement {
   mustEncrypt: MustEncrypt[];
 }
 
-const SECRET_HINT = /Secret|secretGenerator/;
+// A Secret manifest names its kind (YAML block or flow style, JSON); a kustomization its generator.
+const SECRET_HINT = /kind["']?\s*:\s*["']?Secret["']?(?![\w-])|secretGenerator/;
+
+/** Cheap test before parsing a file no rule covers: could it hold a Secret value at all? */
+export function mayHoldSecret(bytes: Uint8Array, extraKinds: readonly string[] = []): boolean {
+  const text = asLatin1(bytes, 1 << 20);
+  return SECRET_HINT.test(text) || extraKinds.some((k) => text.includes(k));
+}
 const STRONG_SECRET_HINT =
   /(^|\n)\s*kind\s*:\s*["']?Secret["']?\s*(#.*)?(\r?\n|$)|"kind"\s*:\s*"Secret"|(^|\n)secretGenerator\s*:/;
 
@@ -134,7 +141,7 @@ export function judge(input: JudgeInput): Judgement {
     input.headBytes !== undefined && looksSopsEncrypted(input.headBytes, formatForPath(path));
   const selfEncrypted = looksSopsEncrypted(bytes, format);
   const canHoldSecret =
-    (format === "yaml" || format === "json") && SECRET_HINT.test(asLatin1(bytes, 1 << 20));
+    (format === "yaml" || format === "json") && mayHoldSecret(bytes, input.secretKinds);
   if (!rule && !headEncrypted && !selfEncrypted && !canHoldSecret) return out;
 
   let parsed: ParsedFile;
