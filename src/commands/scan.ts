@@ -41,6 +41,7 @@ export interface ScanResult {
   mode: ScanMode;
   policy?: Policy;
   topLevel?: string;
+  /** Judgements of the files with findings (clean files are only counted in filesScanned). */
   judgements: Judgement[];
   findings: Finding[];
   filesScanned: number;
@@ -117,7 +118,8 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
         isAllowed: allowCheck(config, file.path),
       });
       judgement.findings = applySeverity(judgement.findings, config);
-      if (!judgement.parsed && judgement.findings.length === 0 && rule === undefined) continue;
+      // Clean files are counted, not kept: a 50,000-file scan holds only what it reports.
+      if (judgement.findings.length === 0) continue;
       result.judgements.push(judgement);
       result.findings.push(...judgement.findings);
       // Content is kept only where a fix may need it (the cat-file process is closed afterwards).
