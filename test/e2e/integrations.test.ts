@@ -1,18 +1,32 @@
 /**
  * The guard where teams already run hooks, each tool for real against a real
- * repository: lint-staged 16, the pre-commit framework (Debian package) with
- * this repository's .pre-commit-hooks.yaml, and plain core.hooksPath with
- * hooks/pre-commit. Each sees a plaintext Secret blocked and an encrypted one
- * pass.
+ * repository and a real `git commit`: lint-staged 16, the pre-commit framework
+ * (Debian package `pre-commit`: a `repo: local` hook, and this repository's
+ * `.pre-commit-hooks.yaml`), plain `core.hooksPath` with hooks/pre-commit, and
+ * the GitHub Action's scan step. Each sees a plaintext Secret blocked and an
+ * encrypted one pass; no canary value ever shows up in any output.
+ *
+ * A missing tool skips its test with the reason, except under CI, where it fails.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, type TestContext } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { cleanupAll, makeRepo, makeTempDir, type TestRepo } from "../helpers/repo.js";
-import { assertNoCanary, BIN, FIXTURES, gitTry, plainSecret, ROOT, seedPolicy } from "./helpers.js";
+import {
+  assertNoCanary,
+  BIN,
+  FIXTURE_AGE,
+  FIXTURES,
+  gitTry,
+  plainSecret,
+  ROOT,
+  transcript,
+} from "./helpers.js";
 
 const CANARY = "canary-integration-5Kp0";
+const CANARY_UNSTAGED = "canary-integration-unstaged-7Rt2";
 const SECRET_PATH = "flux/secrets/develop/app.yaml";
 const ENCRYPTED = readFileSync(
   path.join(
@@ -20,11 +34,33 @@ const ENCRYPTED = readFileSync(
     "sops-upstream/fluxcd-kustomize-controller/internal/controller/testdata/sops/algorithms/age.yaml",
   ),
 );
-const HAS_PRE_COMMIT = spawnSync("pre-commit", ["--version"]).status === 0;
-if (!HAS_PRE_COMMIT && process.env.CI)
-  throw new Error("pre-commit is required in CI (apt-get install -y pre-commit)");
+const POLICY = `creation_rules:
+  - path_regex: flux/secrets/develop/.*\\.yaml
+    encrypted_regex: ^(data|stringData)$
+    age: ${FIXTURE_AGE}
+`;
+const LINT_STAGED = path.join(ROOT, "node_modules", "lint-staged", "bin", "lint-staged.js");
 
-/** A `secret-guard` on PATH that runs this checkout. */
+function preCommitVersion(): string | undefined {
+  const r = spawnSync("pre-commit", ["--version"], { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+const PRE_COMMIT = preCommitVersion();
+
+/** Skip with the reason when a tool is missing; under CI a missing tool is a failure. */
+function requireTool(ctx: TestContext, available: unknown, reason: string): void {
+  if (available) return;
+  if (process.env.CI) throw new Error(`${reason}; it is required in CI`);
+  ctx.skip(reason);
+}
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8" });
+  transcript.push(r.stdout ?? "", r.stderr ?? "");
+  return { code: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+/** A temp bin folder with a `secret-guard` that runs this checkout (as `npm i -g` would give). */
 function binDir(): string {
   const dir = makeTempDir();
   writeFileSync(
@@ -35,77 +71,286 @@ function binDir(): string {
   return dir;
 }
 
+const commits = (repo: TestRepo) => Number(repo.git("rev-list", "--count", "HEAD"));
+
+/** A plaintext Secret commit is blocked (keys named, value never); the encrypted one passes. */
 function blockedThenPassed(repo: TestRepo, env: NodeJS.ProcessEnv): void {
+  const before = commits(repo);
   repo.write(SECRET_PATH, plainSecret("app", { pw: CANARY }));
   repo.git("add", SECRET_PATH);
   const blocked = gitTry(repo, ["commit", "-m", "leak"], env);
-  expect(blocked.code, blocked.stdout + blocked.stderr).not.toBe(0);
-  expect(blocked.stdout + blocked.stderr).toContain("unencrypted");
-  assertNoCanary([CANARY], blocked.stdout + blocked.stderr);
+  const out = blocked.stdout + blocked.stderr;
+  expect(blocked.code, out).not.toBe(0);
+  expect(out).toContain("unencrypted");
+  expect(out).toContain("pw");
+  expect(commits(repo)).toBe(before);
+  assertNoCanary([CANARY], out);
   repo.write(SECRET_PATH, ENCRYPTED);
   repo.git("add", SECRET_PATH);
   const passed = gitTry(repo, ["commit", "-m", "encrypted"], env);
   expect(passed.code, passed.stdout + passed.stderr).toBe(0);
+  expect(commits(repo)).toBe(before + 1);
 }
 
-afterAll(() => cleanupAll());
+afterAll(() => {
+  assertNoCanary([CANARY, CANARY_UNSTAGED]);
+  cleanupAll();
+});
 
-describe("integrations", () => {
-  it("lint-staged 16 passes the staged names to secret-guard scan", async () => {
+describe("lint-staged 16", () => {
+  it("runs `node bin/secret-guard.js scan` on the staged names, judged as staged", async (ctx) => {
+    requireTool(ctx, existsSync(LINT_STAGED), `lint-staged is not installed (${LINT_STAGED})`);
     const repo = await makeRepo({
       files: {
-        ".sops.yaml": seedPolicy(),
+        ".sops.yaml": POLICY,
+        "package.json": `${JSON.stringify(
+          {
+            name: "x",
+            private: true,
+            "lint-staged": { "*": `${process.execPath} ${BIN} scan` },
+          },
+          null,
+          2,
+        )}\n`,
+      },
+      commit: "init",
+    });
+    repo.write(".git/hooks/pre-commit", `#!/bin/sh\nexec "${process.execPath}" "${LINT_STAGED}"\n`);
+    chmodSync(path.join(repo.dir, ".git/hooks/pre-commit"), 0o755);
+    blockedThenPassed(repo, {});
+
+    // lint-staged hides unstaged changes, so `scan PATH` sees what is staged:
+    // staged plaintext with an encrypted working copy is still blocked ...
+    repo.write(SECRET_PATH, plainSecret("app", { pw: CANARY_UNSTAGED }));
+    repo.git("add", SECRET_PATH);
+    repo.write(SECRET_PATH, ENCRYPTED);
+    const blocked = gitTry(repo, ["commit", "-m", "staged plaintext"]);
+    expect(blocked.code, blocked.stdout + blocked.stderr).not.toBe(0);
+    expect(blocked.stdout + blocked.stderr).toContain("unencrypted");
+    repo.git("restore", "--staged", SECRET_PATH);
+    // ... and a staged encrypted file with a plaintext working copy passes; the working
+    // copy is given back as it was
+    const other = "flux/secrets/develop/other.yaml";
+    repo.write(other, ENCRYPTED);
+    repo.git("add", other);
+    repo.write(other, plainSecret("other", { pw: CANARY_UNSTAGED }));
+    const passed = gitTry(repo, ["commit", "-m", "encrypted, plaintext left unstaged"]);
+    expect(passed.code, passed.stdout + passed.stderr).toBe(0);
+    expect(repo.git("show", `HEAD:${other}`)).toContain("ENC[AES256_GCM");
+    expect(repo.read(other).toString()).toContain(CANARY_UNSTAGED);
+    assertNoCanary(
+      [CANARY_UNSTAGED],
+      blocked.stdout + blocked.stderr + passed.stdout + passed.stderr,
+    );
+  });
+
+  it("the README's form, `secret-guard scan` found on PATH, blocks too", async (ctx) => {
+    requireTool(ctx, existsSync(LINT_STAGED), `lint-staged is not installed (${LINT_STAGED})`);
+    const repo = await makeRepo({
+      files: {
+        ".sops.yaml": POLICY,
         "package.json": `${JSON.stringify({ name: "x", private: true, "lint-staged": { "*": "secret-guard scan" } })}\n`,
       },
       commit: "init",
     });
-    const bin = binDir();
-    const lintStaged = path.join(ROOT, "node_modules", "lint-staged", "bin", "lint-staged.js");
-    repo.write(".git/hooks/pre-commit", `#!/bin/sh\nexec "${process.execPath}" "${lintStaged}"\n`);
+    repo.write(".git/hooks/pre-commit", `#!/bin/sh\nexec "${process.execPath}" "${LINT_STAGED}"\n`);
     chmodSync(path.join(repo.dir, ".git/hooks/pre-commit"), 0o755);
-    blockedThenPassed(repo, { PATH: `${bin}:${process.env.PATH}` });
+    repo.write(SECRET_PATH, plainSecret("app", { pw: CANARY }));
+    repo.git("add", SECRET_PATH);
+    const r = gitTry(repo, ["commit", "-m", "leak"], { PATH: `${binDir()}:${process.env.PATH}` });
+    expect(r.code, r.stdout + r.stderr).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain("unencrypted");
+    expect(commits(repo)).toBe(1);
+  });
+});
+
+describe("pre-commit framework", () => {
+  /** pre-commit keeps its cache and logs under HOME / PRE_COMMIT_HOME: both in the temp dir. */
+  const preCommitEnv = (repo: TestRepo, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+    ...repo.env,
+    PRE_COMMIT_HOME: path.join(repo.home, "pre-commit-cache"),
+    ...extra,
   });
 
-  it.skipIf(!HAS_PRE_COMMIT)(
-    "the pre-commit framework runs the hook this repository defines",
-    async () => {
-      // the hook repository: a clone of this checkout with the current hook definition committed
-      const hookRepo = await makeRepo({
-        files: {
-          ".pre-commit-hooks.yaml": readFileSync(path.join(ROOT, ".pre-commit-hooks.yaml")),
-        },
-        commit: "hooks",
-      });
-      const rev = hookRepo.git("rev-parse", "HEAD");
-      const repo = await makeRepo({
-        files: {
-          ".sops.yaml": seedPolicy(),
-          ".pre-commit-config.yaml": `repos:\n  - repo: ${hookRepo.dir}\n    rev: ${rev}\n    hooks:\n      - id: secret-guard\n`,
-        },
-        commit: "init",
-      });
-      const env = {
-        PATH: `${binDir()}:${process.env.PATH}`,
-        PRE_COMMIT_HOME: path.join(repo.home, "pre-commit"),
-      };
-      execFileSync("pre-commit", ["install"], {
-        cwd: repo.dir,
-        env: { ...repo.env, ...env },
-        stdio: "pipe",
-      });
-      blockedThenPassed(repo, env);
-    },
-  );
+  it("a `repo: local` hook with `node bin/secret-guard.js scan`, language system", async (ctx) => {
+    requireTool(ctx, PRE_COMMIT, "pre-commit is not installed (apt-get install -y pre-commit)");
+    const repo = await makeRepo({
+      files: {
+        ".sops.yaml": POLICY,
+        ".pre-commit-config.yaml": `repos:
+  - repo: local
+    hooks:
+      - id: secret-guard
+        name: secret-guard
+        entry: ${process.execPath} ${BIN} scan
+        language: system
+        require_serial: true
+`,
+      },
+      commit: "init",
+    });
+    const env = preCommitEnv(repo);
+    const valid = run("pre-commit", ["validate-config", ".pre-commit-config.yaml"], repo.dir, env);
+    expect(valid.code, valid.out).toBe(0);
+    const inst = run("pre-commit", ["install"], repo.dir, env);
+    expect(inst.code, inst.out).toBe(0);
+    blockedThenPassed(repo, { PRE_COMMIT_HOME: env.PRE_COMMIT_HOME });
+  });
 
-  it("plain core.hooksPath with hooks/pre-commit and secret-guard on PATH", async () => {
-    const repo = await makeRepo({ files: { ".sops.yaml": seedPolicy() }, commit: "init" });
-    mkdirSync(path.join(repo.dir, "githooks"));
-    copyFileSync(
-      path.join(ROOT, "hooks", "pre-commit"),
-      path.join(repo.dir, "githooks", "pre-commit"),
+  it("this repository's .pre-commit-hooks.yaml, used as a hook repository", async (ctx) => {
+    requireTool(ctx, PRE_COMMIT, "pre-commit is not installed (apt-get install -y pre-commit)");
+    // The shipped definition: one hook, `secret-guard scan` on PATH, language system (so
+    // pre-commit installs nothing and needs no network; `language: node` would npm-install
+    // the hook repository from git).
+    const manifestFile = path.join(ROOT, ".pre-commit-hooks.yaml");
+    const manifest = parseYaml(readFileSync(manifestFile, "utf8")) as Array<
+      Record<string, unknown>
+    >;
+    expect(manifest).toHaveLength(1);
+    expect(manifest[0]).toMatchObject({
+      id: "secret-guard",
+      entry: "secret-guard scan",
+      language: "system",
+    });
+    expect(manifest[0]!.pass_filenames).not.toBe(false);
+    const hookRepo = await makeRepo({
+      files: { ".pre-commit-hooks.yaml": readFileSync(manifestFile) },
+      commit: "hooks",
+    });
+    const vm = run(
+      "pre-commit",
+      ["validate-manifest", ".pre-commit-hooks.yaml"],
+      hookRepo.dir,
+      hookRepo.env,
     );
-    chmodSync(path.join(repo.dir, "githooks", "pre-commit"), 0o755);
-    repo.git("config", "core.hooksPath", "githooks");
-    blockedThenPassed(repo, { PATH: `${binDir()}:${process.env.PATH}` });
+    expect(vm.code, vm.out).toBe(0);
+    // pre-commit clones the hook repository at `rev` (a local path works offline)
+    const repo = await makeRepo({
+      files: {
+        ".sops.yaml": POLICY,
+        ".pre-commit-config.yaml": `repos:\n  - repo: ${hookRepo.dir}\n    rev: ${hookRepo.git("rev-parse", "HEAD")}\n    hooks:\n      - id: secret-guard\n`,
+      },
+      commit: "init",
+    });
+    const env = preCommitEnv(repo, { PATH: `${binDir()}:${process.env.PATH}` });
+    const inst = run("pre-commit", ["install"], repo.dir, env);
+    expect(inst.code, inst.out).toBe(0);
+    blockedThenPassed(repo, { PRE_COMMIT_HOME: env.PRE_COMMIT_HOME, PATH: env.PATH });
+    // without secret-guard on PATH the hook fails instead of passing
+    repo.write(SECRET_PATH, plainSecret("app", { pw: CANARY }));
+    repo.git("add", SECRET_PATH);
+    const missing = gitTry(repo, ["commit", "-m", "no guard"], {
+      PRE_COMMIT_HOME: env.PRE_COMMIT_HOME,
+      PATH: "/usr/bin:/bin",
+    });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stdout + missing.stderr).toMatch(/secret-guard.{0,3} not found/);
+  });
+});
+
+describe("plain git hooks", () => {
+  it("core.hooksPath → a folder holding a copy of hooks/pre-commit, secret-guard on PATH", async () => {
+    const repo = await makeRepo({ files: { ".sops.yaml": POLICY }, commit: "init" });
+    const hooks = makeTempDir("secret-guard-hooks-");
+    copyFileSync(path.join(ROOT, "hooks", "pre-commit"), path.join(hooks, "pre-commit"));
+    chmodSync(path.join(hooks, "pre-commit"), 0o755);
+    repo.git("config", "core.hooksPath", hooks);
+    const env = { PATH: `${binDir()}:${process.env.PATH}` };
+    blockedThenPassed(repo, env);
+    // not on PATH (and no node_modules/.bin): blocked with a message, never a silent pass
+    repo.write("README.md", "x\n");
+    repo.git("add", "README.md");
+    const r = gitTry(repo, ["commit", "-m", "no guard"], { PATH: "/usr/bin:/bin" });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("secret-guard: not found");
+  });
+});
+
+describe("GitHub Action (action.yml)", () => {
+  const action = parseYaml(readFileSync(path.join(ROOT, "action.yml"), "utf8")) as {
+    inputs: Record<string, { default?: string }>;
+    runs: {
+      using: string;
+      steps: Array<{ id?: string; uses?: string; run?: string; env?: Record<string, string> }>;
+    };
+  };
+
+  /** Run the action's scan step with bash; `npx --yes secret-guard@V` runs this checkout. */
+  function scanStep(repo: TestRepo, env: Record<string, string>) {
+    const step = action.runs.steps.find((s) => s.id === "scan")!;
+    const bin = makeTempDir();
+    const log = path.join(bin, "npx.log");
+    writeFileSync(
+      path.join(bin, "npx"),
+      `#!/bin/sh
+[ "$1" = --yes ] && shift
+case "$1" in secret-guard@*) echo "$*" >> "${log}"; shift ;; *) exit 97 ;; esac
+exec "${process.execPath}" "${BIN}" "$@"
+`,
+    );
+    chmodSync(path.join(bin, "npx"), 0o755);
+    const output = path.join(bin, "github-output");
+    writeFileSync(output, "");
+    const r = run("bash", ["-c", step.run!], repo.dir, {
+      ...repo.env,
+      PATH: `${bin}:${process.env.PATH}`,
+      GITHUB_OUTPUT: output,
+      SG_MODE: "auto",
+      SG_RANGE: "",
+      SG_VERSION: "0.1.0",
+      SG_SARIF: "secret-guard.sarif",
+      SG_BASE: "",
+      ...env,
+    });
+    return {
+      ...r,
+      npx: existsSync(log) ? readFileSync(log, "utf8") : "",
+      output: readFileSync(output, "utf8"),
+    };
+  }
+
+  it("declares its inputs and takes the range from the pull request", () => {
+    expect(action.runs.using).toBe("composite");
+    expect(Object.keys(action.inputs)).toEqual(
+      expect.arrayContaining(["mode", "range", "sarif-file", "version", "upload-sarif"]),
+    );
+    const step = action.runs.steps.find((s) => s.id === "scan")!;
+    expect(step.env?.SG_BASE).toContain("github.event.pull_request.base.sha");
+    expect(step.env?.SG_HEAD).toContain("github.sha");
+    expect(step.run).not.toContain("${{"); // event data only through env
+    expect(
+      action.runs.steps.some((s) => s.uses?.startsWith("github/codeql-action/upload-sarif")),
+    ).toBe(true);
+  });
+
+  it("the scan step: --range base..sha on pull requests, --all on pushes, SARIF written", async () => {
+    const repo = await makeRepo({ files: { ".sops.yaml": POLICY }, commit: "base" });
+    const base = repo.git("rev-parse", "HEAD");
+    repo.write(SECRET_PATH, ENCRYPTED);
+    const good = repo.commitAll("encrypted");
+    const clean = scanStep(repo, { SG_EVENT: "pull_request", SG_BASE: base, SG_HEAD: good });
+    expect(clean.code, clean.out).toBe(0);
+    expect(clean.npx).toContain(`scan --range ${base}..${good}`);
+    expect(clean.output).toContain("status=0");
+
+    repo.write(SECRET_PATH, plainSecret("app", { pw: CANARY }));
+    const bad = repo.commitAll("leak (the hook skipped)");
+    const pr = scanStep(repo, { SG_EVENT: "pull_request", SG_BASE: base, SG_HEAD: bad });
+    expect(pr.code, pr.out).toBe(0); // the step records the status; a later step fails the job
+    expect(pr.output).toContain("status=1");
+    expect(pr.out).toContain("unencrypted"); // the text report in the log
+    const sarif = JSON.parse(readFileSync(path.join(repo.dir, "secret-guard.sarif"), "utf8"));
+    expect(sarif.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toContain("unencrypted");
+
+    const push = scanStep(repo, { SG_EVENT: "push", SG_HEAD: bad });
+    expect(push.npx).toContain("scan --all");
+    expect(push.output).toContain("status=1");
+    const bogus = scanStep(repo, { SG_EVENT: "push", SG_MODE: "range" });
+    expect(bogus.code).toBe(2);
+    expect(bogus.out).toContain("needs the range input");
+    assertNoCanary(
+      [CANARY],
+      pr.out + push.out + readFileSync(path.join(repo.dir, "secret-guard.sarif"), "utf8"),
+    );
   });
 });
