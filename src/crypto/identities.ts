@@ -1,116 +1,200 @@
 /**
- * Where sops finds age identities (sops-format §6.4), combined: SOPS_AGE_KEY
- * (whitespace-separated), SOPS_AGE_KEY_FILE, the output of SOPS_AGE_KEY_CMD
- * (split into words, not run through a shell) and the default keys.txt path.
- * Identity text is never logged; sources are named by variable or path.
+ * Where sops finds age identities (sops-format §6.4, S:age/keysource.go
+ * loadIdentities), all combined: SOPS_AGE_KEY (several per line allowed),
+ * SOPS_AGE_KEY_FILE, the output of SOPS_AGE_KEY_CMD (split into words with
+ * shell-like quoting, not run through a shell) and the default keys.txt.
+ * Like sops, a source that fails is dropped and the others still count; only
+ * when nothing at all loads are the failures an error. Identity text is never
+ * logged or put in a message; sources are named by variable or path.
  */
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
-import { homedir, platform } from "node:os";
+import { homedir, platform as osPlatform } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { CryptoError } from "../errors.js";
 import { parseIdentities } from "./age.js";
 
-const run = promisify(execFile);
-
 export interface LoadedIdentities {
   identities: string[];
-  /** Where they came from (names, never contents). */
+  /** Where they came from (names, never contents), one entry per source that gave identities. */
   sources: string[];
+  /** Sources that were set but could not be used (names and reasons, never contents). */
+  problems: string[];
 }
 
-/** The default keys file: $XDG_CONFIG_HOME/sops/age/keys.txt, else the platform's config folder. */
-export function defaultKeysFile(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.XDG_CONFIG_HOME) return path.join(env.XDG_CONFIG_HOME, "sops", "age", "keys.txt");
-  const home = env.HOME || homedir();
-  if (platform() === "darwin")
-    return path.join(home, "Library", "Application Support", "sops", "age", "keys.txt");
-  if (platform() === "win32" && env.APPDATA)
-    return path.join(env.APPDATA, "sops", "age", "keys.txt");
-  return path.join(home, ".config", "sops", "age", "keys.txt");
+/**
+ * Go's os.UserConfigDir as sops uses it (S:age/keysource.go getUserConfigDir):
+ * macOS prefers a non-empty $XDG_CONFIG_HOME, else ~/Library/Application
+ * Support; Linux and other Unixes $XDG_CONFIG_HOME when set (it must be
+ * absolute), else $HOME/.config; Windows %AppData%. Undefined when Go fails.
+ */
+export function userConfigDir(
+  env: NodeJS.ProcessEnv = process.env,
+  plat: NodeJS.Platform = osPlatform(),
+): string | undefined {
+  const xdg = env.XDG_CONFIG_HOME;
+  if (plat === "win32") return env.APPDATA || undefined;
+  if (plat === "darwin") {
+    if (xdg) return xdg;
+    return env.HOME ? path.join(env.HOME, "Library", "Application Support") : undefined;
+  }
+  if (xdg) return path.isAbsolute(xdg) ? xdg : undefined;
+  return env.HOME ? path.join(env.HOME, ".config") : undefined;
 }
 
-/** Split a command line into words with simple shell-like quoting (no expansion). */
+/** The default keys file sops reads: `<UserConfigDir>/sops/age/keys.txt` (always a path, for writing). */
+export function defaultKeysFile(
+  env: NodeJS.ProcessEnv = process.env,
+  plat: NodeJS.Platform = osPlatform(),
+): string {
+  const dir =
+    userConfigDir(env, plat) ??
+    (plat === "darwin"
+      ? path.join(env.HOME || homedir(), "Library", "Application Support")
+      : path.join(env.HOME || homedir(), ".config"));
+  return path.join(dir, "sops", "age", "keys.txt");
+}
+
+/**
+ * Split a command line into words like sops (github.com/google/shlex): blanks
+ * are space, tab, CR and LF; `'…'` is literal; in `"…"` a backslash escapes
+ * the next character; outside quotes a backslash escapes the next character;
+ * a `#` at the start of a word comments out the rest of the line. No
+ * expansion of any kind.
+ */
 export function splitWords(cmd: string): string[] {
   const words: string[] = [];
-  let cur = "";
-  let quote: string | undefined;
-  let has = false;
-  for (let i = 0; i < cmd.length; i++) {
-    const ch = cmd[i]!;
-    if (quote) {
-      if (ch === quote) quote = undefined;
-      else if (ch === "\\" && quote === '"' && i + 1 < cmd.length) cur += cmd[++i];
-      else cur += ch;
-    } else if (ch === "'" || ch === '"') {
-      quote = ch;
-      has = true;
-    } else if (ch === "\\" && i + 1 < cmd.length) {
-      cur += cmd[++i];
-      has = true;
-    } else if (/\s/.test(ch)) {
-      if (has || cur) words.push(cur);
-      cur = "";
-      has = false;
-    } else {
-      cur += ch;
+  const blank = (c: string) => c === " " || c === "\t" || c === "\r" || c === "\n";
+  let i = 0;
+  while (i < cmd.length) {
+    while (i < cmd.length && blank(cmd[i]!)) i++;
+    if (i >= cmd.length) break;
+    if (cmd[i] === "#") {
+      while (i < cmd.length && cmd[i] !== "\n") i++;
+      continue;
     }
+    let word = "";
+    while (i < cmd.length && !blank(cmd[i]!)) {
+      const ch = cmd[i++]!;
+      if (ch === "\\") {
+        if (i >= cmd.length) throw new CryptoError("SOPS_AGE_KEY_CMD ends with a backslash");
+        word += cmd[i++];
+      } else if (ch === "'") {
+        const end = cmd.indexOf("'", i);
+        if (end === -1) throw new CryptoError("SOPS_AGE_KEY_CMD has an unterminated quote");
+        word += cmd.slice(i, end);
+        i = end + 1;
+      } else if (ch === '"') {
+        for (;;) {
+          if (i >= cmd.length) throw new CryptoError("SOPS_AGE_KEY_CMD has an unterminated quote");
+          const c = cmd[i++]!;
+          if (c === '"') break;
+          if (c === "\\") {
+            if (i >= cmd.length)
+              throw new CryptoError("SOPS_AGE_KEY_CMD has an unterminated quote");
+            word += cmd[i++];
+          } else word += c;
+        }
+      } else {
+        word += ch;
+      }
+    }
+    words.push(word);
   }
-  if (quote) throw new CryptoError("SOPS_AGE_KEY_CMD has an unterminated quote");
-  if (has || cur) words.push(cur);
   return words;
 }
 
+function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      cmd,
+      args,
+      { env, maxBuffer: 1 << 20, encoding: "utf8", windowsHide: true },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+    );
+    // Go runs the command with stdin from /dev/null.
+    child.stdin?.end();
+  });
+}
+
+function errCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException | undefined)?.code ?? "error";
+}
+
+/** Load every age identity sops would find in `env`. */
 export async function loadIdentities(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<LoadedIdentities> {
-  const out: LoadedIdentities = { identities: [], sources: [] };
+  const out: LoadedIdentities = { identities: [], sources: [], problems: [] };
+  const seen = new Set<string>();
   const add = (ids: string[], source: string) => {
     if (ids.length === 0) return;
-    out.identities.push(...ids);
+    for (const id of ids) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.identities.push(id);
+    }
     out.sources.push(source);
   };
-  if (env.SOPS_AGE_KEY) {
-    add(
-      parseIdentities(env.SOPS_AGE_KEY.split(/\s+/).filter(Boolean).join("\n"), "SOPS_AGE_KEY"),
-      "SOPS_AGE_KEY",
-    );
-  }
-  if (env.SOPS_AGE_KEY_FILE) {
-    let text: string;
+  const parse = (text: string, source: string, multiplePerLine = false): string[] => {
+    if (text.startsWith("age-encryption") || text.startsWith("-----BEGIN AGE")) {
+      out.problems.push(`${source}: passphrase-protected identity files are not supported`);
+      return [];
+    }
     try {
-      text = await readFile(env.SOPS_AGE_KEY_FILE, "utf8");
+      return parseIdentities(text, source, { multiplePerLine });
     } catch (e) {
-      throw new CryptoError(
-        `SOPS_AGE_KEY_FILE: cannot read ${env.SOPS_AGE_KEY_FILE} (${(e as NodeJS.ErrnoException).code ?? "error"})`,
-      );
+      out.problems.push((e as Error).message);
+      return [];
     }
-    add(
-      parseIdentities(text, env.SOPS_AGE_KEY_FILE),
-      `SOPS_AGE_KEY_FILE (${env.SOPS_AGE_KEY_FILE})`,
-    );
-  }
-  if (env.SOPS_AGE_KEY_CMD) {
-    const [cmd, ...args] = splitWords(env.SOPS_AGE_KEY_CMD);
-    if (!cmd) throw new CryptoError("SOPS_AGE_KEY_CMD is empty");
-    let stdout: string;
+  };
+
+  if (env.SOPS_AGE_KEY) add(parse(env.SOPS_AGE_KEY, "SOPS_AGE_KEY", true), "SOPS_AGE_KEY");
+
+  const keyFile = env.SOPS_AGE_KEY_FILE;
+  if (keyFile) {
     try {
-      ({ stdout } = await run(cmd, args, { env, maxBuffer: 1 << 20 }));
-    } catch {
-      throw new CryptoError(
-        "SOPS_AGE_KEY_CMD failed (the command exited with an error or could not be run)",
-      );
+      const text = await readFile(keyFile, "utf8");
+      add(parse(text, keyFile), `SOPS_AGE_KEY_FILE (${keyFile})`);
+    } catch (e) {
+      out.problems.push(`SOPS_AGE_KEY_FILE: cannot read ${keyFile} (${errCode(e)})`);
     }
-    add(parseIdentities(stdout, "SOPS_AGE_KEY_CMD output"), "SOPS_AGE_KEY_CMD");
   }
-  const file = defaultKeysFile(env);
-  try {
-    const text = await readFile(file, "utf8");
-    add(parseIdentities(text, file), file);
-  } catch (e) {
-    if (e instanceof CryptoError) throw e;
-    // a missing default file is not an error
+
+  if (env.SOPS_AGE_KEY_CMD) {
+    try {
+      const [cmd, ...args] = splitWords(env.SOPS_AGE_KEY_CMD);
+      if (!cmd) throw new CryptoError("SOPS_AGE_KEY_CMD is empty");
+      let stdout: string;
+      try {
+        stdout = await runCommand(cmd, args, env);
+      } catch {
+        throw new CryptoError(
+          "SOPS_AGE_KEY_CMD failed (the command exited with an error or could not be run)",
+        );
+      }
+      add(parse(stdout, "SOPS_AGE_KEY_CMD output"), "SOPS_AGE_KEY_CMD");
+    } catch (e) {
+      out.problems.push((e as Error).message);
+    }
+  }
+
+  const dir = userConfigDir(env);
+  if (dir) {
+    const file = path.join(dir, "sops", "age", "keys.txt");
+    let text: string | undefined;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (e) {
+      // A missing default file is not an error (sops reads it only if it exists).
+      if (errCode(e) !== "ENOENT" && errCode(e) !== "ENOTDIR")
+        out.problems.push(`cannot read ${file} (${errCode(e)})`);
+    }
+    if (text !== undefined) add(parse(text, file), file);
+  }
+
+  if (out.identities.length === 0 && out.problems.length > 0) {
+    throw new CryptoError(`failed to load age identities: ${out.problems.join("; ")}`);
   }
   return out;
 }

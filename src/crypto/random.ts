@@ -8,7 +8,9 @@ let source: (n: number) => Buffer = nodeRandomBytes;
 let clock: () => Date = () => new Date();
 
 export function randomBytes(n: number): Buffer {
-  return source(n);
+  const b = source(n);
+  if (b.length !== n) throw new Error(`random source returned ${b.length} bytes, wanted ${n}`);
+  return b;
 }
 
 export function now(): Date {
@@ -27,4 +29,14 @@ export function setCryptoSeamsForTests(seams: {
     source = prev.source;
     clock = prev.clock;
   };
+}
+
+/** Test-only: replace the random source (IVs, data keys); returns a restore function. */
+export function setRandomSourceForTests(fn: (n: number) => Buffer): () => void {
+  return setCryptoSeamsForTests({ random: fn });
+}
+
+/** Test-only: replace the clock (`lastmodified`); returns a restore function. */
+export function setClockForTests(fn: () => Date): () => void {
+  return setCryptoSeamsForTests({ clock: fn });
 }
