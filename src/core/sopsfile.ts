@@ -110,8 +110,6 @@ export function metaView(meta: unknown): MetaView {
   const lm = m.lastmodified;
   if (typeof lm !== "string" || !RFC3339.test(lm))
     problems.push("lastmodified missing or not an RFC 3339 time");
-  if (m.version === undefined || m.version === null || m.version === "")
-    problems.push("no version");
   view.hasMac = typeof m.mac === "string" && m.mac !== "";
   view.macOnlyEncrypted = m.mac_only_encrypted === true || m.mac_only_encrypted === "true";
   return view;

@@ -6,37 +6,11 @@
  */
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import { CryptoError } from "../errors.js";
+import { parseEnc } from "../sops/enc.js";
 import { goFormatFloat } from "../sops/scalar.js";
 import { randomBytes } from "./random.js";
 
-export interface EncParts {
-  data: Buffer;
-  iv: Buffer;
-  tag: Buffer;
-  type: string;
-}
-
-// Go's regexp: anchored at the start only, greedy groups, and `.` does not match "\n".
-const ENC_RE = /^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]/;
-// Go's base64.StdEncoding: standard alphabet, padding required (it skips "\r" and "\n").
-const B64_STD = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-function goStdBase64(s: string): Buffer | undefined {
-  const t = s.replaceAll("\r", "");
-  return B64_STD.test(t) ? Buffer.from(t, "base64") : undefined;
-}
-
-/** Parse an ENC value the way sops does; undefined when sops would reject it. */
-export function parseEnc(s: string): EncParts | undefined {
-  if (!s.startsWith("ENC[AES256_GCM,")) return undefined;
-  const m = ENC_RE.exec(s);
-  if (!m) return undefined;
-  const data = goStdBase64(m[1]!);
-  const iv = goStdBase64(m[2]!);
-  const tag = goStdBase64(m[3]!);
-  if (!data || !iv || !tag) return undefined;
-  return { data, iv, tag, type: m[4]! };
-}
+export { type EncParts, parseEnc } from "../sops/enc.js";
 
 /** True when sops can parse the value (it may still fail to decrypt). */
 export function isWellFormedEnc(s: string): boolean {

@@ -111,7 +111,8 @@ function goTimestamp(s: string): string | undefined {
     frac = (m[7] ?? "").replace(/0+$/, "");
     if (frac === ".") frac = "";
     zone = m[8] === undefined || m[8] === "Z" ? "Z" : m[8];
-    if (zone === "+00:00" || zone === "-00:00") zone = zone === "+00:00" ? "+00:00" : "-00:00";
+    // Go formats a zero offset as "Z".
+    if (zone === "+00:00" || zone === "-00:00") zone = "Z";
   }
   const [y, mo, d, h, mi, se] = parts.map(Number) as [
     number,
