@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError } from "./errors.js";
-import type { Finding, RuleId } from "./types.js";
+import { type Finding, RULE_IDS, type RuleId } from "./types.js";
 
 export const CONFIG_NAME = ".secret-guard.yaml";
 
@@ -34,19 +34,6 @@ export interface AllowEntry {
   sha256: string;
   reason?: string;
 }
-
-const RULE_IDS: RuleId[] = [
-  "unencrypted",
-  "partially-encrypted",
-  "missing-sops-metadata",
-  "secret-outside-policy",
-  "recipient-mismatch",
-  "encryption-removed",
-  "unparseable",
-  "nothing-encrypted",
-  "decrypt-failed",
-  "mac-mismatch",
-];
 
 export const EMPTY_CONFIG: GuardConfig = { ignore: [], severity: {}, secretKinds: [], allow: [] };
 

@@ -48,3 +48,13 @@ export async function writeAtomic(file: string, data: Uint8Array): Promise<void>
     throw e;
   }
 }
+
+/** True when something exists at `p`. */
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -17,6 +17,20 @@ export type RuleId =
   | "decrypt-failed"
   | "mac-mismatch";
 
+/** Every rule id, in the contract's order. */
+export const RULE_IDS: readonly RuleId[] = [
+  "unencrypted",
+  "partially-encrypted",
+  "missing-sops-metadata",
+  "secret-outside-policy",
+  "recipient-mismatch",
+  "encryption-removed",
+  "unparseable",
+  "nothing-encrypted",
+  "decrypt-failed",
+  "mac-mismatch",
+];
+
 export interface Finding {
   rule: RuleId;
   severity: Severity;

@@ -26,6 +26,7 @@ import { mkdir, open, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { CommandResult, Io, ParsedArgs } from "../cli.js";
 import { CryptoError, UsageError } from "../errors.js";
+import { exists } from "../fsutil.js";
 import { git } from "../git/exec.js";
 import { repoInfo } from "../git/repo.js";
 import { emptyKustomization } from "../newsecret/kustomization.js";
@@ -44,15 +45,6 @@ async function readOr(p: string): Promise<string | undefined> {
     return await readFile(p, "utf8");
   } catch {
     return undefined;
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 

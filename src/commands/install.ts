@@ -14,6 +14,7 @@ import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CommandResult, Io, ParsedArgs } from "../cli.js";
+import { exists } from "../fsutil.js";
 import { git } from "../git/exec.js";
 import { repoInfo } from "../git/repo.js";
 
@@ -45,15 +46,6 @@ ${MARK_END}
 
 function shq(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function readOr(p: string): Promise<string | undefined> {

@@ -7,7 +7,7 @@
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import { CryptoError } from "../errors.js";
 import { parseEnc } from "../sops/enc.js";
-import { goFormatFloat } from "../sops/scalar.js";
+import { goFormatFloat, isCalendarTime } from "../sops/scalar.js";
 import { randomBytes } from "./random.js";
 
 export { type EncParts, parseEnc } from "../sops/enc.js";
@@ -143,7 +143,6 @@ export function goParseFloat(s: string): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
-const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const RFC3339_RE =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|([+-])(\d{2}):(\d{2}))$/;
 
@@ -167,9 +166,7 @@ export function goRfc3339Reformat(
     number,
     number,
   ];
-  if (mo < 1 || mo > 12 || d < 1 || d > DAYS[mo - 1]!) return undefined;
-  if (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return undefined;
-  if (h > 23 || mi > 59 || se > 59) return undefined;
+  if (!isCalendarTime(y, mo, d, h, mi, se)) return undefined;
   let zone = "Z";
   if (m[8] !== "Z") {
     const oh = Number(m[10]);

@@ -122,11 +122,23 @@ function goTimestamp(s: string): string | undefined {
     number,
     number,
   ];
-  if (mo < 1 || mo > 12 || d < 1 || d > DAYS[mo - 1]!) return undefined;
-  if (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return undefined;
-  if (h > 23 || mi > 59 || se > 59) return undefined;
+  if (!isCalendarTime(y, mo, d, h, mi, se)) return undefined;
   const p2 = (n: number) => String(n).padStart(2, "0");
   return `${String(y).padStart(4, "0")}-${p2(mo)}-${p2(d)}T${p2(h)}:${p2(mi)}:${p2(se)}${frac}${zone}`;
+}
+
+/** A real calendar date and time of day (leap years included), as Go's time.Parse checks. */
+export function isCalendarTime(
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  se: number,
+): boolean {
+  if (mo < 1 || mo > 12 || d < 1 || d > DAYS[mo - 1]!) return false;
+  if (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return false;
+  return h <= 23 && mi <= 59 && se <= 59;
 }
 
 /** Resolve a plain (unquoted, untagged) YAML scalar the way go-yaml v3 does. */
