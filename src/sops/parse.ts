@@ -231,7 +231,12 @@ function convertYaml(node: unknown, st: YamlState, depth: number): TreeNode {
           : convertYaml(pair.value, st, depth + 1);
       items.push({ kind: "item", key, keyPos, value });
     }
-    return { kind: "map", items, pos: st.pos(node.range?.[0]) };
+    // Comments above the first item and after the last belong to the mapping node itself.
+    const mapNode = node as { commentBefore?: string | null; comment?: string | null };
+    const p = st.pos(node.range?.[0]);
+    if (mapNode.commentBefore) items.unshift(...commentLines(mapNode.commentBefore, p));
+    if (mapNode.comment) for (const c of commentLines(mapNode.comment, p)) items.push(c);
+    return { kind: "map", items, pos: p };
   }
   if (isSeq(node)) {
     const items: Array<TreeNode | CommentItem> = [];
@@ -585,7 +590,8 @@ function parseIni(text: string): TreeDoc {
     const p = { line: n + 1, column: 1 };
     if (line === "") continue;
     if (line.startsWith(";") || line.startsWith("#")) {
-      pending.push({ kind: "comment", text: line.slice(1), pos: p });
+      // ini.v1 drops the marker and the space after it.
+      pending.push({ kind: "comment", text: line.slice(1).replace(/^ /, ""), pos: p });
       continue;
     }
     const sec = /^\[(.*)\]$/.exec(line);
