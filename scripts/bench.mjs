@@ -201,30 +201,9 @@ const allGitFloor = (cwd) =>
     (prev) => catFile(cwd, lsFilesIds(prev.stdout)),
   ]);
 
-/** The walk `history` starts with (src/history/log.ts), over the same range. */
-const HISTORY_LOG = [
-  "git",
-  "-c",
-  "core.quotepath=false",
-  "log",
-  "--reverse",
-  "--date-order",
-  "--raw",
-  "-z",
-  "--no-abbrev",
-  "--no-renames",
-  "--diff-merges=first-parent",
-  "--root",
-  "--format=%x01%H %P%x00%ct%x00%aI%x00%an",
-  "--no-show-signature",
-  "--no-color",
-  "--no-relative",
-  "--no-ext-diff",
-  "--no-textconv",
-  "--end-of-options",
-  "HEAD",
-  "--",
-];
+/** The walk `history` starts with (src/history/log.ts, built into dist/), over the same range. */
+const { HISTORY_LOG_ARGS } = await import(new URL("../dist/history/log.js", import.meta.url).href);
+const HISTORY_LOG = ["git", ...HISTORY_LOG_ARGS, "--end-of-options", "HEAD", "--"];
 const historyGitFloor = (cwd) => measureSteps([() => measure(HISTORY_LOG, { cwd, env })]);
 
 function rawBlobIds(buf) {
