@@ -10,7 +10,7 @@ import path from "node:path";
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupAll, makeRepo, makeTempDir, type TestRepo } from "../helpers/repo.js";
-import { assertNoCanary, gitTry, plainSecret, seedPolicy, sg } from "./helpers.js";
+import { assertNoCanary, gitTry, noTempFiles, plainSecret, seedPolicy, sg } from "./helpers.js";
 
 const CANARY = "canary-fix-9Xq2-value";
 const CANARY2 = "canary-fix-second-77";
@@ -43,18 +43,6 @@ async function repoWithHook(): Promise<TestRepo> {
 
 function headFile(repo: TestRepo, rel: string): string {
   return repo.git("show", `HEAD:${rel}`);
-}
-
-function noTempFiles(dir: string): void {
-  const walk = (d: string): string[] =>
-    readdirSync(d, { withFileTypes: true }).flatMap((e) =>
-      e.name === ".git"
-        ? []
-        : e.isDirectory()
-          ? walk(path.join(d, e.name))
-          : [path.join(d, e.name)],
-    );
-  expect(walk(dir).filter((f) => f.includes(".secret-guard-"))).toEqual([]);
 }
 
 describe("scan --fix", () => {

@@ -9,7 +9,7 @@ import path from "node:path";
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupAll, makeRepo, makeTempDir, type TestRepo } from "../helpers/repo.js";
-import { assertNoCanary, gitTry, plainSecret, seedPolicy, sg } from "./helpers.js";
+import { assertNoCanary, filesUnder, gitTry, plainSecret, seedPolicy, sg } from "./helpers.js";
 
 const CANARY = "canary-harness-Q7w9-secret";
 const SECRET_PATH = "flux/secrets/develop/app.yaml";
@@ -24,18 +24,6 @@ beforeAll(async () => {
   writeFileSync(keyFile, `${identity}\n`);
 });
 afterAll(() => cleanupAll());
-
-function filesUnder(dir: string): string[] {
-  let out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      if (e.name === ".git") continue;
-      out = out.concat(filesUnder(p));
-    } else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
 
 describe("the canary harness: no command, format or failure prints a value", () => {
   it("every command in every format, valid and broken inputs, --debug", async () => {

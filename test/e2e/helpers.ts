@@ -4,6 +4,7 @@
  * canary value ever shows up.
  */
 import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
@@ -90,4 +91,18 @@ export function plainSecret(
     ...Object.entries(values).map(([k, v]) => `  ${k}: "${v}"`),
     "",
   ].join("\n");
+}
+
+/** Every regular file below `dir`, `.git` folders left out. */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === ".git" ? [] : filesUnder(p);
+    return e.isFile() ? [p] : [];
+  });
+}
+
+/** No atomic-write temp file (`.NAME.secret-guard-*.tmp`) was left below `dir`. */
+export function noTempFiles(dir: string): void {
+  expect(filesUnder(dir).filter((f) => f.includes(".secret-guard-"))).toEqual([]);
 }

@@ -9,7 +9,7 @@ import path from "node:path";
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupAll, makeRepo, makeTempDir, type TestRepo } from "../helpers/repo.js";
-import { plainSecret, seedPolicy, sg } from "./helpers.js";
+import { filesUnder, plainSecret, seedPolicy, sg } from "./helpers.js";
 
 const CANARY = "canary-interrupt-4Fz8";
 const SECRET = "flux/secrets/develop/app.yaml";
@@ -24,22 +24,15 @@ beforeAll(async () => {
 });
 afterAll(() => cleanupAll());
 
-function allFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    return e.isDirectory() ? (e.name === ".git" ? [] : allFiles(p)) : e.isFile() ? [p] : [];
-  });
-}
-
 function assertCleanEnd(repo: TestRepo, tmp: string, original: string): void {
   const now = repo.read(SECRET).toString();
   expect(now === original || now.includes("ENC[AES256_GCM")).toBe(true);
   if (now !== original) expect(now).not.toContain(CANARY);
-  for (const f of allFiles(repo.dir)) {
+  for (const f of filesUnder(repo.dir)) {
     if (f.endsWith(SECRET)) continue; // the target itself: checked above
     expect(readFileSync(f, "latin1"), f).not.toContain(CANARY);
   }
-  for (const f of allFiles(tmp)) expect(readFileSync(f, "latin1"), f).not.toContain(CANARY);
+  for (const f of filesUnder(tmp)) expect(readFileSync(f, "latin1"), f).not.toContain(CANARY);
   repo.git("fsck", "--no-progress");
   const staged = repo.git("ls-files", "-s", "--", SECRET);
   if (staged) {
@@ -128,9 +121,9 @@ describe("interruption matrix", () => {
         const names = readdirSync(path.join(repo.dir, "flux/secrets/develop"));
         if (names.includes("app.yaml"))
           expect(repo.read(SECRET).toString()).toContain("ENC[AES256_GCM");
-        for (const f of allFiles(repo.dir))
+        for (const f of filesUnder(repo.dir))
           expect(readFileSync(f, "latin1"), f).not.toContain(CANARY);
-        for (const f of allFiles(tmp)) expect(readFileSync(f, "latin1"), f).not.toContain(CANARY);
+        for (const f of filesUnder(tmp)) expect(readFileSync(f, "latin1"), f).not.toContain(CANARY);
       });
     }
   }

@@ -14,7 +14,7 @@ import { parseAllDocuments } from "yaml";
 import { decryptFile } from "../../src/crypto/decrypt.js";
 import { formatForPath } from "../../src/sops/formats.js";
 import { cleanupAll, makeRepo, makeTempDir, type TestRepo } from "../helpers/repo.js";
-import { assertNoCanary, plainSecret, sg } from "./helpers.js";
+import { assertNoCanary, noTempFiles, plainSecret, sg } from "./helpers.js";
 
 const CANARY_A = "canary-rekey-yaml-R1";
 const CANARY_B = "canary-rekey-second-doc-R2";
@@ -115,18 +115,6 @@ function withoutAge(rel: string, text: string): string {
       .join("\n");
   if (f === "json") return text.replace(/"age": \[[\s\S]*?\n\t\t\]/, '"age": []');
   return text.replace(/ {4}age:\n(?: {8}.*\n| {10}.*\n| {14}.*\n)+/g, "    age: []\n");
-}
-
-function noTempFiles(dir: string): void {
-  const walk = (d: string): string[] =>
-    readdirSync(d, { withFileTypes: true }).flatMap((e) =>
-      e.name === ".git"
-        ? []
-        : e.isDirectory()
-          ? walk(path.join(d, e.name))
-          : [path.join(d, e.name)],
-    );
-  expect(walk(dir).filter((f) => f.includes(".secret-guard-"))).toEqual([]);
 }
 
 describe("updatekeys", () => {
