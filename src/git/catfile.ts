@@ -171,7 +171,9 @@ export class BlobReader {
   #onHeader(line: string): void {
     const pending = this.#queue[this.#qHead];
     if (!pending) {
-      this.#protocolError(`unexpected output "${line.slice(0, 80)}"`);
+      this.#protocolError(
+        `unexpected output (${line.length} bytes; not shown, it may be file content)`,
+      );
       return;
     }
     this.#queue[this.#qHead++] = undefined as unknown as Pending;
@@ -187,7 +189,11 @@ export class BlobReader {
     }
     const size = Number(parts[2]);
     if (parts.length !== 3 || !Number.isSafeInteger(size) || size < 0) {
-      pending.reject(new GitError(`unexpected git cat-file header "${line.slice(0, 80)}"`));
+      pending.reject(
+        new GitError(
+          `unexpected git cat-file header (${line.length} bytes; not shown, it may be file content)`,
+        ),
+      );
       this.#protocolError("unparseable header");
       return;
     }
