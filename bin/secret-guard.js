@@ -11,5 +11,5 @@ try {
   // older Node: no cache
 }
 const bundled = new URL("../dist/bundle/cli.js", import.meta.url);
-const { main } = await import(existsSync(bundled) ? bundled.href : "../dist/cli.js");
+const { main } = await import(existsSync(bundled) ? bundled.href : "../dist/cli/main.js");
 await main(process.argv.slice(2));

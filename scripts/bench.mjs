@@ -201,8 +201,8 @@ const allGitFloor = (cwd) =>
     (prev) => catFile(cwd, lsFilesIds(prev.stdout)),
   ]);
 
-/** The walk `history` starts with (src/history/log.ts, built into dist/), over the same range. */
-const { HISTORY_LOG_ARGS } = await import(new URL("../dist/history/log.js", import.meta.url).href);
+/** The walk `history` starts with (src/git/log.ts, built into dist/), over the same range. */
+const { HISTORY_LOG_ARGS } = await import(new URL("../dist/git/log.js", import.meta.url).href);
 const HISTORY_LOG = ["git", ...HISTORY_LOG_ARGS, "--end-of-options", "HEAD", "--"];
 const historyGitFloor = (cwd) => measureSteps([() => measure(HISTORY_LOG, { cwd, env })]);
 

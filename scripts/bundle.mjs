@@ -7,7 +7,7 @@ import { build } from "esbuild";
 
 rmSync("dist/bundle", { recursive: true, force: true });
 await build({
-  entryPoints: { cli: "src/cli.ts" },
+  entryPoints: { cli: "src/cli/main.ts" },
   outdir: "dist/bundle",
   bundle: true,
   splitting: true,
