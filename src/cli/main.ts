@@ -33,10 +33,19 @@ const COMMAND_OPTIONS = {
     range: { type: "string" },
     fix: { type: "boolean" },
     hook: { type: "boolean" },
+    push: { type: "boolean" },
+    remote: { type: "string" },
+    receive: { type: "boolean" },
     engine: { type: "string" },
   },
   explain: {},
-  install: { force: { type: "boolean" } },
+  install: {
+    force: { type: "boolean" },
+    hooks: { type: "string" },
+    server: { type: "boolean" },
+    "no-probe": { type: "boolean" },
+  },
+  uninstall: { server: { type: "boolean" } },
   encrypt: { engine: { type: "string" } },
   verify: {},
   new: {
@@ -176,6 +185,11 @@ export async function main(argv: string[]): Promise<void> {
     env: process.env,
     cwd: process.cwd(),
     isTTY: process.stdout.isTTY === true,
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString("utf8");
+    },
   });
   process.exitCode = code;
 }

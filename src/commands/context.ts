@@ -10,6 +10,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   cwd: string;
   isTTY: boolean;
+  /** Everything on stdin (the push hooks' ref lines). Absent: stdin is empty. */
+  readStdin?: () => Promise<string>;
   /**
    * Test seams, injected by tests only (never read from the environment in
    * production paths): the terminal the hook's offer and prompts use, and a

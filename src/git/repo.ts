@@ -102,3 +102,26 @@ export async function repoInfo(
   if (r.code === 0) info.head = head;
   return info;
 }
+
+/**
+ * The git directory of a bare repository (where a server's pre-receive hook runs), or
+ * undefined when `cwd` is not inside one:
+ *
+ *   git rev-parse --is-bare-repository --absolute-git-dir
+ *
+ *   true
+ *   /srv/git/repo.git
+ */
+export async function bareGitDir(
+  cwd: string,
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<string | undefined> {
+  const r = await git(["rev-parse", "--is-bare-repository", "--absolute-git-dir"], {
+    cwd,
+    env: { ...opts.env, LC_ALL: "C" },
+    allowFail: true,
+  });
+  if (r.code !== 0) return undefined;
+  const [bare, dir] = r.stdout.toString("utf8").split("\n");
+  return bare === "true" && dir ? dir : undefined;
+}

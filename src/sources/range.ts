@@ -2,11 +2,11 @@
  * --range mode: every file version introduced by the commits of a range (history scan).
  */
 
-import { GitError, UsageError } from "../errors.js";
+import { GitError, NotARepoError, UsageError } from "../errors.js";
 import { BlobReader } from "../git/catfile.js";
 import { git, NO_QUOTEPATH, stderrHead } from "../git/exec.js";
-import { isNullOid, parseLogRawZ } from "../git/parse.js";
-import { repoInfo } from "../git/repo.js";
+import { isNullOid, isOid, parseLogRawZ } from "../git/parse.js";
+import { bareGitDir, repoInfo } from "../git/repo.js";
 import { absUnder, isRegularMode, skipReason } from "./internal.js";
 import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";
 
@@ -31,11 +31,32 @@ const RANGE_HINT = "give a revision range such as `origin/main..HEAD` (see `git 
  */
 export async function rangeFiles(
   cwd: string,
-  range: string,
+  range: string | readonly string[],
   opts: SourceOptions = {},
 ): Promise<SourceList> {
-  if (range.trim() === "") throw new UsageError("empty revision range", RANGE_HINT);
-  const info = await repoInfo(cwd, opts);
+  let revs: string[];
+  let shown: string;
+  if (typeof range === "string") {
+    if (range.trim() === "") throw new UsageError("empty revision range", RANGE_HINT);
+    // a user's range: never an option, whatever it starts with
+    revs = ["--end-of-options", range];
+    shown = range;
+  } else {
+    // the hooks' own lists (object ids from git's stdin and fixed pseudo-options)
+    for (const rev of range) {
+      if (!INTERNAL_REV.test(rev))
+        throw new UsageError(`not a revision the guard walks: "${rev.slice(0, 80)}"`);
+    }
+    if (!range.some((r) => isOid(r) || /\.\./.test(r))) {
+      // nothing to walk (a push that only deletes): no git process is started
+      const top = await topOf(cwd, opts);
+      const reader = new BlobReader(top, { env: opts.env });
+      return { files: [], skipped: [], topLevel: top, close: () => reader.close(), reader };
+    }
+    revs = [...range];
+    shown = range.join(" ");
+  }
+  const top = await topOf(cwd, opts);
   const r = await git(
     [
       ...NO_QUOTEPATH,
@@ -52,11 +73,10 @@ export async function rangeFiles(
       "--no-color",
       "--no-relative",
       "--diff-filter=ACMT",
-      "--end-of-options",
-      range,
+      ...revs,
       "--",
     ],
-    { cwd: info.topLevel, env: { ...opts.env, LC_ALL: "C" }, allowFail: true },
+    { cwd: top, env: { ...opts.env, LC_ALL: "C" }, allowFail: true },
   );
   if (r.code !== 0) {
     const said = stderrHead(r.stderr, 2);
@@ -66,13 +86,13 @@ export async function rangeFiles(
       )
     ) {
       throw new UsageError(
-        `invalid revision range "${range}"${said ? `: ${said}` : ""}`,
+        `invalid revision range "${shown}"${said ? `: ${said}` : ""}`,
         RANGE_HINT,
       );
     }
     throw new GitError(`git log failed (exit code ${r.code})${said ? `:\n${said}` : ""}`);
   }
-  const reader = new BlobReader(info.topLevel, { env: opts.env });
+  const reader = new BlobReader(top, { env: opts.env });
   const files: SourceFile[] = [];
   const skipped: SkippedPath[] = [];
   const seen = new Set<string>();
@@ -92,7 +112,7 @@ export async function rangeFiles(
       const blobId = e.dstBlob;
       files.push({
         path: e.path,
-        absPath: absUnder(info.topLevel, e.path),
+        absPath: absUnder(top, e.path),
         blobId,
         mode: e.dstMode,
         commit,
@@ -100,5 +120,24 @@ export async function rangeFiles(
       });
     }
   }
-  return { files, skipped, topLevel: info.topLevel, close: () => reader.close(), reader };
+  return { files, skipped, topLevel: top, close: () => reader.close(), reader };
+}
+
+/**
+ * What rangeFiles accepts in a list: full object ids (optionally `^id` or `a..b`) and the
+ * pseudo-options the push hooks use (`--not`, `--all`, `--remotes=<name>`, `--branches`).
+ */
+const INTERNAL_REV =
+  /^(\^?[0-9a-f]{40}([0-9a-f]{24})?|[0-9a-f]{40,64}\.\.[0-9a-f]{40,64}|--not|--all|--branches|--tags|--remotes(=[^\s=][^\s]*)?)$/;
+
+/** The work tree's top level; in a bare repository (a server's pre-receive) the git directory. */
+async function topOf(cwd: string, opts: SourceOptions): Promise<string> {
+  try {
+    return (await repoInfo(cwd, opts)).topLevel;
+  } catch (e) {
+    if (!(e instanceof NotARepoError)) throw e;
+    const bare = await bareGitDir(cwd, opts);
+    if (!bare) throw e;
+    return bare;
+  }
 }
