@@ -47,7 +47,7 @@ const COMMAND_OPTIONS = {
   },
   uninstall: { server: { type: "boolean" } },
   encrypt: { engine: { type: "string" } },
-  verify: {},
+  verify: { identity: { type: "string" }, worktree: { type: "boolean" } },
   new: {
     "from-env-file": { type: "string" },
     "from-file": { type: "string", multiple: true },
@@ -61,7 +61,7 @@ const COMMAND_OPTIONS = {
     force: { type: "boolean" },
   },
   history: { "all-refs": { type: "boolean" } },
-  updatekeys: { "dry-run": { type: "boolean" } },
+  updatekeys: { "dry-run": { type: "boolean" }, rotate: { type: "boolean" } },
 } as const;
 
 export type CommandName = keyof typeof COMMAND_OPTIONS;
