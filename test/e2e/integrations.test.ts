@@ -206,13 +206,15 @@ describe("pre-commit framework", () => {
     const manifest = parseYaml(readFileSync(manifestFile, "utf8")) as Array<
       Record<string, unknown>
     >;
-    expect(manifest).toHaveLength(1);
+    // the system hook, and the node one the framework installs by itself from the pinned rev
+    expect(manifest.map((h) => h.id)).toEqual(["secret-guard", "secret-guard-node"]);
     expect(manifest[0]).toMatchObject({
       id: "secret-guard",
       entry: "secret-guard scan",
       language: "system",
     });
-    expect(manifest[0]!.pass_filenames).not.toBe(false);
+    expect(manifest[1]).toMatchObject({ entry: "secret-guard scan", language: "node" });
+    for (const h of manifest) expect(h.pass_filenames).not.toBe(false);
     const hookRepo = await makeRepo({
       files: { ".pre-commit-hooks.yaml": readFileSync(manifestFile) },
       commit: "hooks",
