@@ -112,6 +112,11 @@ describe("one pipeline", () => {
     expect(hook.stderr + hook.stdout).not.toContain("stringData.token");
 
     repo.git("commit", "-q", "--no-verify", "-m", "bypassed");
+    // --debug says what the guard did: config files used, git commands, files judged; no value
+    const dbg = sg(repo, ["scan", "--all", "--debug"]);
+    expect(dbg.stderr).toMatch(/debug: policy: .*\.sops\.yaml; settings: .*\.secret-guard\.yaml/);
+    expect(dbg.stderr).toMatch(/debug: git .*ls-files -s -z → 0 \(\d+ ms\)/);
+    expect(dbg.stderr).toContain(`debug: judged ${B}: creation_rules[3], 1 finding(s)`);
     const all = json(repo, ["scan", "--all"]);
     expect(norm(all.findings)).toEqual(EXPECTED);
     expect(all.code).toBe(1);
