@@ -58,7 +58,12 @@ export function summarize(result: ScanResult, mode: string): Report {
     version: VERSION,
     mode,
     findings: result.findings,
-    summary: { filesScanned: result.filesScanned, errors, warnings },
+    summary: {
+      filesScanned: result.filesScanned,
+      errors,
+      warnings,
+      ...(result.skipped.length > 0 ? { skipped: countBy(result.skipped) } : {}),
+    },
   };
 }
 
@@ -219,4 +224,10 @@ function pushNotes(result: ScanResult, mode: "push" | "receive"): string[] {
       : "Treat every value as exposed on the machine it came from; if it was pushed anywhere else, rotate it.",
   );
   return lines;
+}
+
+function countBy(list: Array<{ reason: string }>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const { reason } of list) out[reason] = (out[reason] ?? 0) + 1;
+  return out;
 }

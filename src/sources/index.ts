@@ -9,6 +9,6 @@ export {
   type RefUpdate,
   receiveFiles,
 } from "./push.js";
-export { rangeFiles } from "./range.js";
+export { rangeFiles, revFiles } from "./range.js";
 export { stagedFiles } from "./staged.js";
 export type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";

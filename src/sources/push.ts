@@ -7,7 +7,7 @@
 import { UsageError } from "../errors.js";
 import { git } from "../git/exec.js";
 import { isNullOid, isOid } from "../git/parse.js";
-import { rangeFiles } from "./range.js";
+import { revFiles } from "./range.js";
 import type { SourceList, SourceOptions } from "./types.js";
 
 export interface RefUpdate {
@@ -93,7 +93,7 @@ export async function pushFiles(
     ...known,
     ...(remote && /^[^\s-][^\s]*$/.test(remote) ? [`--remotes=${remote}`] : []),
   ];
-  return rangeFiles(cwd, exclude.length ? [...revs, "--not", ...exclude] : revs, opts);
+  return revFiles(cwd, exclude.length ? [...revs, "--not", ...exclude] : revs, opts);
 }
 
 /**
@@ -108,7 +108,7 @@ export async function receiveFiles(
   opts: SourceOptions = {},
 ): Promise<SourceList> {
   const revs = [...new Set(updates.filter((u) => !isNullOid(u.newSha)).map((u) => u.newSha))];
-  return rangeFiles(cwd, revs.length ? [...revs, "--not", "--all"] : [], opts);
+  return revFiles(cwd, revs.length ? [...revs, "--not", "--all"] : [], opts);
 }
 
 /**

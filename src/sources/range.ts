@@ -1,11 +1,11 @@
 /**
- * --range mode: every file version introduced by the commits of a range (history scan).
+ * --range mode: every file version introduced by the commits of a range.
  */
 
-import { GitError, NotARepoError, UsageError } from "../errors.js";
+import { NotARepoError, UsageError } from "../errors.js";
 import { BlobReader } from "../git/catfile.js";
-import { git, NO_QUOTEPATH, stderrHead } from "../git/exec.js";
-import { isNullOid, isOid, parseLogRawZ } from "../git/parse.js";
+import { walkLog } from "../git/log.js";
+import { isNullOid, isOid } from "../git/parse.js";
 import { bareGitDir, repoInfo } from "../git/repo.js";
 import { absUnder, isRegularMode, skipReason } from "./internal.js";
 import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";
@@ -14,90 +14,75 @@ const RANGE_HINT = "give a revision range such as `origin/main..HEAD` (see `git 
 
 /**
  * Each (path, blob) added or changed by a commit of `range` (e.g. "A..B", or one revision
- * for its whole history), attributed to the oldest such commit. One git call:
- *
- *   git -c core.quotepath=false log --reverse --raw -z --no-abbrev --no-renames --cc --root
- *       --format=%H --no-show-signature --no-color --no-relative --diff-filter=ACMT
- *       --end-of-options <range> --
- *
- *   <commit>\0\n:000000 100644 <zeros> <blob> A\0<path>\0:100644 100644 <old> <new> M\0<path>\0
- *   <merge>\0\0::100644 100644 100644 <p1> <p2> <result> MM\0<path>\0
- *
- * --root: the first commit's files count. --cc: a merge lists only paths whose result
- * differs from every parent (conflict resolutions, "evil" merges); whatever it took
- * unchanged from a parent was introduced by that parent's own commits. --no-renames: a
- * renamed file is an addition at its new path. The explicit --no-* flags keep user config
- * (log.showSignature, diff.relative, color.ui) out of the output.
+ * for its whole history), attributed to the oldest such commit: the same one log walk as
+ * `history` (src/git/log.ts: parents before children, every commit diffed against its first
+ * parent, merges included, so a conflict resolution's content counts; renames are an
+ * addition at the new path). Deletions and non-regular files (symlinks, submodules) are
+ * not judged; the latter are listed as skipped.
  */
 export async function rangeFiles(
   cwd: string,
-  range: string | readonly string[],
+  range: string,
   opts: SourceOptions = {},
 ): Promise<SourceList> {
-  let revs: string[];
-  let shown: string;
-  if (typeof range === "string") {
-    if (range.trim() === "") throw new UsageError("empty revision range", RANGE_HINT);
-    // a user's range: never an option, whatever it starts with
-    revs = ["--end-of-options", range];
-    shown = range;
-  } else {
-    // the hooks' own lists (object ids from git's stdin and fixed pseudo-options)
-    for (const rev of range) {
-      if (!INTERNAL_REV.test(rev))
-        throw new UsageError(`not a revision the guard walks: "${rev.slice(0, 80)}"`);
-    }
-    if (!range.some((r) => isOid(r) || /\.\./.test(r))) {
-      // nothing to walk (a push that only deletes): no git process is started
-      const top = await topOf(cwd, opts);
-      const reader = new BlobReader(top, { env: opts.env });
-      return { files: [], skipped: [], topLevel: top, close: () => reader.close(), reader };
-    }
-    revs = [...range];
-    shown = range.join(" ");
+  if (range.trim() === "") throw new UsageError("empty revision range", RANGE_HINT);
+  const top = await topOf(cwd, opts);
+  return listCommits(top, await walkLog(top, [range], { env: opts.env }), opts);
+}
+
+/**
+ * What revFiles accepts: full object ids (optionally `^id` or `a..b`) and the
+ * pseudo-options the push hooks use (`--not`, `--all`, `--remotes=<name>`, `--branches`).
+ */
+const INTERNAL_REV =
+  /^(\^?[0-9a-f]{40}([0-9a-f]{24})?|[0-9a-f]{40,64}\.\.[0-9a-f]{40,64}|--not|--all|--branches|--tags|--remotes(=[^\s=][^\s]*)?)$/;
+
+/**
+ * The same for the push hooks' own revision lists (`<sha>... --not --all`): object ids
+ * from git's stdin and fixed pseudo-options only, checked here, so they can be given to git
+ * log as options. Works in a bare repository (a server's pre-receive): paths are then
+ * relative to the git directory. A list with nothing to walk (a push that only deletes)
+ * starts no git process.
+ */
+export async function revFiles(
+  cwd: string,
+  revs: readonly string[],
+  opts: SourceOptions = {},
+): Promise<SourceList> {
+  for (const rev of revs) {
+    if (!INTERNAL_REV.test(rev))
+      throw new UsageError(`not a revision the guard walks: "${rev.slice(0, 80)}"`);
   }
   const top = await topOf(cwd, opts);
-  const r = await git(
-    [
-      ...NO_QUOTEPATH,
-      "log",
-      "--reverse",
-      "--raw",
-      "-z",
-      "--no-abbrev",
-      "--no-renames",
-      "--cc",
-      "--root",
-      "--format=%H",
-      "--no-show-signature",
-      "--no-color",
-      "--no-relative",
-      "--diff-filter=ACMT",
-      ...revs,
-      "--",
-    ],
-    { cwd: top, env: { ...opts.env, LC_ALL: "C" }, allowFail: true },
-  );
-  if (r.code !== 0) {
-    const said = stderrHead(r.stderr, 2);
-    if (
-      /unknown revision|bad revision|ambiguous argument|invalid revision range|bad object/i.test(
-        r.stderr,
-      )
-    ) {
-      throw new UsageError(
-        `invalid revision range "${shown}"${said ? `: ${said}` : ""}`,
-        RANGE_HINT,
-      );
-    }
-    throw new GitError(`git log failed (exit code ${r.code})${said ? `:\n${said}` : ""}`);
+  const walk = revs.some((r) => isOid(r) || /\.\./.test(r));
+  const commits = walk ? await walkLog(top, [...revs], { env: opts.env, options: true }) : [];
+  return listCommits(top, commits, opts);
+}
+
+/** The work tree's top level; in a bare repository (a server's pre-receive) the git directory. */
+async function topOf(cwd: string, opts: SourceOptions): Promise<string> {
+  try {
+    return (await repoInfo(cwd, opts)).topLevel;
+  } catch (e) {
+    if (!(e instanceof NotARepoError)) throw e;
+    const bare = await bareGitDir(cwd, opts);
+    if (!bare) throw e;
+    return bare;
   }
-  const reader = new BlobReader(top, { env: opts.env });
+}
+
+function listCommits(
+  top: string,
+  commits: Awaited<ReturnType<typeof walkLog>>,
+  opts: SourceOptions,
+): SourceList {
+  const info = { topLevel: top };
+  const reader = new BlobReader(info.topLevel, { env: opts.env });
   const files: SourceFile[] = [];
   const skipped: SkippedPath[] = [];
   const seen = new Set<string>();
   const skippedPaths = new Set<string>();
-  for (const { commit, entries } of parseLogRawZ(r.stdout)) {
+  for (const { id: commit, entries } of commits) {
     for (const e of entries) {
       if (e.status === "D" || isNullOid(e.dstBlob)) continue;
       const key = `${e.dstBlob}\0${e.path}`;
@@ -112,7 +97,7 @@ export async function rangeFiles(
       const blobId = e.dstBlob;
       files.push({
         path: e.path,
-        absPath: absUnder(top, e.path),
+        absPath: absUnder(info.topLevel, e.path),
         blobId,
         mode: e.dstMode,
         commit,
@@ -120,24 +105,5 @@ export async function rangeFiles(
       });
     }
   }
-  return { files, skipped, topLevel: top, close: () => reader.close(), reader };
-}
-
-/**
- * What rangeFiles accepts in a list: full object ids (optionally `^id` or `a..b`) and the
- * pseudo-options the push hooks use (`--not`, `--all`, `--remotes=<name>`, `--branches`).
- */
-const INTERNAL_REV =
-  /^(\^?[0-9a-f]{40}([0-9a-f]{24})?|[0-9a-f]{40,64}\.\.[0-9a-f]{40,64}|--not|--all|--branches|--tags|--remotes(=[^\s=][^\s]*)?)$/;
-
-/** The work tree's top level; in a bare repository (a server's pre-receive) the git directory. */
-async function topOf(cwd: string, opts: SourceOptions): Promise<string> {
-  try {
-    return (await repoInfo(cwd, opts)).topLevel;
-  } catch (e) {
-    if (!(e instanceof NotARepoError)) throw e;
-    const bare = await bareGitDir(cwd, opts);
-    if (!bare) throw e;
-    return bare;
-  }
+  return { files, skipped, topLevel: info.topLevel, close: () => reader.close(), reader };
 }
