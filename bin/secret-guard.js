@@ -1,15 +1,141 @@
 #!/usr/bin/env node
-// secret-guard command-line entry. It loads the bundled command line (a few
-// files instead of hundreds of modules) and Node's compile cache where
-// available: this runs on every `git commit`.
-import { existsSync } from "node:fs";
-import module from "node:module";
+// secret-guard command-line entry; this runs on every `git commit`.
+//
+// CommonJS (bin/package.json), so Node starts it without its ES module loader.
+// It loads the one-file bundle dist/bundle/cli.cjs through a V8 code cache:
+// compiled code from an earlier `scan`, kept next to the bundle (or, when dist/
+// is read-only, in $XDG_CACHE_HOME/secret-guard or ~/.cache/secret-guard) and
+// keyed by the bundle's SHA-256 (its first line), the Node version and the CPU
+// architecture. A stale or rejected cache is rebuilt after the run; a cache
+// that cannot be read or written only makes the start slower, never the run fail.
+//
+// The contract: a missing build or any crash exits 2 with one line on stderr
+// (the stack only with --debug); never 1, which means "plaintext found".
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
 
-try {
-  module.enableCompileCache?.();
-} catch {
-  // older Node: no cache
+const argv = process.argv.slice(2);
+const debug = argv.includes("--debug");
+
+function die(what, err) {
+  const detail = debug && err ? `: ${err?.message || err}` : "";
+  try {
+    process.stderr.write(`secret-guard: ${what}${detail}\n`);
+    if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
+  } catch {
+    // stderr gone: the exit code still tells
+  }
+  process.exit(2);
 }
-const bundled = new URL("../dist/bundle/cli.js", import.meta.url);
-const { main } = await import(existsSync(bundled) ? bundled.href : "../dist/cli.js");
-await main(process.argv.slice(2));
+
+process.on("uncaughtException", (err) => die(`internal error: ${err?.name || "Error"}`, err));
+process.on("unhandledRejection", (err) => die(`internal error: ${err?.name || "Error"}`, err));
+
+const bundleFile = path.join(__dirname, "..", "dist", "bundle", "cli.cjs");
+const MAGIC = "secret-guard-v8-cache 1\n";
+
+function cacheFiles(hash) {
+  const files = [`${bundleFile}.cache`];
+  const base =
+    process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, ".cache"));
+  if (base && path.isAbsolute(base))
+    files.push(path.join(base, "secret-guard", `cli-${hash.slice(0, 16)}.cache`));
+  return files;
+}
+
+/** The cached code for `key`, from the first place that has a fresh one. */
+function readCache(files, key) {
+  const head = Buffer.from(`${MAGIC}${key}\n`, "latin1");
+  for (const file of files) {
+    let buf;
+    try {
+      buf = fs.readFileSync(file);
+    } catch {
+      continue;
+    }
+    if (buf.length > head.length && buf.subarray(0, head.length).equals(head))
+      return { file, data: buf.subarray(head.length) };
+  }
+  return undefined;
+}
+
+/** Write the cache to the first place that takes it (atomically: temp file + rename). */
+function writeCache(files, key, data) {
+  for (const file of files) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(tmp, Buffer.concat([Buffer.from(`${MAGIC}${key}\n`, "latin1"), data]));
+      fs.renameSync(tmp, file);
+      return;
+    } catch {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        // nothing written
+      }
+    }
+  }
+}
+
+function loadBundle() {
+  let source;
+  try {
+    source = fs.readFileSync(bundleFile, "latin1");
+  } catch (err) {
+    if (err && err.code === "ENOENT") return undefined;
+    throw err;
+  }
+  const m = /^\/\/ secret-guard-bundle sha256:([0-9a-f]{64})\n/.exec(source.slice(0, 120));
+  const vm = require("node:vm");
+  const key = m ? `${m[1]} ${process.version} ${process.arch}` : undefined;
+  const files = key ? cacheFiles(m[1]) : [];
+  const cached = key ? readCache(files, key) : undefined;
+  const script = new vm.Script(
+    `(function (exports, require, module, __filename, __dirname) {${source}\n})`,
+    { filename: bundleFile, cachedData: cached?.data },
+  );
+  const mod = { exports: {} };
+  script
+    .runInThisContext()
+    .call(mod.exports, mod.exports, require, mod, bundleFile, path.dirname(bundleFile));
+  // Refresh after a `scan` (the every-commit path) when there was no usable cache: the
+  // cache then holds the code that path compiled.
+  const refresh = key && argv[0] === "scan" && (!cached || script.cachedDataRejected);
+  const afterRun = refresh
+    ? () => {
+        try {
+          writeCache(files, key, script.createCachedData());
+        } catch {
+          // no cache: slower next time, nothing else
+        }
+      }
+    : () => {};
+  return { main: mod.exports.main, afterRun };
+}
+
+async function start() {
+  let loaded;
+  try {
+    loaded = loadBundle();
+  } catch (err) {
+    die("cannot load dist/bundle/cli.cjs (run `npm run build`, or reinstall secret-guard)", err);
+  }
+  if (!loaded) {
+    // No bundle (a checkout built with tsc only): the ES modules in dist/.
+    try {
+      const { main } = await import("../dist/cli.js");
+      loaded = { main, afterRun: () => {} };
+    } catch (err) {
+      die(
+        "not built: dist/bundle/cli.cjs is missing (run `npm run build`, or reinstall secret-guard)",
+        err,
+      );
+    }
+  }
+  await loaded.main(argv);
+  loaded.afterRun();
+}
+
+start().catch((err) => die(`internal error: ${err?.name || "Error"}`, err));
