@@ -9,9 +9,35 @@
 // - ASCII only (non-ASCII escaped in code, replaced by ? in comments), so the loader reads the file as latin1: a
 //   plain copy into a one-byte V8 string, no UTF-8 decoding.
 // - The first line names the SHA-256 of the rest: the code cache's key.
+// - node:crypto and node:fs/promises, as src/ imports them, load on first call:
+//   every import of them is a function, and the staged path of a clean commit
+//   calls none (Node compiles ~15 internal modules for crypto alone).
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { build } from "esbuild";
+
+const LAZY_BUILTINS = /^node:(crypto|fs\/promises)$/;
+const lazyBuiltins = {
+  name: "lazy-builtins",
+  setup(b) {
+    const src = `${path.sep}src${path.sep}`;
+    b.onResolve({ filter: LAZY_BUILTINS }, (args) =>
+      args.importer.includes(src) ? { path: args.path, namespace: "lazy-builtin" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, async (args) => {
+      const real = await import(args.path);
+      const names = Object.keys(real).filter(
+        (k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== "default" && typeof real[k] === "function",
+      );
+      const contents = [
+        `let m;\nconst load = () => (m ??= require(${JSON.stringify(args.path)}));`,
+        ...names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`),
+      ].join("\n");
+      return { contents, loader: "js", resolveDir: process.cwd() };
+    });
+  },
+};
 
 const OUT = "dist/bundle/cli.cjs";
 rmSync("dist/bundle", { recursive: true, force: true });
@@ -28,6 +54,7 @@ const result = await build({
   legalComments: "linked",
   logLevel: "warning",
   write: false,
+  plugins: [lazyBuiltins],
   // import() → require() inside the bundle (node: builtins included)
   supported: { "dynamic-import": false },
   // install.ts finds the package root from its own URL: the bundle's
