@@ -37,6 +37,7 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { breakdown } from "./bench/breakdown.mjs";
 import { topSelf } from "./bench/cpuprofile.mjs";
 import { historyRepo, stagedRepo, trackedRepo } from "./bench/gen.mjs";
 import { measure, memoryMethod, round, stats } from "./bench/measure.mjs";
@@ -206,6 +207,11 @@ const STAGED_FLOOR = sh(
   `git -c core.quotepath=false diff-index --cached -z --raw --no-abbrev -M -C --diff-filter=ACMRT HEAD -- | ${RAW_DST} | git cat-file --batch >/dev/null`,
 );
 
+/** The staged path's three git processes as the guard runs them, one after the other, from a shell. */
+const STAGED_GIT3 = sh(
+  `git -c core.quotepath=false rev-parse --show-toplevel --absolute-git-dir --git-path index --show-object-format --verify -q HEAD >/dev/null && ${STAGED_FLOOR[2]}`,
+);
+
 /** Every tracked blob: `<mode> <blob> <stage>\t<path>` → the blob id. */
 const ALL_FLOOR = sh(
   `git -c core.quotepath=false ls-files -s -z | tr '\\0' '\\n' | cut -d' ' -f2 | git cat-file --batch >/dev/null`,
@@ -289,6 +295,7 @@ const SCENARIOS = {
     floor: { name: "node -e 0", argv: NODE_FLOOR },
     // guard, floor, guard, floor…: every guard run has a floor run next to it
     interleave: true,
+    rungs: true,
     budget: { vs: "floor", max: 1.5, label: "≤1.5× node -e 0" },
   },
   M: {
@@ -432,6 +439,18 @@ async function runScenario(id) {
         cwd: dir,
       });
     } else r.guardNA = "n/a (history not implemented)";
+    // S's ladder, for the breakdown: the bin with nothing to do, and git's own three
+    // processes of the staged path run from a shell.
+    if (def.rungs) {
+      cmds.push({
+        key: `rung:version:${row.key}`,
+        row: r,
+        role: "rung",
+        argv: [NODE, BIN, "--version"],
+        cwd: dir,
+      });
+      cmds.push({ key: `rung:git:${row.key}`, row: r, role: "rung", argv: STAGED_GIT3, cwd: dir });
+    }
     // The floor runs right after its guard; interleaved rows pool their floor samples.
     if (def.floor)
       cmds.push({ key: `floor:${row.key}`, row: r, role: "floor", argv: def.floor.argv, cwd: dir });
@@ -520,6 +539,13 @@ async function runScenario(id) {
       r.node = stats(samples["node:m"]);
       r.samples.node = samples["node:m"];
     }
+    if (def.rungs) {
+      r.ladder = {
+        version: stats(samples[`rung:version:${r.key}`]),
+        git3: stats(samples[`rung:git:${r.key}`]),
+      };
+      if (opt.profile && def.guard) r.breakdown = profiledBreakdown(def, r.dir, r.guard.median);
+    }
     const b = def.budget;
     const base =
       b.vs === "floor" ? r.floor?.median : r.peers.find((p) => p.name.startsWith(b.vs))?.median;
@@ -549,6 +575,29 @@ function profile(def, dir) {
   const top = topSelf(path.join(profDir, file), 12);
   if (opt.keep) top.file = path.join(profDir, file);
   return top;
+}
+
+/** CPU profiles of a few guard runs: where the milliseconds go, scaled to the median. */
+const BREAKDOWN_RUNS = 7;
+function profiledBreakdown(def, dir, medianMs) {
+  const profDir = path.join(tmpRoot, "prof-breakdown");
+  rmSync(profDir, { recursive: true, force: true });
+  for (let i = 0; i < BREAKDOWN_RUNS; i++)
+    spawnSync(
+      NODE,
+      ["--cpu-prof", "--cpu-prof-interval", "100", "--cpu-prof-dir", profDir, BIN, ...def.guard],
+      { cwd: dir, env, stdio: "ignore" },
+    );
+  const files = existsSync(profDir)
+    ? readdirSync(profDir)
+        .filter((f) => f.endsWith(".cpuprofile"))
+        .map((f) => path.join(profDir, f))
+    : [];
+  if (files.length === 0) return undefined;
+  const b = breakdown(files);
+  rmSync(profDir, { recursive: true, force: true });
+  for (const p of b.phases) p.scaledMs = round(p.share * medianMs, 1);
+  return b;
 }
 
 /** node -e 0 with the machine's NODE_* variables and without, interleaved. */
@@ -692,6 +741,21 @@ lines.push(`  XL: ${ALL_FLOOR[2]}`);
 lines.push(
   `  H: ${HISTORY_FLOOR ? HISTORY_FLOOR[2] : "n/a (HISTORY_LOG_ARGS not found in dist/)"}`,
 );
+for (const r of results) {
+  if (!r.ladder) continue;
+  lines.push(
+    `\n${r.id} (${r.what}): node -e 0 ${ms(r.floor?.median)} → \`secret-guard --version\` ${ms(r.ladder.version.median)} → the scan ${ms(r.guard?.median)}; git's three processes of the staged path from a shell: ${ms(r.ladder.git3.median)}`,
+  );
+  if (!r.breakdown) continue;
+  lines.push(
+    `  where the ${ms(r.guard.median)} go (${r.breakdown.runs} \`node --cpu-prof\` runs, ${ms(r.breakdown.profiledMs)} profiled on average, shares scaled to the median):`,
+  );
+  for (const p of r.breakdown.phases)
+    if (p.share >= 0.005)
+      lines.push(
+        `  ${pad(p.scaledMs.toFixed(1), 7, true)} ms ${pad((p.share * 100).toFixed(0), 3, true)}%  ${p.name}`,
+      );
+}
 for (const r of results) {
   if (r.id === "H" && r.check)
     lines.push(
