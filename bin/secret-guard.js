@@ -125,7 +125,7 @@ async function start() {
   if (!loaded) {
     // No bundle (a checkout built with tsc only): the ES modules in dist/.
     try {
-      const { main } = await import("../dist/cli.js");
+      const { main } = await import("../dist/cli/main.js");
       loaded = { main, afterRun: () => {} };
     } catch (err) {
       die(

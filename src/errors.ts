@@ -1,5 +1,5 @@
 /**
- * Typed errors. Commands throw these; src/cli.ts alone maps them to exit codes.
+ * Typed errors. Commands throw these; src/cli/ alone maps them to exit codes.
  * Every one of them means "could not check" (exit 2). Messages must never
  * contain a secret value: name files, rules, fields and positions only.
  */

@@ -6,7 +6,10 @@
  *   const result = await scan({ cwd: process.cwd(), mode: "all" });
  *   if (result.findings.some((f) => f.severity === "error")) process.exitCode = 1;
  */
-export type { ScanMode, ScanOptions, ScanResult } from "./commands/scan.js";
+
+export { type CheckInput, checkFile, isGuardConfigPath } from "./check/file.js";
+export type { ScanMode, ScanOptions, ScanResult } from "./check/pipeline.js";
+export { type GuardConfig, loadGuardConfig, parseGuardConfig } from "./check/settings.js";
 export {
   type JudgeInput,
   type Judgement,
@@ -28,13 +31,13 @@ export { formatForPath } from "./sops/formats.js";
 export type { CreationRule, Finding, Format, Policy, RuleId, Selector, Severity } from "./types.js";
 export { VERSION } from "./version.js";
 
-import type { ScanOptions, ScanResult } from "./commands/scan.js";
+import type { ScanOptions, ScanResult } from "./check/pipeline.js";
 
 /** Scan staged, tracked (`mode: "all"`), range or given files and judge them by the policy. */
 export async function scan(
   opts: Partial<ScanOptions> & { cwd?: string } = {},
 ): Promise<ScanResult> {
-  const { scanRepo } = await import("./commands/scan.js");
+  const { scanRepo } = await import("./check/pipeline.js");
   const mode = opts.mode ?? (opts.paths?.length ? "paths" : "staged");
   return scanRepo({ ...opts, cwd: opts.cwd ?? process.cwd(), mode });
 }

@@ -5,12 +5,12 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { CommandResult, Io, ParsedArgs } from "../cli.js";
 import { judge } from "../core/judge.js";
-import { looksSopsEncrypted } from "../core/sopsfile.js";
 import { ConfigError, GuardError, UsageError } from "../errors.js";
 import { loadPolicy, ruleFor } from "../policy/index.js";
+import { looksSopsEncrypted } from "../sops/detect.js";
 import { formatForPath } from "../sops/formats.js";
+import type { CommandResult, Io, ParsedArgs } from "./context.js";
 
 export async function encryptCommand(args: ParsedArgs, io: Io): Promise<CommandResult> {
   if (args.positionals.length === 0) throw new UsageError("encrypt needs at least one PATH");

@@ -5,12 +5,14 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { CommandResult, Io, ParsedArgs } from "../cli.js";
-import { describeSelector, judge } from "../core/judge.js";
+import { diskConfigs } from "../check/configs.js";
+import { checkFile, isGuardConfigPath } from "../check/file.js";
+import { describeSelector } from "../core/judge.js";
 import { UsageError } from "../errors.js";
-import { loadPolicy, relativeForMatch, ruleFor } from "../policy/index.js";
+import { relativeForMatch, ruleFor } from "../policy/index.js";
 import { formatForPath } from "../sops/formats.js";
 import { VERSION } from "../version.js";
+import type { CommandResult, Io, ParsedArgs } from "./context.js";
 
 export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandResult> {
   if (args.positionals.length !== 1) throw new UsageError("explain takes exactly one PATH");
@@ -25,14 +27,31 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
       `cannot read ${args.positionals[0]} (${(e as NodeJS.ErrnoException).code ?? "error"})`,
     );
   }
-  const policy = loadPolicy({
+  const { repoInfo } = await import("../git/repo.js");
+  const top = await repoInfo(cwd, { env: io.env }).then(
+    (r) => r.topLevel,
+    () => undefined,
+  );
+  // explain judges like scan: the same policy and .secret-guard.yaml.
+  const configs = await diskConfigs({
     cwd,
+    topLevel: top,
     configPath: typeof v.config === "string" ? v.config : undefined,
     env: io.env,
   });
+  const { policy, settings } = configs;
   const rule = policy?.hasCreationRules ? ruleFor(policy, target) : undefined;
-  const display = path.relative(cwd, target).split(path.sep).join("/");
-  const j = judge({ path: display, bytes, rule });
+  const display = (
+    top && !path.relative(top, target).startsWith("..")
+      ? path.relative(top, target)
+      : path.relative(cwd, target)
+  )
+    .split(path.sep)
+    .join("/");
+  const ignored = settings.isIgnored(display);
+  const j = ignored
+    ? { findings: [], mustEncrypt: [], hasMetadata: false, selector: undefined }
+    : checkFile({ path: display, bytes, rule }, settings);
   const format = formatForPath(target);
 
   if (v.format === "json") {
@@ -41,6 +60,8 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
       version: VERSION,
       path: display,
       config: policy?.configPath ?? null,
+      settings: configs.settingsSource ?? null,
+      ignored,
       matchedPath: policy ? relativeForMatch(policy, target) : null,
       rule: rule
         ? {
@@ -96,6 +117,15 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
       lines.push(`selector:  ${describeSelector(rule.selector)}`);
     }
   }
+  lines.push(
+    `settings:  ${configs.settingsSource ?? "no .secret-guard.yaml (from here up to the repository's top level)"}`,
+  );
+  if (ignored)
+    lines.push("ignored:   yes — an ignore glob of .secret-guard.yaml matches this path");
+  if (isGuardConfigPath(display))
+    lines.push(
+      "config:    this is a configuration file: never judged by creation rules, never encrypted",
+    );
   if (j.hasMetadata)
     lines.push(
       `encrypted: yes — sops metadata present; stored selector ${describeSelector(j.selector)}`,

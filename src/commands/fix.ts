@@ -9,12 +9,12 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import type { ScanResult } from "../check/pipeline.js";
 import { judge } from "../core/judge.js";
 import { CryptoError, GitError, GuardError } from "../errors.js";
 import { updateIndexEntry, writeBlob } from "../git/stage.js";
 import { formatForPath } from "../sops/formats.js";
 import type { Finding } from "../types.js";
-import type { ScanResult } from "./scan.js";
 
 const FIXABLE = new Set(["unencrypted", "encryption-removed", "partially-encrypted"]);
 

@@ -1,12 +1,12 @@
 /**
  * `secret-guard history [REV-RANGE] [--all-refs]`: the leak audit. Every
  * plaintext exposure ever committed, one per secret value, with when, where,
- * whether it was pushed and whether it was rotated (src/history/audit.ts).
+ * whether it was pushed and whether it was rotated (src/audit/audit.ts).
  * Exit 1 when there is any exposure, 0 otherwise.
  */
 import path from "node:path";
-import { type CommandResult, type Io, type ParsedArgs, useColor } from "../cli.js";
 import { UsageError } from "../errors.js";
+import { type CommandResult, type Io, type ParsedArgs, useColor } from "./context.js";
 
 export async function historyCommand(args: ParsedArgs, io: Io): Promise<CommandResult> {
   const v = args.values;
@@ -15,7 +15,7 @@ export async function historyCommand(args: ParsedArgs, io: Io): Promise<CommandR
   if (allRefs && args.positionals.length > 0) {
     throw new UsageError("--all-refs and a revision range cannot be combined");
   }
-  const { auditHistory } = await import("../history/audit.js");
+  const { auditHistory } = await import("../audit/audit.js");
   const progress = progressLine(io, v.quiet === true);
   let result: Awaited<ReturnType<typeof auditHistory>>;
   try {
@@ -30,7 +30,7 @@ export async function historyCommand(args: ParsedArgs, io: Io): Promise<CommandR
   } finally {
     progress.done();
   }
-  const report = await import("../history/report.js");
+  const report = await import("../audit/report.js");
   const format = (v.format as string | undefined) ?? "text";
   const messages: string[] = [];
   let output: string;

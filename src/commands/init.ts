@@ -22,15 +22,14 @@
  * 1 when an existing `.sops.yaml` (kept) leaves a folder uncovered or does
  * not use the --age recipient asked for.
  */
-import { mkdir, open, readFile, stat } from "node:fs/promises";
+import { mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
-import type { CommandResult, Io, ParsedArgs } from "../cli.js";
 import { CryptoError, UsageError } from "../errors.js";
 import { exists } from "../fsutil.js";
 import { git } from "../git/exec.js";
 import { repoInfo } from "../git/repo.js";
-import { emptyKustomization } from "../newsecret/kustomization.js";
-import { SECRETS_DIR, shq } from "../newsecret/names.js";
+import { emptyKustomization } from "../scaffold/kustomization.js";
+import { SECRETS_DIR, shq } from "../scaffold/names.js";
 import {
   checkFolder,
   comparePolicy,
@@ -38,7 +37,8 @@ import {
   foldersFor,
   policyText,
   X25519,
-} from "../newsecret/setup.js";
+} from "../scaffold/setup.js";
+import type { CommandResult, Io, ParsedArgs } from "./context.js";
 
 async function readOr(p: string): Promise<string | undefined> {
   try {

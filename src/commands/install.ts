@@ -10,13 +10,17 @@
  * the path this copy was installed from (for `npx secret-guard install`), and
  * blocks the commit when it finds none.
  */
-import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { CommandResult, Io, ParsedArgs } from "../cli.js";
 import { exists } from "../fsutil.js";
 import { git } from "../git/exec.js";
 import { repoInfo } from "../git/repo.js";
+import { shellQuote } from "../shell.js";
+
+const shq = (s: string) => shellQuote(s, { always: true });
+
+import type { CommandResult, Io, ParsedArgs } from "./context.js";
 
 export const MARK_BEGIN = "# >>> secret-guard >>>";
 export const MARK_END = "# <<< secret-guard <<<";
@@ -42,10 +46,6 @@ else
 fi
 ${MARK_END}
 `;
-}
-
-function shq(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
 async function readOr(p: string): Promise<string | undefined> {

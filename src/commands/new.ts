@@ -6,7 +6,7 @@
  *   existing secret, its decrypted content) is edited in a private folder
  *   under os.tmpdir() (0700, file 0600, named NAME.yaml), removed on every
  *   exit path including SIGINT/SIGTERM while the editor is open
- *   (src/newsecret/private.ts). Values given with --from-env-file,
+ *   (src/scaffold/private.ts). Values given with --from-env-file,
  *   --from-file or --stdin stay in memory: no file at all.
  * - ENV must be an existing flux/secrets/ENV/ folder, NAME a Kubernetes name;
  *   the covering creation rule and the engine are checked before the editor
@@ -21,12 +21,11 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { type Document, isMap, parseDocument } from "yaml";
-import type { CommandResult, Io, ParsedArgs } from "../cli.js";
 import { judge } from "../core/judge.js";
-import { looksSopsEncrypted } from "../core/sopsfile.js";
 import { ConfigError, CryptoError, GuardError, UsageError } from "../errors.js";
 import { repoInfo } from "../git/repo.js";
-import { checkTarget, SECRETS_DIR, shq } from "../newsecret/names.js";
+import { loadPolicy, ruleFor } from "../policy/index.js";
+import { checkTarget, SECRETS_DIR, shq } from "../scaffold/names.js";
 import {
   buildSecret,
   checkSecret,
@@ -35,9 +34,10 @@ import {
   setValues,
   stripInstructions,
   YAML_OUT,
-} from "../newsecret/template.js";
-import { loadPolicy, ruleFor } from "../policy/index.js";
+} from "../scaffold/template.js";
+import { looksSopsEncrypted } from "../sops/detect.js";
 import type { CreationRule } from "../types.js";
+import type { CommandResult, Io, ParsedArgs } from "./context.js";
 
 async function readOr(p: string): Promise<Buffer | undefined> {
   try {
@@ -99,7 +99,7 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
     );
   }
   // Fail before anything is typed: the kustomization must be editable, the engine usable.
-  const { addResource } = await import("../newsecret/kustomization.js");
+  const { addResource } = await import("../scaffold/kustomization.js");
   addResource((await readOr(kzAbs))?.toString("utf8"), `${name}.yaml`);
   const { pickEngine } = await import("../crypto/engine.js");
   const engine = existing ? undefined : await pickEngine(engineName as "auto", io.env, top);
@@ -114,7 +114,7 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
     }
   }
 
-  let session: import("../newsecret/reencrypt.js").EditSession | undefined;
+  let session: import("../scaffold/reencrypt.js").EditSession | undefined;
   if (existing) {
     if (!looksSopsEncrypted(existing, "yaml")) {
       throw new GuardError(
@@ -123,7 +123,7 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
       );
     }
     const { loadIdentities } = await import("../crypto/identities.js");
-    const { openForEdit } = await import("../newsecret/reencrypt.js");
+    const { openForEdit } = await import("../scaffold/reencrypt.js");
     const ids = await loadIdentities(io.env);
     if (ids.identities.length === 0) {
       throw new CryptoError(
@@ -134,7 +134,7 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
     session = await openForEdit(existing, ids.identities);
   }
 
-  const { askTerminal, isYes } = await import("../newsecret/terminal.js");
+  const { askTerminal, isYes } = await import("../scaffold/terminal.js");
   let plain = "";
   let notes: string[] = [];
   let namespace = envName;
@@ -158,7 +158,7 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
   };
 
   if (scripted) {
-    const values = await import("../newsecret/values.js");
+    const values = await import("../scaffold/values.js");
     const lists: Array<Array<[string, Buffer]>> = [];
     if (fromEnvFile !== undefined) lists.push(await values.readEnvFile(fromEnvFile, cwd));
     for (const spec of fromFiles) lists.push([await values.readFromFile(spec, cwd)]);
@@ -199,8 +199,8 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
     const declined = await confirm();
     if (declined) return declined;
   } else {
-    const { makePrivateFile } = await import("../newsecret/private.js");
-    const { editorFor, runEditor } = await import("../newsecret/terminal.js");
+    const { makePrivateFile } = await import("../scaffold/private.js");
+    const { editorFor, runEditor } = await import("../scaffold/terminal.js");
     const editor = editorFor(io.env);
     const pf = await makePrivateFile(`${name}.yaml`);
     try {
@@ -272,7 +272,7 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
   let how: string;
   try {
     if (session) {
-      const { sealEdited } = await import("../newsecret/reencrypt.js");
+      const { sealEdited } = await import("../scaffold/reencrypt.js");
       const sealed = await sealEdited(plain, session, rule);
       out = sealed.bytes;
       how = `re-encrypted under its own data key: ${sealed.kept} value${sealed.kept === 1 ? "" : "s"} unchanged (ciphertext kept), ${sealed.changed} new or changed`;
@@ -315,7 +315,7 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
       }[kz.action],
     );
     for (const n of notes) lines.push(`note: ${n}`);
-    const { fluxKustomizationFor } = await import("../newsecret/flux.js");
+    const { fluxKustomizationFor } = await import("../scaffold/flux.js");
     const flux = await fluxKustomizationFor(top, folderRel, io.env).catch(() => undefined);
     const addPaths = [abs, ...(kz.action !== "unchanged" ? [kzAbs] : [])]
       .map((p) => shq(shown(p)))

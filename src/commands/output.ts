@@ -2,9 +2,10 @@
  * Report rendering for every command: text on a terminal, json and sarif for
  * machines. SARIF is loaded only when asked for.
  */
-import { type Io, type ParsedArgs, useColor } from "../cli.js";
+
 import type { Report } from "../report/types.js";
 import { VERSION } from "../version.js";
+import { type Io, type ParsedArgs, useColor } from "./context.js";
 
 export async function renderReport(report: Report, args: ParsedArgs, io: Io): Promise<string> {
   const format = (args.values.format as string | undefined) ?? "text";

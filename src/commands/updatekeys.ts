@@ -1,21 +1,21 @@
 /**
  * `secret-guard updatekeys [PATH...] [--dry-run]`: after the age keys of a
  * creation rule change, re-wrap each covered encrypted file's data key for the
- * rule's current recipients (src/history/rekey.ts). Values, MAC and
+ * rule's current recipients (src/crypto/rekey.ts). Values, MAC and
  * lastmodified are untouched; writes are atomic. Default: every tracked file
  * covered by a rule that carries sops metadata.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { type CommandResult, type Io, type ParsedArgs, useColor } from "../cli.js";
-import { looksSopsEncrypted } from "../core/sopsfile.js";
 import { ConfigError, GuardError } from "../errors.js";
 import { loadPolicy, ruleFor } from "../policy/index.js";
 import type { Report } from "../report/types.js";
+import { looksSopsEncrypted } from "../sops/detect.js";
 import { formatForPath } from "../sops/formats.js";
 import { ParseError } from "../sops/tree.js";
 import type { Finding } from "../types.js";
 import { VERSION } from "../version.js";
+import { type CommandResult, type Io, type ParsedArgs, useColor } from "./context.js";
 
 type Status = "updated" | "would-update" | "up-to-date" | "failed" | "skipped";
 
@@ -68,7 +68,7 @@ export async function updatekeysCommand(args: ParsedArgs, io: Io): Promise<Comma
     }
   }
 
-  const { rekey, planRekey } = await import("../history/rekey.js");
+  const { rekey, planRekey } = await import("../crypto/rekey.js");
   const { parseFile } = await import("../sops/parse.js");
   let identities: string[] = [];
   if (!dryRun) {

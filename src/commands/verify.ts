@@ -1,12 +1,14 @@
 import path from "node:path";
-import type { CommandResult, Io, ParsedArgs } from "../cli.js";
-import { judge } from "../core/judge.js";
-import { looksSopsEncrypted } from "../core/sopsfile.js";
+import { diskConfigs } from "../check/configs.js";
+import { checkFile } from "../check/file.js";
+import { applySeverity } from "../check/settings.js";
 import { CryptoError } from "../errors.js";
-import { loadPolicy, ruleFor } from "../policy/index.js";
+import { ruleFor } from "../policy/index.js";
+import { looksSopsEncrypted } from "../sops/detect.js";
 import { formatForPath } from "../sops/formats.js";
 import type { Finding } from "../types.js";
 import { VERSION } from "../version.js";
+import type { CommandResult, Io, ParsedArgs } from "./context.js";
 import { renderReport } from "./output.js";
 
 export async function verifyCommand(args: ParsedArgs, io: Io): Promise<CommandResult> {
@@ -21,23 +23,34 @@ export async function verifyCommand(args: ParsedArgs, io: Io): Promise<CommandRe
       "point SOPS_AGE_KEY_FILE at the key the cluster uses, e.g. SOPS_AGE_KEY_FILE=./age.agekey secret-guard verify",
     );
   }
-  const policy = loadPolicy({
+  const { repoInfo } = await import("../git/repo.js");
+  const top = await repoInfo(cwd, { env: io.env }).then(
+    (r) => r.topLevel,
+    () => undefined,
+  );
+  // verify judges like scan: the same policy and .secret-guard.yaml (ignore, allow, severity).
+  const configs = await diskConfigs({
     cwd,
+    topLevel: top,
     configPath: typeof v.config === "string" ? v.config : undefined,
     env: io.env,
   });
+  const { policy, settings } = configs;
   const files: Array<{ path: string; abs: string; read: () => Promise<Buffer> }> = [];
   if (args.positionals.length > 0) {
     const { pathFiles } = await import("../sources/index.js");
     const list = await pathFiles(cwd, args.positionals);
-    for (const f of list.files) files.push({ path: f.path, abs: f.absPath, read: () => f.read() });
+    for (const f of list.files)
+      if (!settings.isIgnored(f.path))
+        files.push({ path: f.path, abs: f.absPath, read: () => f.read() });
     await list.close();
   } else {
     const { allFiles } = await import("../sources/index.js");
     const list = await allFiles(cwd);
     for (const f of list.files) {
       const covered = policy?.hasCreationRules && ruleFor(policy, f.absPath);
-      if (covered) files.push({ path: f.path, abs: f.absPath, read: () => f.read() });
+      if (covered && !settings.isIgnored(f.path))
+        files.push({ path: f.path, abs: f.absPath, read: () => f.read() });
     }
     // read them now, while the cat-file process is open
     const bytes = await Promise.all(files.map((f) => f.read()));
@@ -53,7 +66,7 @@ export async function verifyCommand(args: ParsedArgs, io: Io): Promise<CommandRe
     const bytes = await f.read();
     const format = formatForPath(f.path);
     const rule = policy?.hasCreationRules ? ruleFor(policy, f.abs) : undefined;
-    const j = judge({ path: f.path, bytes, rule });
+    const j = checkFile({ path: f.path, bytes, rule }, settings);
     findings.push(...j.findings);
     if (!looksSopsEncrypted(bytes, format)) continue;
     checked++;
@@ -94,6 +107,8 @@ export async function verifyCommand(args: ParsedArgs, io: Io): Promise<CommandRe
       });
     }
   }
+  const judged = applySeverity([...findings], settings);
+  findings.splice(0, findings.length, ...judged);
   const errors = findings.filter((x) => x.severity === "error").length;
   const report = {
     tool: "secret-guard" as const,

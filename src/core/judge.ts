@@ -5,6 +5,14 @@
  * would, which values must be encrypted (the rule's selector, or the one
  * stored in the file's metadata) and compares that with what is encrypted.
  */
+
+import {
+  isEncValue,
+  isNestedSopsFile,
+  looksSopsEncrypted,
+  type MetaView,
+  metaView,
+} from "../sops/detect.js";
 import { formatForPath } from "../sops/formats.js";
 import { parseFile } from "../sops/parse.js";
 import { DEFAULT_SELECTOR, shouldBeEncrypted } from "../sops/select.js";
@@ -15,15 +23,8 @@ import {
   type TreeDoc,
   type TreeNode,
 } from "../sops/tree.js";
+import { get, getString, mapItems, walkLeaves } from "../sops/walk.js";
 import type { CreationRule, Finding, Format, Selector } from "../types.js";
-import {
-  isEncValue,
-  isNestedSopsFile,
-  looksSopsEncrypted,
-  type MetaView,
-  metaView,
-} from "./sopsfile.js";
-import { get, getString, mapItems, walkLeaves } from "./walk.js";
 
 export interface JudgeInput {
   /** Display path (repository-relative, `/` separators). */

@@ -27,15 +27,15 @@ import {
   YAMLSeq,
   type Node as YamlNode,
 } from "yaml";
-import { walkLeaves } from "../core/walk.js";
 import { CryptoError } from "../errors.js";
 import { parseFile, scalarKey, scalarToLeaf } from "../sops/parse.js";
 import { DEFAULT_SELECTOR, shouldBeEncrypted } from "../sops/select.js";
 import type { MapNode, ParsedFile, TreeNode } from "../sops/tree.js";
+import { walkLeaves } from "../sops/walk.js";
 import type { CreationRule, Format, Selector } from "../types.js";
 import { decryptValue, encryptValue } from "./aes.js";
 import { wrapDataKey } from "./age.js";
-import { decryptTree, readSopsMeta, type SopsMeta } from "./decrypt.js";
+import { decryptTree, readSopsMeta } from "./decrypt.js";
 import { encryptMac, formatLastModified, MacHasher } from "./mac.js";
 import { now, randomBytes } from "./random.js";
 

@@ -20,6 +20,8 @@ import { isOid } from "./parse.js";
 
 interface Pending {
   oid: string;
+  /** `rev:path` requests: a missing object resolves to undefined instead of rejecting. */
+  optional?: boolean;
   resolve(content: Buffer): void;
   reject(err: Error): void;
 }
@@ -76,6 +78,30 @@ export class BlobReader {
       this.#queue.push({ oid: blobId, resolve, reject });
       if (this.#outbox === "") queueMicrotask(() => this.#flush());
       this.#outbox += `${blobId}\n`;
+      this.#setRef(true);
+    });
+  }
+
+  /**
+   * The content of `path` in the tree of `rev` (git's `<rev>:<path>` object name), or
+   * undefined when the commit has no such file. Paths with a newline, or starting or
+   * ending with white space, cannot be asked this way: they resolve to undefined.
+   */
+  readAt(rev: string, path: string): Promise<Buffer | undefined> {
+    if (this.#closed) return Promise.reject(new GitError("BlobReader used after close()"));
+    if (this.#dead) return Promise.reject(this.#dead);
+    if (!/^[0-9a-f]{40,64}\^?$/.test(rev) || /[\n\r]|^\s|\s$/.test(path) || path.includes(" "))
+      return Promise.resolve(undefined);
+    this.#start();
+    return new Promise<Buffer | undefined>((resolve, reject) => {
+      this.#queue.push({
+        oid: `${rev}:${path}`,
+        optional: true,
+        resolve: resolve as (b: Buffer) => void,
+        reject,
+      });
+      if (this.#outbox === "") queueMicrotask(() => this.#flush());
+      this.#outbox += `${rev}:${path}\n`;
       this.#setRef(true);
     });
   }
@@ -183,6 +209,11 @@ export class BlobReader {
     }
     const parts = line.split(" ");
     if (parts.length === 2 && (parts[1] === "missing" || parts[1] === "ambiguous")) {
+      if (pending.optional) {
+        (pending.resolve as (b: Buffer | undefined) => void)(undefined);
+        this.#idle();
+        return;
+      }
       pending.reject(new GitError(`object ${pending.oid} is ${parts[1]} in the repository`));
       this.#idle();
       return;
@@ -206,6 +237,8 @@ export class BlobReader {
     this.#body = undefined;
     this.#expectLf = true;
     if (body.type === "blob") body.pending.resolve(body.buf);
+    else if (body.pending.optional)
+      (body.pending.resolve as (b: Buffer | undefined) => void)(undefined);
     else
       body.pending.reject(new GitError(`object ${body.pending.oid} is a ${body.type}, not a blob`));
     this.#idle();

@@ -7,6 +7,7 @@
  * not valid UTF-8.
  */
 
+import path from "node:path";
 import { GitError } from "../errors.js";
 
 /** Mode of a gitlink (submodule) entry. */
@@ -272,4 +273,14 @@ export function parseLsTreeZ(buf: Buffer): TreeEntry[] {
     out.push({ mode, type, blob, path: decode(pathBytes), pathBytes });
   }
   return out;
+}
+
+/** Absolute path of repo-relative `rel` ("/" separators) under `topLevel`. */
+export function absUnder(topLevel: string, rel: string): string {
+  return path.join(topLevel, ...rel.split("/"));
+}
+
+/** Regular files only: 100644, 100755 (and the legacy 100664). */
+export function isRegularMode(mode: string): boolean {
+  return mode.startsWith("100");
 }

@@ -1,3 +1,4 @@
 export { CONFIG_FILE_NAME, type ConfigLookup, findConfig, lookupConfig } from "./find.js";
+export { type LoadOptions, loadPolicy } from "./load.js";
 export { relativeForMatch, ruleFor } from "./match.js";
-export { type LoadOptions, loadPolicy, type ParseOptions, parsePolicy } from "./parse.js";
+export { type ParseOptions, parsePolicy } from "./parse.js";

@@ -5,8 +5,7 @@
  * the file, the rule index and the field; they never quote the file beyond
  * the offending regex/field value (YAML syntax errors: position + reason only).
  */
-import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { ConfigError } from "../errors.js";
 import { checkGoRegex } from "../sops/regex.js";
@@ -17,7 +16,6 @@ import {
   type Selector,
   type SelectorField,
 } from "../types.js";
-import { lookupConfig } from "./find.js";
 
 const REGEX_SELECTORS = new Set<SelectorField>([
   "unencrypted_regex",
@@ -550,53 +548,5 @@ export function parsePolicy(text: string, configPath: string, opts: ParseOptions
       `never used: creation_rules[${catchAll.index}] has no path_regex and matches every file`,
     );
   }
-  return policy;
-}
-
-export interface LoadOptions {
-  /** Directory sops would run in (the search starts here; relative paths resolve against it). */
-  cwd: string;
-  /** `--config PATH`: disables the search; missing/unreadable is an error. */
-  configPath?: string;
-  /** Environment (default `process.env`); `SOPS_CONFIG` acts like `--config`. */
-  env?: Record<string, string | undefined>;
-  /** Receives discovery warnings when no config is found (otherwise they are in `policy.warnings`). */
-  warnings?: string[];
-}
-
-function display(cwd: string, abs: string): string {
-  const rel = relative(cwd, abs);
-  return rel !== "" && !isAbsolute(rel) ? rel : abs;
-}
-
-function readPolicy(abs: string, cwd: string): Policy {
-  const shown = display(cwd, abs);
-  let text: string;
-  try {
-    text = readFileSync(abs, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? "read error";
-    throw new ConfigError(`${shown}: could not read config file (${code})`);
-  }
-  return parsePolicy(text, abs, { displayPath: shown });
-}
-
-/**
- * The policy sops would use when run in `opts.cwd`: `--config`, else
- * `SOPS_CONFIG`, else the `.sops.yaml` found from cwd upwards. Undefined when
- * none is found; ConfigError when an explicit file is missing or any file is invalid.
- */
-export function loadPolicy(opts: LoadOptions): Policy | undefined {
-  const cwd = resolve(opts.cwd);
-  const env = opts.env ?? process.env;
-  const explicit = opts.configPath || env.SOPS_CONFIG;
-  if (explicit) return readPolicy(resolve(cwd, explicit), cwd);
-  const found = lookupConfig(cwd);
-  if (!found.path) {
-    opts.warnings?.push(...found.warnings);
-    return undefined;
-  }
-  const policy = readPolicy(found.path, cwd);
-  policy.warnings.unshift(...found.warnings);
   return policy;
 }

@@ -3,6 +3,7 @@
  * severity, a title, what it means, why it matters and the command that fixes
  * it. `<path>` in a help text stands for the file a finding names.
  */
+import { shellQuote as shellWord } from "../shell.js";
 import type { Finding, RuleId, Severity } from "../types.js";
 
 export interface RuleInfo {
@@ -137,10 +138,7 @@ export function ruleInfo(id: RuleId): RuleInfo {
   return info;
 }
 
-/** A path as one shell word (POSIX quoting only when needed). */
-export function shellWord(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-}
+export { shellWord };
 
 /** The command that fixes a finding; `scope: "all"` when it names no path (one command fixes every file). */
 export interface FixCommand {

@@ -7,7 +7,7 @@
  *
  * `partialFingerprints["secretGuard/v1"]` hashes rule, path, kind, namespace,
  * name and the sorted key names, never a position, so an alert survives edits
- * above it. (src/history/report.ts extends it with the first commit.)
+ * above it. (src/audit/report.ts extends it with the first commit.)
  */
 import { createHash } from "node:crypto";
 import type { Finding } from "../types.js";

@@ -100,5 +100,5 @@ export async function rangeFiles(
       });
     }
   }
-  return { files, skipped, topLevel: info.topLevel, close: () => reader.close() };
+  return { files, skipped, topLevel: info.topLevel, close: () => reader.close(), reader };
 }

@@ -1,3 +1,5 @@
+import type { BlobReader } from "../git/catfile.js";
+
 /**
  * What a source produces: the files to judge, each with a way to read its bytes.
  */
@@ -49,6 +51,8 @@ export interface SourceList {
    * call more than once; read() fails afterwards. Forgetting it does not keep Node alive.
    */
   close(): Promise<void>;
+  /** The cat-file process behind read() (git sources), for per-commit config lookups. */
+  reader?: BlobReader;
 }
 
 export interface SourceOptions {

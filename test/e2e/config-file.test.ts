@@ -86,7 +86,14 @@ describe("ignore", () => {
     expect(named.paths).toEqual(["apps/real.yaml"]);
     repo.git("commit", "-q", "--no-verify", "-m", "bypassed");
     expect(json(repo, ["--all"]).paths).toEqual(["apps/real.yaml"]);
-    expect(json(repo, ["--range", "HEAD"]).paths).toEqual(["apps/real.yaml"]);
+    // --range judges each commit with its own .secret-guard.yaml: this one was never committed
+    expect(json(repo, ["--range", "HEAD"]).paths).toEqual(FLAGGED);
+    repo.git("add", CONFIG);
+    repo.git("commit", "-q", "--no-verify", "-m", "ignore more");
+    const ranged = sg(repo, ["scan", "--range", "HEAD~1..HEAD", "--format", "json"]);
+    // the files came in with the first commit: not in this range; the loosening is reported
+    expect(ranged.code).toBe(0);
+    expect(ranged.stderr).toMatch(/commit [0-9a-f]{12} adds ignore "fixtures\/\*\*"/);
   });
 
   it("the file is found from the working directory upward, like .sops.yaml", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import pkg from "../../package.json" with { type: "json" };
-import { type Io, parseCommandLine, run, useColor } from "../../src/cli.js";
-import { helpFor } from "../../src/help.js";
+import { helpFor } from "../../src/cli/help.js";
+import { type Io, parseCommandLine, run, useColor } from "../../src/cli/main.js";
 import { VERSION } from "../../src/version.js";
 
 function io(env: NodeJS.ProcessEnv = {}, isTTY = false): Io & { out: string[]; err: string[] } {

@@ -69,7 +69,7 @@ describe("property: the judgement always ends in a verdict", () => {
         fc.boolean(),
         (pairs, covered, secret) => {
           const body = pairs.map(([k, v]) => `${k}: ${v}`).join("\n");
-          const text = `${secret ? "apiVersion: v1\nkind: Secret\nstringData:\n  k: " + CANARY + "\n" : ""}${body}\n`;
+          const text = `${secret ? `apiVersion: v1\nkind: Secret\nstringData:\n  k: ${CANARY}\n` : ""}${body}\n`;
           verdict("flux/secrets/x.yaml", Buffer.from(text), covered);
         },
       ),

@@ -55,7 +55,4 @@ export async function checkTarget(top: string, env: string, name: string): Promi
   if (why) throw new UsageError(`"${name}" is not a valid Secret name: ${why}`);
 }
 
-/** Quote for a POSIX shell when needed (for the commands we print). */
-export function shq(s: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-}
+export { shellQuote as shq } from "../shell.js";

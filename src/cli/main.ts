@@ -6,26 +6,13 @@
  */
 import { writeFileSync } from "node:fs";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { GuardError, UsageError } from "./errors.js";
+import type { Io, ParsedArgs } from "../commands/context.js";
+import { GuardError, UsageError } from "../errors.js";
+import { VERSION } from "../version.js";
 import { HELP, helpFor } from "./help.js";
-import { VERSION } from "./version.js";
 
-export interface Io {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  isTTY: boolean;
-}
-
-/** What a command hands back to the CLI. */
-export interface CommandResult {
-  exitCode: number;
-  /** The report or other main output (stdout, or --output FILE). */
-  output?: string;
-  /** Extra lines for stderr (notes, progress, prompts already done). */
-  messages?: string[];
-}
+export type { CommandResult, Io, ParsedArgs } from "../commands/context.js";
+export { useColor } from "../commands/context.js";
 
 const COMMON = {
   format: { type: "string", short: "f" },
@@ -69,12 +56,6 @@ const COMMAND_OPTIONS = {
 } as const;
 
 export type CommandName = keyof typeof COMMAND_OPTIONS;
-
-export interface ParsedArgs {
-  command: CommandName;
-  positionals: string[];
-  values: Record<string, string | boolean | string[] | undefined>;
-}
 
 export function parseCommandLine(
   argv: string[],
@@ -122,14 +103,6 @@ export function parseCommandLine(
   };
 }
 
-export function useColor(values: ParsedArgs["values"], io: Io): boolean {
-  if (values["no-color"]) return false;
-  if (values.color) return true;
-  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== "") return false;
-  if (io.env.FORCE_COLOR && io.env.FORCE_COLOR !== "0") return true;
-  return io.isTTY;
-}
-
 /** Run one command line; returns the exit code. */
 export async function run(argv: string[], io: Io): Promise<number> {
   let debug = argv.includes("--debug");
@@ -144,7 +117,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     debug = parsed.values.debug === true;
-    const { dispatch } = await import("./commands/dispatch.js");
+    const { dispatch } = await import("./dispatch.js");
     const result = await dispatch(parsed, io);
     const quiet = parsed.values.quiet === true;
     if (result.output !== undefined && result.output !== "") {

@@ -11,11 +11,11 @@
  */
 import { createHash } from "node:crypto";
 import { isExemptValue, type Judgement } from "../core/judge.js";
-import { isEncValue, isNestedSopsFile } from "../core/sopsfile.js";
-import { getString } from "../core/walk.js";
+import { isEncValue, isNestedSopsFile } from "../sops/detect.js";
 import { B64_STD } from "../sops/enc.js";
 import { shouldBeEncrypted } from "../sops/select.js";
 import type { Leaf, ParsedFile, TreeNode } from "../sops/tree.js";
+import { getString } from "../sops/walk.js";
 import type { RuleId } from "../types.js";
 
 /** The object a leaf belongs to. */

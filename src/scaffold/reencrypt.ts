@@ -22,7 +22,6 @@ import {
   type YAMLMap,
   type Node as YamlNode,
 } from "yaml";
-import { walkLeaves } from "../core/walk.js";
 import { decryptValue } from "../crypto/aes.js";
 import { decryptFile } from "../crypto/decrypt.js";
 import { encryptNative } from "../crypto/encrypt.js";
@@ -30,6 +29,7 @@ import { CryptoError } from "../errors.js";
 import { parseFile, scalarKey, scalarToLeaf } from "../sops/parse.js";
 import { resolvePlain } from "../sops/scalar.js";
 import { DEFAULT_SELECTOR, shouldBeEncrypted } from "../sops/select.js";
+import { walkLeaves } from "../sops/walk.js";
 import type { CreationRule, Selector } from "../types.js";
 import { utf8, YAML_OUT } from "./template.js";
 

@@ -1,6 +1,7 @@
 /**
- * `.secret-guard.yaml`: the guard's own settings, found like `.sops.yaml`
- * (from the working directory upward). Validated strictly: a typo must not
+ * `.secret-guard.yaml`: the guard's own settings, found from the working
+ * directory upward to the repository's top level (never above it: nothing
+ * outside the repository may weaken the guard). Validated strictly: a typo must not
  * silently weaken the guard, so unknown fields and wrong types are errors
  * naming the field.
  *
@@ -14,8 +15,8 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseDocument } from "yaml";
-import { ConfigError } from "./errors.js";
-import { type Finding, RULE_IDS, type RuleId } from "./types.js";
+import { ConfigError } from "../errors.js";
+import { type Finding, RULE_IDS, type RuleId } from "../types.js";
 
 export const CONFIG_NAME = ".secret-guard.yaml";
 
@@ -37,16 +38,28 @@ export interface AllowEntry {
 
 export const EMPTY_CONFIG: GuardConfig = { ignore: [], severity: {}, secretKinds: [], allow: [] };
 
-export function findGuardConfig(startDir: string): string | undefined {
+/**
+ * The nearest `.secret-guard.yaml` from `startDir` upward, stopping at `stopAt`
+ * (the repository's top level) when given; without it only `startDir` itself is
+ * looked at when it is not inside a repository.
+ */
+export function findGuardConfig(startDir: string, stopAt?: string): string | undefined {
   let dir = path.resolve(startDir);
+  const top = stopAt ? path.resolve(stopAt) : undefined;
   for (let i = 0; i < 100; i++) {
     const candidate = path.join(dir, CONFIG_NAME);
     if (existsSync(candidate)) return candidate;
+    if (top === undefined || dir === top) return undefined;
     const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
+    if (parent === dir || !isInside(parent, top)) return undefined;
     dir = parent;
   }
   return undefined;
+}
+
+function isInside(dir: string, top: string): boolean {
+  const rel = path.relative(top, dir);
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }
 
 function fail(file: string, field: string, why: string): never {
@@ -63,8 +76,8 @@ function stringList(file: string, field: string, v: unknown): string[] {
   });
 }
 
-export async function loadGuardConfig(startDir: string): Promise<GuardConfig> {
-  const file = findGuardConfig(startDir);
+export async function loadGuardConfig(startDir: string, stopAt?: string): Promise<GuardConfig> {
+  const file = findGuardConfig(startDir, stopAt);
   if (!file) return EMPTY_CONFIG;
   let text: string;
   try {
@@ -72,6 +85,11 @@ export async function loadGuardConfig(startDir: string): Promise<GuardConfig> {
   } catch (e) {
     throw new ConfigError(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`);
   }
+  return parseGuardConfig(text, file);
+}
+
+/** Parse and validate a `.sops.yaml`-like settings text; `file` names it in errors. Pure. */
+export function parseGuardConfig(text: string, file: string): GuardConfig {
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
@@ -182,4 +200,30 @@ export async function ignoreMatcher(cfg: GuardConfig): Promise<(p: string) => bo
   const { default: micromatch } = await import("micromatch");
   const matchers = cfg.ignore.map((g) => micromatch.matcher(g, { dot: true }));
   return (p) => matchers.some((m) => m(p));
+}
+
+const SEVERITY_RANK = { off: 0, warning: 1, error: 2 } as const;
+
+/**
+ * How `after` weakens the guard compared with `before`: new ignore globs, new
+ * allowlist entries, lowered severities, fewer secretKinds. Names and globs
+ * only (an allow entry is named by path and key, never its hash).
+ */
+export function settingsLoosening(before: GuardConfig, after: GuardConfig): string[] {
+  const out: string[] = [];
+  for (const g of after.ignore) if (!before.ignore.includes(g)) out.push(`adds ignore "${g}"`);
+  const had = new Set(before.allow.map((a) => `${a.path}\0${a.key}\0${a.sha256}`));
+  for (const a of after.allow) {
+    if (!had.has(`${a.path}\0${a.key}\0${a.sha256}`))
+      out.push(`adds allow entry for ${a.path} ${a.key}`);
+  }
+  for (const rule of RULE_IDS) {
+    const usual = rule === "nothing-encrypted" ? "warning" : "error";
+    const b = before.severity[rule] ?? usual;
+    const a = after.severity[rule] ?? usual;
+    if (SEVERITY_RANK[a] < SEVERITY_RANK[b]) out.push(`lowers ${rule} from ${b} to ${a}`);
+  }
+  for (const k of before.secretKinds)
+    if (!after.secretKinds.includes(k)) out.push(`drops secretKinds ${k}`);
+  return out;
 }

@@ -18,8 +18,8 @@
  *   history ever held appears; exposures then list every path a value lived at.
  */
 import { GitError, UsageError } from "../errors.js";
-import { git, NO_QUOTEPATH, stderrHead } from "../git/exec.js";
-import { isOid } from "../git/parse.js";
+import { git, NO_QUOTEPATH, stderrHead } from "./exec.js";
+import { isOid } from "./parse.js";
 
 export interface LogEntry {
   status: string;

@@ -4,17 +4,11 @@
  * encrypted file (§8.2).
  */
 
-import { B64_STD } from "../sops/enc.js";
-import { DEFAULT_SELECTOR } from "../sops/select.js";
-import {
-  type Format,
-  OTHER_KEY_TYPES,
-  SELECTOR_FIELDS,
-  type Selector,
-  type SelectorField,
-} from "../types.js";
+import { type Format, OTHER_KEY_TYPES, SELECTOR_FIELDS, type Selector } from "../types.js";
+import { B64_STD } from "./enc.js";
+import { DEFAULT_SELECTOR } from "./select.js";
 
-export { isEncValue } from "../sops/enc.js";
+export { isEncValue } from "./enc.js";
 
 /** Cheap marker test: does this file carry a sops metadata block? (No parsing.) */
 export function looksSopsEncrypted(bytes: Uint8Array, format: Format): boolean {

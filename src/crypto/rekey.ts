@@ -20,13 +20,13 @@ import {
   YAMLMap,
   YAMLSeq,
 } from "yaml";
-import { walkLeaves } from "../core/walk.js";
-import { wrapDataKey } from "../crypto/age.js";
-import { decryptTree, openDataKey, readSopsMeta, type SopsMeta } from "../crypto/decrypt.js";
 import { CryptoError } from "../errors.js";
 import { parseFile } from "../sops/parse.js";
 import type { ParsedFile } from "../sops/tree.js";
+import { walkLeaves } from "../sops/walk.js";
 import type { CreationRule, Format } from "../types.js";
+import { wrapDataKey } from "./age.js";
+import { decryptTree, openDataKey, readSopsMeta, type SopsMeta } from "./decrypt.js";
 
 const X25519 = /^age1[02-9ac-hj-np-z]{58}$/;
 

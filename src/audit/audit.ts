@@ -3,8 +3,8 @@
  * committed in a range, one per secret VALUE.
  *
  * Work done, in order:
- *  1. ONE `git log --raw` walk (src/history/log.ts), parents before children;
- *  2. the `.sops.yaml` of every commit, carried forward through the walk from the
+ *  1. ONE `git log --raw` walk (src/git/log.ts), parents before children;
+ *  2. the `.sops.yaml` and `.secret-guard.yaml` of every commit, carried forward through the walk from the
  *     commits that change it and read from that commit's tree (boundary commits of a
  *     range: `git ls-tree`); each distinct version parsed once;
  *  3. every (blob, covering rule) judged once through ONE `git cat-file --batch`, and
@@ -15,23 +15,27 @@
  *  5. HEAD: does it still carry the value in plaintext, and, decrypting the encrypted
  *     Secret at HEAD with a local age identity, was the value rotated?
  */
-import path from "node:path";
-import { allowCheck, applySeverity, ignoreMatcher, loadGuardConfig } from "../config.js";
-import { judge } from "../core/judge.js";
-import { looksSopsEncrypted } from "../core/sopsfile.js";
-import { get, getString } from "../core/walk.js";
+import { candidatesFor } from "../check/configs.js";
+import { checkFile, isGuardConfigPath, prepareSettings, type Settings } from "../check/file.js";
+import {
+  allowCheck,
+  EMPTY_CONFIG,
+  parseGuardConfig,
+  CONFIG_NAME as SETTINGS_NAME,
+} from "../check/settings.js";
 import type { DecryptResult } from "../crypto/decrypt.js";
 import { GuardError } from "../errors.js";
 import { BlobReader } from "../git/catfile.js";
 import { git } from "../git/exec.js";
-import { isNullOid, parseLsTreeZ } from "../git/parse.js";
+import { type LogCommit, walkLog } from "../git/log.js";
+import { absUnder, isNullOid, isRegularMode, parseLsTreeZ } from "../git/parse.js";
 import { repoInfo } from "../git/repo.js";
 import { loadPolicy, parsePolicy, ruleFor } from "../policy/index.js";
+import { looksSopsEncrypted } from "../sops/detect.js";
 import { formatForPath } from "../sops/formats.js";
 import { parseFile } from "../sops/parse.js";
-import { absUnder, isRegularMode } from "../sources/internal.js";
+import { get, getString } from "../sops/walk.js";
 import type { CreationRule, Format, Policy, RuleId } from "../types.js";
-import { type LogCommit, walkLog } from "./log.js";
 import { EXPOSURE_RULES, type ExposedValue, exposedValues, hashesUnderKey } from "./values.js";
 
 export type RotationStatus = "NOT ROTATED" | "rotated" | "removed" | "unknown";
@@ -97,6 +101,7 @@ interface Job {
   format: Format;
   rule?: CreationRule;
   isAllowed?: (keyPath: string, value: Uint8Array) => boolean;
+  settings: Settings;
 }
 
 interface Occurrence {
@@ -173,15 +178,15 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     result.warnings.push("the repository has no commit yet: nothing to audit");
     return result;
   }
-  const config = await loadGuardConfig(opts.cwd);
-  const ignored = await ignoreMatcher(config);
   const commits = await walkLog(top, revs, { allRefs: opts.allRefs, env });
   result.commits = commits.length;
 
   // ---- the .sops.yaml of every commit
   const fixed = opts.configPath || env.SOPS_CONFIG;
   const fixedPolicy = fixed ? loadPolicy({ cwd: opts.cwd, configPath: fixed, env }) : undefined;
-  const candidates = configCandidates(top, opts.cwd);
+  const policyCands = candidatesFor(top, opts.cwd, CONFIG_NAME);
+  const settingsCands = candidatesFor(top, opts.cwd, SETTINGS_NAME);
+  const candidates = [...policyCands, ...settingsCands];
   const candidateSet = new Set(candidates);
   const reader = new BlobReader(top, { env });
   try {
@@ -196,35 +201,33 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     };
     // Boundary parents (outside the walk) need their tree's config: ask git once per parent.
     const inWalk = new Set(commits.map((c) => c.id));
-    if (!fixed) {
-      for (const c of commits) {
-        const p = c.parents[0];
-        if (p && !inWalk.has(p)) await candidatesAt(p);
-      }
+    for (const c of commits) {
+      const p = c.parents[0];
+      if (p && !inWalk.has(p)) await candidatesAt(p);
     }
     const configOf = new Map<string, string>(); // commit → "rel\0blob" ("" = none)
-    const nearest = (state: Map<string, string>): string => {
-      for (const rel of candidates) {
+    const settingsOf = new Map<string, string>(); // the same for .secret-guard.yaml
+    const nearest = (state: Map<string, string>, names = policyCands): string => {
+      for (const rel of names) {
         const b = state.get(rel);
         if (b) return `${rel}\0${b}`;
       }
       return "";
     };
-    if (!fixed) {
-      propagate<string>(
-        commits,
-        (c) => new Map(c.parents[0] ? (treeCache.get(c.parents[0]) ?? []) : []),
-        (c, state) => {
-          for (const e of c.entries) {
-            if (!candidateSet.has(e.path)) continue;
-            if (e.status === "D" || isNullOid(e.dstBlob) || !isRegularMode(e.dstMode))
-              state.delete(e.path);
-            else state.set(e.path, e.dstBlob);
-          }
-          configOf.set(c.id, nearest(state));
-        },
-      );
-    }
+    propagate<string>(
+      commits,
+      (c) => new Map(c.parents[0] ? (treeCache.get(c.parents[0]) ?? []) : []),
+      (c, state) => {
+        for (const e of c.entries) {
+          if (!candidateSet.has(e.path)) continue;
+          if (e.status === "D" || isNullOid(e.dstBlob) || !isRegularMode(e.dstMode))
+            state.delete(e.path);
+          else state.set(e.path, e.dstBlob);
+        }
+        configOf.set(c.id, nearest(state));
+        settingsOf.set(c.id, nearest(state, settingsCands));
+      },
+    );
     const policies = new Map<string, Policy | undefined>();
     const policyFor = async (configKey: string, where: string): Promise<Policy | undefined> => {
       if (fixed) return fixedPolicy;
@@ -244,6 +247,32 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       policies.set(configKey, policy);
       return policy;
     };
+    const settingsCache = new Map<string, Promise<Settings>>();
+    const settingsFor = (key: string, where: string): Promise<Settings> => {
+      let p = settingsCache.get(key);
+      if (!p) {
+        const [rel = "", blob = ""] = key.split("\0");
+        p =
+          key === ""
+            ? prepareSettings(EMPTY_CONFIG)
+            : reader.read(blob).then(async (b) => {
+                try {
+                  return await prepareSettings(
+                    parseGuardConfig(b.toString("utf8"), `${rel} (${where})`),
+                  );
+                } catch (e) {
+                  if (!(e instanceof GuardError)) throw e;
+                  // Stricter, never looser: an unreadable settings file counts as none.
+                  result.warnings.push(
+                    `${e.message.split("\n")[0]}: the commits using it are judged without .secret-guard.yaml`,
+                  );
+                  return prepareSettings(EMPTY_CONFIG);
+                }
+              });
+        settingsCache.set(key, p);
+      }
+      return p;
+    };
     const distinct = new Map<string, string>();
     for (const c of commits) {
       const k = configOf.get(c.id) ?? "";
@@ -260,8 +289,11 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       mode: string,
       policy: Policy | undefined,
       configKey: string,
+      settings: Settings,
+      settingsKey: string,
     ): string | undefined => {
-      if (isNullOid(blob) || !isRegularMode(mode) || ignored(p)) return undefined;
+      if (isNullOid(blob) || !isRegularMode(mode) || settings.isIgnored(p)) return undefined;
+      if (isGuardConfigPath(p)) policy = undefined;
       const format = formatForPath(p);
       let rule: CreationRule | undefined;
       if (policy?.hasCreationRules) {
@@ -277,21 +309,25 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
         }
       }
       if (!rule && format !== "yaml" && format !== "json") return undefined;
-      const isAllowed = allowCheck(config, p);
-      const key = `${blob}|${format}|${fixed ? "fixed" : configKey}|${rule ? rule.index : "-"}${isAllowed ? `|${p}` : ""}`;
-      if (!jobs.has(key)) jobs.set(key, { key, blob, path: p, format, rule, isAllowed });
+      const isAllowed = allowCheck(settings, p);
+      const key = `${blob}|${format}|${fixed ? "fixed" : configKey}|${rule ? rule.index : "-"}|${settingsKey}${isAllowed ? `|${p}` : ""}`;
+      if (!jobs.has(key)) jobs.set(key, { key, blob, path: p, format, rule, isAllowed, settings });
       return key;
     };
     const occurrences = new Map<string, Occurrence[]>();
     for (const c of commits) {
       const configKey = configOf.get(c.id) ?? "";
       const policy = await policyFor(configKey, `commit ${c.id.slice(0, 12)}`);
+      const settingsKey = settingsOf.get(c.id) ?? "";
+      const settings = await settingsFor(settingsKey, `commit ${c.id.slice(0, 12)}`);
       const occ: Occurrence[] = [];
       for (const e of c.entries) {
         const deleted = e.status === "D" || isNullOid(e.dstBlob);
         occ.push({
           path: e.path,
-          job: deleted ? undefined : jobOf(e.dstBlob, e.path, e.dstMode, policy, configKey),
+          job: deleted
+            ? undefined
+            : jobOf(e.dstBlob, e.path, e.dstMode, policy, configKey, settings, settingsKey),
           srcBlob: e.srcBlob,
         });
       }
@@ -306,8 +342,13 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       for (const [p, e] of tree) if (candidateSet.has(p)) state.set(p, e.blob);
       const configKey = nearest(state);
       const policy = await policyFor(configKey, "HEAD");
+      const settingsKey = nearest(state, settingsCands);
+      const settings = await settingsFor(settingsKey, "HEAD");
       for (const [p, e] of tree) {
-        headFiles.set(p, { blob: e.blob, job: jobOf(e.blob, p, e.mode, policy, configKey) });
+        headFiles.set(p, {
+          blob: e.blob,
+          job: jobOf(e.blob, p, e.mode, policy, configKey, settings, settingsKey),
+        });
       }
     }
 
@@ -329,14 +370,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       const bytes = await batch[i % BATCH]!;
       if (i % 200 === 0) opts.onProgress?.(i, list.length);
       if (looksSopsEncrypted(bytes, job.format)) encryptedBlobs.add(job.blob);
-      const j = judge({
-        path: job.path,
-        bytes,
-        rule: job.rule,
-        secretKinds: config.secretKinds,
-        isAllowed: job.isAllowed,
-      });
-      j.findings = applySeverity(j.findings, config);
+      const j = checkFile({ path: job.path, bytes, rule: job.rule }, job.settings);
       if (!j.findings.some((f) => f.severity === "error" && EXPOSURE_RULES.includes(f.rule)))
         continue;
       let parsed: ReturnType<typeof parseFile>;
@@ -347,7 +381,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       }
       const v = exposedValues(parsed, j, {
         isAllowed: job.isAllowed,
-        secretKinds: config.secretKinds,
+        secretKinds: job.settings.secretKinds,
       });
       if (v.length > 0) values.set(job.key, v);
     }
@@ -474,18 +508,6 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
   } finally {
     await reader.close();
   }
-}
-
-/** `.sops.yaml` paths sops would find from cwd upward, inside the repository, nearest first. */
-function configCandidates(top: string, cwd: string): string[] {
-  let rel = path.relative(top, path.resolve(cwd));
-  if (rel.startsWith("..") || path.isAbsolute(rel)) rel = "";
-  const parts = rel === "" ? [] : rel.split(path.sep);
-  const out: string[] = [];
-  for (let i = parts.length; i >= 0; i--) {
-    out.push([...parts.slice(0, i), CONFIG_NAME].join("/"));
-  }
-  return out;
 }
 
 async function lsTree(

@@ -4,7 +4,7 @@
  * mapping keys from the document root to the leaf (sequence indices are not
  * part of it); comment stacks are passed along for the comment selectors.
  */
-import type { Leaf, MapNode, TreeNode } from "../sops/tree.js";
+import type { Leaf, MapNode, TreeNode } from "./tree.js";
 
 export interface LeafVisit {
   leaf: Leaf;

@@ -1,0 +1,56 @@
+/**
+ * Judge one file as the guard would: the judgement of src/core under the
+ * guard's settings (`secretKinds`, `allow`, `severity`; `ignore` is applied by
+ * whoever lists the files, see `isIgnored`). Every command and the library
+ * judge through here, so a file gets the same findings wherever it is judged.
+ */
+import { type Judgement, judge } from "../core/judge.js";
+import type { CreationRule } from "../types.js";
+import { allowCheck, applySeverity, type GuardConfig, ignoreMatcher } from "./settings.js";
+
+/** The guard's settings with the ignore globs compiled. */
+export interface Settings extends GuardConfig {
+  isIgnored(path: string): boolean;
+}
+
+export async function prepareSettings(cfg: GuardConfig): Promise<Settings> {
+  const ignored = await ignoreMatcher(cfg);
+  return { ...cfg, isIgnored: ignored };
+}
+
+export interface CheckInput {
+  /** Repository-relative, `/` separators. */
+  path: string;
+  bytes: Uint8Array;
+  /** The creation rule covering the path, if any. */
+  rule?: CreationRule;
+  /** HEAD's content of the same file (staged scans), for `encryption-removed`. */
+  headBytes?: Uint8Array;
+}
+
+const CONFIG_NAMES = new Set([".sops.yaml", ".sops.yml", ".secret-guard.yaml"]);
+
+/**
+ * `.sops.yaml`, `.sops.yml` and `.secret-guard.yaml` are configuration: never
+ * judged by creation rules (a catch-all rule matches them too) and never
+ * encrypted. They are still read for Secret manifests, since kustomize applies
+ * any file a kustomization lists, whatever its name.
+ */
+export function isGuardConfigPath(p: string): boolean {
+  return CONFIG_NAMES.has(p.slice(p.lastIndexOf("/") + 1));
+}
+
+export function checkFile(input: CheckInput, settings: GuardConfig): Judgement {
+  const config = isGuardConfigPath(input.path);
+  const j = judge({
+    path: input.path,
+    bytes: input.bytes,
+    rule: config ? undefined : input.rule,
+    headBytes: input.headBytes,
+    secretKinds: settings.secretKinds,
+    isAllowed: allowCheck(settings, input.path),
+  });
+  j.findings = applySeverity(j.findings, settings);
+  if (config) for (const f of j.findings) f.fixable = false;
+  return j;
+}

@@ -1,0 +1,215 @@
+/**
+ * The pipeline: "judge these files as the guard would". Sources (staged,
+ * --all, --range, PATH) → the policy and settings of that file (on disk, or
+ * of the commit that introduced it) → checkFile → findings. `scan`, the hooks,
+ * `--fix` and the library all run through scanRepo; `verify`, `explain` and
+ * `history` judge through the same checkFile and configs.
+ */
+
+import { type Judgement, mayHoldSecret } from "../core/judge.js";
+import { ruleFor } from "../policy/index.js";
+import { looksSopsEncrypted } from "../sops/detect.js";
+import { formatForPath } from "../sops/formats.js";
+import type { SkippedPath, SourceFile, SourceList } from "../sources/types.js";
+import type { CreationRule, Finding, Policy } from "../types.js";
+import { CommitConfigs, type Configs, diskConfigs } from "./configs.js";
+import { checkFile } from "./file.js";
+import { settingsLoosening } from "./settings.js";
+
+export type ScanMode = "staged" | "all" | "range" | "paths";
+
+export interface ScanOptions {
+  cwd: string;
+  mode: ScanMode;
+  paths?: string[];
+  range?: string;
+  /** Explicit `.sops.yaml` (else found as sops finds it; in a range, each commit's own). */
+  configPath?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Log what the guard does (never a value). */
+  debug?: (line: string) => void;
+}
+
+export interface ScanResult {
+  mode: ScanMode;
+  /** The policy on disk (staged, --all, PATH); in a range, the one of the last commit judged. */
+  policy?: Policy;
+  topLevel?: string;
+  /** Judgements of the files with findings (clean files are only counted in filesScanned). */
+  judgements: Judgement[];
+  findings: Finding[];
+  filesScanned: number;
+  /** Files not judged, with the reason (symlinks, submodules, ignored by .secret-guard.yaml). */
+  skipped: Array<{ path: string; reason: SkippedPath["reason"] | "ignored" }>;
+  /** Files judged with findings, with their source and rule, for --fix. */
+  sources: Array<{ file: SourceFile; judgement: Judgement; rule?: CreationRule; bytes?: Buffer }>;
+  warnings: string[];
+}
+
+/** Blobs requested ahead through the one cat-file process, topped up in batches (one write each). */
+const READ_AHEAD = 256;
+const REFILL = 128;
+
+/** Scan files and judge them: the library entry point behind `scan` and the hooks. */
+export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
+  const env = opts.env ?? process.env;
+  const debug = opts.debug ?? (() => {});
+  const t0 = Date.now();
+  const sources = await listSources(opts);
+  debug(`listed ${sources.files.length} file(s) (${opts.mode}) in ${Date.now() - t0} ms`);
+  const result: ScanResult = {
+    mode: opts.mode,
+    topLevel: sources.topLevel,
+    judgements: [],
+    findings: [],
+    filesScanned: 0,
+    skipped: sources.skipped.map((s) => ({ path: s.path, reason: s.reason })),
+    sources: [],
+    warnings: [],
+  };
+  try {
+    let configsOf: (file: SourceFile) => Promise<Configs>;
+    if (opts.mode === "range") {
+      const reader = sources.reader;
+      if (!reader || !sources.topLevel) throw new Error("range source without a reader");
+      const perCommit = new CommitConfigs({
+        topLevel: sources.topLevel,
+        cwd: opts.cwd,
+        reader,
+        configPath: opts.configPath,
+        env,
+      });
+      configsOf = (file) => perCommit.at(file.commit ?? "HEAD");
+      result.warnings.push(...(await policyChanges(sources.files, perCommit)));
+      const last = sources.files.at(-1);
+      if (last?.commit) result.policy = (await perCommit.at(last.commit)).policy;
+      result.warnings.push(...perCommit.warnings);
+    } else {
+      const disk = await diskConfigs({
+        cwd: opts.cwd,
+        topLevel: sources.topLevel,
+        configPath: opts.configPath,
+        env,
+      });
+      debug(`policy: ${disk.policySource ?? "none"}; settings: ${disk.settingsSource ?? "none"}`);
+      result.policy = disk.policy;
+      result.warnings.push(...(disk.policy?.warnings ?? []));
+      configsOf = async () => disk;
+    }
+
+    const work: Array<{ file: SourceFile; configs: Configs; rule?: CreationRule }> = [];
+    for (const file of sources.files) {
+      const configs = await configsOf(file);
+      if (configs.settings.isIgnored(file.path)) {
+        result.skipped.push({ path: file.path, reason: "ignored" });
+        continue;
+      }
+      const policy = configs.policy;
+      work.push({
+        file,
+        configs,
+        rule: policy?.hasCreationRules ? ruleFor(policy, file.absPath) : undefined,
+      });
+    }
+    result.filesScanned = work.length;
+    const relevant = work.filter(({ file, rule }) => {
+      const format = formatForPath(file.path);
+      const why =
+        rule !== undefined ||
+        format === "yaml" ||
+        format === "json" ||
+        file.headBlobId !== undefined;
+      if (!why) debug(`not read: ${file.path} (no rule covers it and it cannot be a manifest)`);
+      return why;
+    });
+    // Read ahead a bounded number of blobs through the one cat-file process.
+    const pending: Array<Promise<Buffer> | undefined> = [];
+    let requested = 0;
+    const request = (upTo: number) => {
+      for (; requested < Math.min(upTo, relevant.length); requested++)
+        pending[requested] = relevant[requested]!.file.read();
+    };
+    request(READ_AHEAD);
+    for (let i = 0; i < relevant.length; i++) {
+      const { file, rule, configs } = relevant[i]!;
+      const bytes = await pending[i]!;
+      pending[i] = undefined;
+      if (requested - i < READ_AHEAD - REFILL) request(i + READ_AHEAD);
+      let headBytes: Buffer | undefined;
+      if (
+        file.readHead &&
+        (rule !== undefined || mayHoldSecret(bytes, configs.settings.secretKinds)) &&
+        !looksSopsEncrypted(bytes, formatForPath(file.path))
+      ) {
+        headBytes = await file.readHead();
+      }
+      const judgement = checkFile({ path: file.path, bytes, rule, headBytes }, configs.settings);
+      debug(
+        `judged ${file.path}${file.commit ? `@${file.commit.slice(0, 12)}` : ""}: ${rule ? `creation_rules[${rule.index}]` : "no rule"}, ${judgement.findings.length} finding(s)`,
+      );
+      // Clean files are counted, not kept: a 50,000-file scan holds only what it reports.
+      if (judgement.findings.length === 0) continue;
+      result.judgements.push(judgement);
+      result.findings.push(...judgement.findings);
+      // Content is kept only where a fix may need it (the cat-file process is closed afterwards).
+      const keep = judgement.findings.some((f) => f.fixable);
+      result.sources.push({ file, judgement, rule, ...(keep ? { bytes } : {}) });
+    }
+  } finally {
+    await sources.close();
+  }
+  debug(`done in ${Date.now() - t0} ms`);
+  return result;
+}
+
+async function listSources(opts: ScanOptions): Promise<SourceList> {
+  const src = await import("../sources/index.js");
+  const sopts = { env: opts.env };
+  switch (opts.mode) {
+    case "staged":
+      return src.stagedFiles(opts.cwd, sopts);
+    case "all":
+      return src.allFiles(opts.cwd, sopts);
+    case "range":
+      return src.rangeFiles(opts.cwd, opts.range ?? "", sopts);
+    case "paths":
+      return src.pathFiles(opts.cwd, opts.paths ?? [], sopts);
+  }
+}
+
+/**
+ * Commits of a range that weaken the guard: a `.sops.yaml` that drops or
+ * changes a creation rule, a `.secret-guard.yaml` that ignores, allows or
+ * lowers more. Reported as warnings naming the commit, for the reviewer.
+ */
+async function policyChanges(files: SourceFile[], configs: CommitConfigs): Promise<string[]> {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const f of files) {
+    const name = f.path.slice(f.path.lastIndexOf("/") + 1);
+    if ((name !== ".sops.yaml" && name !== ".secret-guard.yaml") || !f.commit) continue;
+    if (seen.has(f.commit)) continue;
+    seen.add(f.commit);
+    const [before, after] = await Promise.all([configs.at(`${f.commit}^`), configs.at(f.commit)]);
+    const at = `commit ${f.commit.slice(0, 12)}`;
+    for (const change of rulesLoosening(before.policy, after.policy))
+      out.push(`${at} ${change} (.sops.yaml): review it; files of that commit are judged by it`);
+    for (const change of settingsLoosening(before.settings, after.settings))
+      out.push(`${at} ${change} (.secret-guard.yaml): review it`);
+  }
+  return out;
+}
+
+function rulesLoosening(before: Policy | undefined, after: Policy | undefined): string[] {
+  if (!before?.hasCreationRules) return [];
+  const label = (r: CreationRule) => (r.pathRegex ? `path_regex ${r.pathRegex}` : "the catch-all");
+  const now = new Map((after?.hasCreationRules ? after.rules : []).map((r) => [label(r), r]));
+  const out: string[] = [];
+  for (const r of before.rules) {
+    const n = now.get(label(r));
+    if (!n) out.push(`drops creation rule ${label(r)}`);
+    else if (n.selector.field !== r.selector.field || n.selector.value !== r.selector.value)
+      out.push(`changes the selector of creation rule ${label(r)}`);
+  }
+  return out;
+}

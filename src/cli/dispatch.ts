@@ -1,0 +1,28 @@
+/** Command name → implementation, each imported only when it runs. */
+import type { CommandResult, Io, ParsedArgs } from "../commands/context.js";
+import { UsageError } from "../errors.js";
+
+export async function dispatch(args: ParsedArgs, io: Io): Promise<CommandResult> {
+  switch (args.command) {
+    case "scan":
+      return (await import("../commands/scan.js")).scanCommand(args, io);
+    case "explain":
+      return (await import("../commands/explain.js")).explainCommand(args, io);
+    case "install":
+      return (await import("../commands/install.js")).installCommand(args, io);
+    case "encrypt":
+      return (await import("../commands/encrypt.js")).encryptCommand(args, io);
+    case "verify":
+      return (await import("../commands/verify.js")).verifyCommand(args, io);
+    case "new":
+      return (await import("../commands/new.js")).newCommand(args, io);
+    case "init":
+      return (await import("../commands/init.js")).initCommand(args, io);
+    case "history":
+      return (await import("../commands/history.js")).historyCommand(args, io);
+    case "updatekeys":
+      return (await import("../commands/updatekeys.js")).updatekeysCommand(args, io);
+    default:
+      throw new UsageError(`"${args.command}" is not available in this version yet`);
+  }
+}
