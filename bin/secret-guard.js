@@ -6,7 +6,8 @@
 // compiled code from an earlier `scan`, kept next to the bundle (or, when dist/
 // is read-only, in $XDG_CACHE_HOME/secret-guard or ~/.cache/secret-guard) and
 // keyed by the bundle's SHA-256 (its first line), the Node version and the CPU
-// architecture. A stale or rejected cache is rebuilt after the run; a cache
+// architecture; parsed `.sops.yaml` policies are kept in that user cache folder
+// too (src/policy/cache.ts). A stale or rejected cache is rebuilt after the run; a cache
 // that cannot be read or written only makes the start slower, never the run fail.
 //
 // The contract: a missing build or any crash exits 2 with one line on stderr
@@ -35,12 +36,17 @@ process.on("unhandledRejection", (err) => die(`internal error: ${err?.name || "E
 const bundleFile = path.join(__dirname, "..", "dist", "bundle", "cli.cjs");
 const MAGIC = "secret-guard-v8-cache 1\n";
 
-function cacheFiles(hash) {
-  const files = [`${bundleFile}.cache`];
+/** The user's cache folder for secret-guard: $XDG_CACHE_HOME/secret-guard or ~/.cache/secret-guard. */
+function userCacheDir() {
   const base =
     process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, ".cache"));
-  if (base && path.isAbsolute(base))
-    files.push(path.join(base, "secret-guard", `cli-${hash.slice(0, 16)}.cache`));
+  return base && path.isAbsolute(base) ? path.join(base, "secret-guard") : undefined;
+}
+
+function cacheFiles(hash) {
+  const files = [`${bundleFile}.cache`];
+  const user = userCacheDir();
+  if (user) files.push(path.join(user, `cli-${hash.slice(0, 16)}.cache`));
   return files;
 }
 
@@ -100,6 +106,10 @@ function loadBundle() {
   script
     .runInThisContext()
     .call(mod.exports, mod.exports, require, mod, bundleFile, path.dirname(bundleFile));
+  // Parsed policies go to the user's cache folder, keyed by this bundle (see src/policy/cache.ts).
+  const user = userCacheDir();
+  if (m && user && typeof mod.exports.useCaches === "function")
+    mod.exports.useCaches({ dir: user, build: m[1] });
   // Refresh after a `scan` (the every-commit path) when there was no usable cache: the
   // cache then holds the code that path compiled.
   const refresh = key && argv[0] === "scan" && (!cached || script.cachedDataRejected);

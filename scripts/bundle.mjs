@@ -43,7 +43,7 @@ const OUT = "dist/bundle/cli.cjs";
 rmSync("dist/bundle", { recursive: true, force: true });
 mkdirSync("dist/bundle", { recursive: true });
 const result = await build({
-  entryPoints: ["src/cli/main.ts"],
+  entryPoints: ["src/cli/entry.ts"],
   outfile: OUT,
   bundle: true,
   format: "cjs",
