@@ -10,8 +10,9 @@
 // too (src/policy/cache.ts). A stale or rejected cache is rebuilt after the run; a cache
 // that cannot be read or written only makes the start slower, never the run fail.
 //
-// The contract: a missing build or any crash exits 2 with one line on stderr
-// (the stack only with --debug); never 1, which means "plaintext found".
+// It guards the import: a missing or broken build, or any error that escapes the
+// command line's own boundary, exits 2 ("could not check") with one line and the
+// --debug hint, never 1 (the findings code) and never a stack trace unless --debug.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
@@ -20,10 +21,9 @@ const argv = process.argv.slice(2);
 const debug = argv.includes("--debug");
 
 function die(what, err) {
-  const detail = debug && err ? `: ${err?.message || err}` : "";
   try {
-    process.stderr.write(`secret-guard: ${what}${detail}\n`);
-    if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
+    process.stderr.write(`secret-guard: ${what}${debug && err ? `: ${err?.stack ?? err}` : ""}\n`);
+    if (!debug) process.stderr.write("  run again with --debug for details\n");
   } catch {
     // stderr gone: the exit code still tells
   }
@@ -35,6 +35,7 @@ process.on("unhandledRejection", (err) => die(`internal error: ${err?.name || "E
 
 const bundleFile = path.join(__dirname, "..", "dist", "bundle", "cli.cjs");
 const MAGIC = "secret-guard-v8-cache 1\n";
+const LOAD_FAILED = "cannot load its build (dist/ is missing or broken: run `npm run build`)";
 
 /** The user's cache folder for secret-guard: $XDG_CACHE_HOME/secret-guard or ~/.cache/secret-guard. */
 function userCacheDir() {
@@ -130,7 +131,7 @@ async function start() {
   try {
     loaded = loadBundle();
   } catch (err) {
-    die("cannot load dist/bundle/cli.cjs (run `npm run build`, or reinstall secret-guard)", err);
+    die(LOAD_FAILED, err);
   }
   if (!loaded) {
     // No bundle (a checkout built with tsc only): the ES modules in dist/.
@@ -138,10 +139,7 @@ async function start() {
       const { main } = await import("../dist/cli/main.js");
       loaded = { main, afterRun: () => {} };
     } catch (err) {
-      die(
-        "not built: dist/bundle/cli.cjs is missing (run `npm run build`, or reinstall secret-guard)",
-        err,
-      );
+      die(LOAD_FAILED, err);
     }
   }
   await loaded.main(argv);

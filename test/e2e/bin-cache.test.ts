@@ -3,7 +3,8 @@
  * folder. The V8 code cache it keeps is an optimisation only: a scan writes it
  * (next to the bundle, or in $XDG_CACHE_HOME/secret-guard when dist/ is read-only),
  * later runs use it, and a corrupt, foreign or unwritable cache never changes the
- * outcome. A missing build or a crash exits 2 with one line, never 1.
+ * outcome. A missing build or a crash exits 2 with one line (and the --debug
+ * hint), never 1.
  */
 import { spawnSync } from "node:child_process";
 import {
@@ -128,20 +129,20 @@ describe("bin/secret-guard.js and its code cache", () => {
     }
   });
 
-  it("a missing build or a crash exits 2 with one line", async () => {
+  it("a missing build or a crash exits 2 with one line and the --debug hint", async () => {
     const { bin, bundleDir } = install();
     const repo = await stagedRepo();
     rmSync(bundleDir, { recursive: true });
     const missing = run(bin, ["scan", "--hook"], repo.dir, repo.env);
     expect(missing.code).toBe(2);
-    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+    expect(missing.stderr.trim().split("\n")).toHaveLength(2); // the message and the --debug hint
     expect(missing.stderr).toContain("npm run build");
 
     mkdirSync(bundleDir, { recursive: true });
     writeFileSync(path.join(bundleDir, "cli.cjs"), 'throw new Error("broken build");\n');
     const broken = run(bin, ["scan", "--hook"], repo.dir, repo.env);
     expect(broken.code).toBe(2);
-    expect(broken.stderr.trim().split("\n")).toHaveLength(1);
+    expect(broken.stderr.trim().split("\n")).toHaveLength(2);
     expect(broken.stderr).not.toContain("at ");
 
     writeFileSync(
@@ -150,7 +151,7 @@ describe("bin/secret-guard.js and its code cache", () => {
     );
     const late = run(bin, ["scan", "--hook"], repo.dir, repo.env);
     expect(late.code).toBe(2);
-    expect(late.stderr.trim().split("\n")).toHaveLength(1);
+    expect(late.stderr.trim().split("\n")).toHaveLength(2);
     const debug = run(bin, ["scan", "--hook", "--debug"], repo.dir, repo.env);
     expect(debug.code).toBe(2);
     expect(debug.stderr).toContain("TypeError");
