@@ -245,12 +245,11 @@ export async function initCommand(args: ParsedArgs, io: Io): Promise<CommandResu
       }
     }
     if (key.action === "generated") {
-      done(
-        `✔ cluster key: a new identity in ${shown(key.file)} (0600), public key ${short(key.recipient)}`,
-      );
+      done(`✔ cluster key: a new identity (0600) in ${shown(key.file)}`);
+      lines.push(`  public key ${key.recipient}`);
       keyLines.push("Back it up (your team's vault): without it nobody can decrypt these secrets.");
     } else {
-      lines.push(`- cluster key: ${shown(key.file)} (exists), public key ${short(key.recipient)}`);
+      lines.push(`- cluster key: ${shown(key.file)} (exists)`, `  public key ${key.recipient}`);
     }
     keyLines.push(
       "Give it to Flux (once per cluster) as the sops-age Secret:",
