@@ -16,8 +16,8 @@
  *   nobackup nowritebackup'`.
  * - nvim: the same in ShaDa and ~/.local/state → `-i NONE -n --cmd … -c 'set
  *   shada= noundofile noswapfile nobackup nowritebackup'`.
- * - nano: search history (historylog, written under the account's real home
- *   even when $HOME is changed) and backups in a nanorc 'backupdir' →
+ * - nano: search and replace history (historylog, in $XDG_DATA_HOME/nano or
+ *   ~/.local/share/nano) and backups in a nanorc 'backupdir' →
  *   `--ignorercfiles` (nano has no option to switch them off one by one).
  * - emacs: backups (`file~`), auto-save and lock files, savehist →
  *   `--eval` switching them off before the file is visited.
