@@ -332,7 +332,7 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
         uncommented: `✔ ${kzRel}: ${name}.yaml uncommented in resources`,
         added: `✔ ${kzRel}: ${name}.yaml added to resources`,
         unchanged: `- ${kzRel}: already lists ${name}.yaml`,
-        generated: `- ${folderRel}/: no kustomization.yaml; Flux generates one from all ${others.length + 1} manifests, this one included`,
+        generated: `- ${folderRel}/: no kustomization.yaml, and other manifests: none created (Flux applies all manifests of a folder without one)`,
       }[kz.action],
     );
     const { coverageProblems, diskKustomizations } = await import("../scaffold/coverage.js");
