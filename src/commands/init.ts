@@ -29,8 +29,7 @@ import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { ConfigError, UsageError } from "../errors.js";
 import { exists } from "../fsutil.js";
-import { git } from "../git/exec.js";
-import { repoInfo } from "../git/repo.js";
+import { hooksPathConfig, repoInfo } from "../git/repo.js";
 import { parsePolicy } from "../policy/index.js";
 import { emptyKustomization, otherManifests } from "../scaffold/kustomization.js";
 import { envFolders, SECRETS_DIR, shq } from "../scaffold/names.js";
@@ -322,11 +321,7 @@ export async function initCommand(args: ParsedArgs, io: Io): Promise<CommandResu
     );
   }
   if (hook.husky) {
-    const hp = (
-      await git(["config", "--get", "core.hooksPath"], { cwd: top, env: io.env, allowFail: true })
-    ).stdout
-      .toString()
-      .trim();
+    const hp = await hooksPathConfig(top, io.env);
     if (!/\.husky/.test(hp)) {
       notes.push(
         "git does not run .husky/ hooks yet: run `npm install` (husky's prepare script) or `npx husky`",

@@ -51,7 +51,12 @@ export function summarize(result: ScanResult, mode: string): Report {
     version: VERSION,
     mode,
     findings: result.findings,
-    summary: { filesScanned: result.filesScanned, errors, warnings },
+    summary: {
+      filesScanned: result.filesScanned,
+      errors,
+      warnings,
+      ...(result.skipped.length > 0 ? { skipped: countBy(result.skipped) } : {}),
+    },
   };
 }
 
@@ -265,5 +270,11 @@ async function coverage(
       `note: the kustomization change is in the working copy only (--fix stages nothing else):\n  git add ${list}`,
     );
   }
+  return out;
+}
+
+function countBy(list: Array<{ reason: string }>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const { reason } of list) out[reason] = (out[reason] ?? 0) + 1;
   return out;
 }

@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import { mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { CryptoError, UsageError } from "../errors.js";
-import { git } from "../git/exec.js";
+import { isIgnored } from "../git/tree.js";
 import { shellQuote } from "../shell.js";
 
 export const SOPS_AGE = "kubectl -n flux-system create secret generic sops-age";
@@ -73,13 +73,7 @@ export async function identitiesIn(file: string): Promise<string[] | undefined> 
 async function checkOutsideGit(top: string, file: string, env: NodeJS.ProcessEnv): Promise<void> {
   const rel = path.relative(top, file);
   if (rel.startsWith("..") || path.isAbsolute(rel)) return;
-  // `git check-ignore -q PATH`: exit 0 when ignored, 1 when not.
-  const r = await git(["check-ignore", "-q", "--no-index", "--", rel], {
-    cwd: top,
-    env,
-    allowFail: true,
-  });
-  if (r.code !== 0) {
+  if (!(await isIgnored(top, env, rel.split(path.sep).join("/")))) {
     throw new UsageError(
       `--cluster-key ${rel} is inside the repository and not ignored: it could be committed`,
       `add ${rel} to .gitignore first, or keep the key outside the repository`,

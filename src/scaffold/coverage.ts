@@ -14,7 +14,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { git, NO_QUOTEPATH } from "../git/exec.js";
+import { lsIndexBlobs, readBlob } from "../git/tree.js";
 import { addResource, KUSTOMIZATION_NAMES, resourceEntries } from "./kustomization.js";
 
 export interface KustomizationSource {
@@ -60,31 +60,12 @@ export function diskKustomizations(top: string): KustomizationSource {
 
 export function indexKustomizations(top: string, env?: NodeJS.ProcessEnv): KustomizationSource {
   let listed: Promise<Map<string, string>> | undefined;
-  // `git ls-files -s -z -- PATTERN...`: "<mode> <oid> <stage>\t<path>\0" per index entry.
-  const list = async () => {
-    const r = await git(
-      [
-        ...NO_QUOTEPATH,
-        "ls-files",
-        "-s",
-        "-z",
-        "--",
-        ...KUSTOMIZATION_NAMES.flatMap((n) => [n, `*/${n}`]),
-      ],
-      { cwd: top, env, allowFail: true },
+  const list = () =>
+    lsIndexBlobs(
+      top,
+      env,
+      KUSTOMIZATION_NAMES.flatMap((n) => [n, `*/${n}`]),
     );
-    const m = new Map<string, string>();
-    if (r.code !== 0) return m;
-    for (const rec of r.stdout.toString("utf8").split("\0")) {
-      const tab = rec.indexOf("\t");
-      if (tab < 0) continue;
-      const [mode, oid, stage] = rec.slice(0, tab).split(" ");
-      if (mode === "100644" || mode === "100755") {
-        if (stage === "0" && oid) m.set(rec.slice(tab + 1), oid);
-      }
-    }
-    return m;
-  };
   return {
     where: "index",
     async find(folder) {
@@ -100,9 +81,7 @@ export function indexKustomizations(top: string, env?: NodeJS.ProcessEnv): Kusto
       listed ??= list();
       const oid = (await listed).get(rel);
       if (!oid) return undefined;
-      // `git cat-file blob <oid>`: the raw blob bytes.
-      const r = await git(["cat-file", "blob", oid], { cwd: top, env, allowFail: true });
-      return r.code === 0 ? r.stdout.toString("utf8") : undefined;
+      return (await readBlob(top, env, oid))?.toString("utf8");
     },
   };
 }
