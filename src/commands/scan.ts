@@ -249,11 +249,11 @@ async function coverage(
     if (register && !p.unreadable) {
       try {
         const done = await c.registerOnDisk(top, p);
-        notes.push(
-          done === "unchanged"
-            ? `note: ${p.kustomization} on disk already lists ${p.entry}`
-            : `registered: ${p.entry} ${done === "added" ? "added to" : "uncommented in"} ${p.kustomization}`,
-        );
+        if (done !== "unchanged") {
+          notes.push(
+            `registered: ${p.entry} ${done === "added" ? "added to" : "uncommented in"} ${p.kustomization}`,
+          );
+        }
         if (mode === "paths") continue;
         toStage.add(p.kustomization);
       } catch (e) {
@@ -262,7 +262,17 @@ async function coverage(
         );
       }
     }
-    out.push(`warning: ${p.message}`, `  fix: ${p.fix}`);
+    out.push(`warning: ${p.message}`);
+    // Staged or --all: when the working copy already lists it, staging it is the whole fix.
+    const onDisk =
+      mode === "paths" || p.unreadable
+        ? [p]
+        : await c.coverageProblems(top, [p.path], c.diskKustomizations(top));
+    out.push(
+      onDisk.length === 0
+        ? `  fix: git add ${shellQuote(p.kustomization)} (the working copy lists it)`
+        : `  fix: ${p.fix}`,
+    );
   }
   if (toStage.size > 0) {
     const list = [...toStage].map((k) => shellQuote(k)).join(" ");

@@ -82,7 +82,7 @@ describe("kustomization coverage", () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain(`fixed: ${SECRET}`);
     expect(r.stderr).toContain(`${warning(SECRET, KZ)} (staged): Flux never applies it`);
-    expect(r.stderr).toContain('fix: add "- backend-secrets.yaml" to its resources');
+    expect(r.stderr).toContain(`fix: git add ${KZ} (the working copy lists it)`);
     expect(r.stdout).toContain(`registered: backend-secrets.yaml added to ${KZ}`);
     expect(r.stdout).toContain(`git add ${KZ}`);
     // The working copy lists it; the index (what the commit holds) does not: --fix stages
@@ -131,6 +131,9 @@ describe("kustomization coverage", () => {
     repo.write(SECRET, ENCRYPTED);
     const w = sg(repo, ["scan", SECRET]);
     expect(w.stderr).toContain(`${warning(SECRET, KZ)}: Flux never applies it`);
+    expect(w.stderr).toContain(
+      `fix: add "- backend-secrets.yaml" to its resources, or: npx secret-guard scan --fix ${SECRET}`,
+    );
     const f = sg(repo, ["scan", "--fix", SECRET]);
     expect(f.code, f.stdout + f.stderr).toBe(0);
     expect(f.stderr).not.toContain("warning:");

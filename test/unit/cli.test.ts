@@ -74,7 +74,7 @@ describe("the command line matches its help and the README", () => {
   const commands = Object.keys(OPTION_TABLES.commands) as Array<
     keyof typeof OPTION_TABLES.commands
   >;
-  const flags = (table: Record<string, { short?: string }>) =>
+  const flags = (table: Record<string, { type: string; short?: string }>) =>
     Object.entries(table).map(([name, o]) => ({ long: `--${name}`, short: o.short }));
 
   it("every option of every command is in its --help and in the README", () => {
