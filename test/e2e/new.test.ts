@@ -394,6 +394,76 @@ describe("new without an editor: values from files or standard input", () => {
   });
 });
 
+describe("new: --type and --namespace", () => {
+  it("a kubernetes.io/tls Secret from files, in another namespace; its required keys are checked", async () => {
+    const c = await setup();
+    const dir = makeTempDir();
+    writeFileSync(path.join(dir, "tls.crt"), `-----BEGIN CERTIFICATE-----\n${CANARY}\n`);
+    writeFileSync(path.join(dir, "tls.key"), `-----BEGIN PRIVATE KEY-----\n${CANARY2}\n`);
+    const crt = `tls.crt=${path.join(dir, "tls.crt")}`;
+    const key = `tls.key=${path.join(dir, "tls.key")}`;
+    const missing = sg(
+      c.repo,
+      ["new", "develop", "tls", "--type", "kubernetes.io/tls", "--from-file", crt],
+      { env: c.env },
+    );
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain('needs "tls.key"');
+    expect(existsSync(path.join(c.repo.dir, "flux/secrets/develop/tls.yaml"))).toBe(false);
+    const r = sg(
+      c.repo,
+      [
+        "new",
+        "develop",
+        "tls",
+        "-t",
+        "kubernetes.io/tls",
+        "-n",
+        "ingress",
+        "--from-file",
+        crt,
+        "--from-file",
+        key,
+      ],
+      { env: c.env },
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const text = c.repo.read("flux/secrets/develop/tls.yaml").toString();
+    expect(text).toContain("type: kubernetes.io/tls");
+    expect(text).toContain("namespace: ingress");
+    expect(r.stdout).toContain("kubectl -n ingress get secret tls");
+    expect(sg(c.repo, ["new", "develop", "x", "--namespace", "Bad_NS"], { env: c.env }).code).toBe(
+      2,
+    );
+    expect(sg(c.repo, ["new", "develop", "x", "--type", "bad type"], { env: c.env }).code).toBe(2);
+    assertClean(c);
+  });
+
+  it("the editor template of a type carries its keys and namespace", async () => {
+    const c = await setup();
+    const seen = path.join(makeTempDir(), "seen.yaml");
+    const r = sg(
+      c.repo,
+      [
+        "new",
+        "develop",
+        "registry",
+        "--type",
+        "kubernetes.io/dockerconfigjson",
+        "--namespace",
+        "apps",
+      ],
+      { env: { ...c.env, EDITOR: editor(`cp "$1" "${seen}"`) } },
+    );
+    expect(r.code).toBe(1); // unchanged template: cancelled
+    const tpl = readFileSync(seen, "utf8");
+    expect(tpl).toContain("type: kubernetes.io/dockerconfigjson");
+    expect(tpl).toContain("namespace: apps");
+    expect(tpl).toContain(".dockerconfigjson:");
+    assertClean(c);
+  });
+});
+
 describe("new: failure paths leave nothing behind", () => {
   const untouched = (c: Ctx) => {
     expect(existsSync(path.join(c.repo.dir, TARGET))).toBe(false);
