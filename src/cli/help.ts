@@ -11,7 +11,8 @@ const COMMON = `Common options:
   -q, --quiet                    print nothing when there is nothing to report
       --no-color                 no colours (also NO_COLOR=1)
       --color                    colours even when stdout is not a terminal
-      --debug                    stack traces for internal errors (never values)
+      --debug                    what the guard did on stderr: config files, git commands,
+                                 files judged or skipped, timings, stack traces (never values)
   -h, --help                     this help
   -v, --version                  the version
 `;
