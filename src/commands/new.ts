@@ -332,12 +332,13 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
         uncommented: `✔ ${kzRel}: ${name}.yaml uncommented in resources`,
         added: `✔ ${kzRel}: ${name}.yaml added to resources`,
         unchanged: `- ${kzRel}: already lists ${name}.yaml`,
-        generated: `- ${folderRel}/: no kustomization.yaml, and other manifests: none created (Flux applies all manifests of a folder without one)`,
+        generated: `- ${folderRel}/: no kustomization.yaml, other manifests: none created (Flux applies them all)`,
       }[kz.action],
     );
     const { coverageProblems, diskKustomizations } = await import("../scaffold/coverage.js");
+    const warnings: string[] = [];
     for (const p of await coverageProblems(top, [rel], diskKustomizations(top))) {
-      lines.push(`warning: ${p.message}`, `  fix: ${p.fix}`);
+      warnings.push(`warning: ${p.message}`, `  fix: ${p.fix}`);
     }
     for (const n of notes) lines.push(`note: ${n}`);
     const { fluxKustomizationFor } = await import("../scaffold/flux.js");
@@ -356,7 +357,7 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
         : `  flux reconcile kustomization <name> --with-source   # the Flux Kustomization that applies ${folderRel} (none found in this repository)`,
       `  kubectl -n ${shq(namespace)} get secret ${shq(name)}`,
     );
-    return { exitCode: 0, output: `${lines.join("\n")}\n` };
+    return { exitCode: 0, output: `${lines.join("\n")}\n`, warnings };
   } catch (e) {
     const reason =
       e instanceof GuardError ? e.message : `unexpected error (${(e as Error)?.name ?? "Error"})`;

@@ -172,8 +172,8 @@ describe("kustomization coverage", () => {
     writeFileSync(envFile, `url=${CANARY}\n`);
     const r = sg(repo, ["new", "develop", "backend-secrets", "--from-env-file", envFile]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toContain("no kustomization.yaml, and other manifests: none created");
-    expect(r.stdout).toContain(warning(SECRET, "flux/secrets/kustomization.yaml"));
+    expect(r.stdout).toContain("no kustomization.yaml, other manifests: none created");
+    expect(r.stderr).toContain(warning(SECRET, "flux/secrets/kustomization.yaml"));
     expect(repo.git("status", "--porcelain")).toBe(`?? ${SECRET}`);
   });
 });
