@@ -5,12 +5,14 @@
 // `prepare` in a checkout of this repository (`npm ci`, `npm install`) and
 // ALSO when someone installs secret-guard from a git URL: npm clones it into a
 // temporary folder under its cache, installs the dev dependencies there, runs
-// `prepare` to build dist/, packs the result and installs that. Husky has no
-// business in that clone (nor in any user's project), so this script sets the
-// hooks up only in a development checkout: the top of its own git work tree,
-// with .husky/pre-commit, outside node_modules and npm's cache, not in CI,
-// and HUSKY not 0. It never fails the install: at worst it says why it did
-// nothing.
+// `prepare` to build dist/, packs the result and installs that; and the
+// pre-commit framework packs its own clone (under ~/.cache/pre-commit) the
+// same way. Husky has no business in those clones (nor in any user's
+// project), so this script sets the hooks up only in a development checkout:
+// the top of its own git work tree, with .husky/pre-commit, outside
+// node_modules, npm's cache and pre-commit's, not in CI, and HUSKY not 0. It
+// never fails the install: at worst it says why it did nothing. Everything
+// goes to stderr (the pre-commit framework reads npm's stdout).
 import { spawnSync } from "node:child_process";
 import { existsSync, realpathSync } from "node:fs";
 import path from "node:path";
@@ -28,6 +30,11 @@ function reasonToSkip() {
   if (parts.includes("_cacache") || parts.some((p) => p.startsWith("git-clone"))) {
     return "a git dependency being prepared by npm";
   }
+  const preCommitHome = process.env.PRE_COMMIT_HOME;
+  const inPreCommit =
+    (preCommitHome && root.startsWith(path.resolve(preCommitHome) + path.sep)) ||
+    parts.some((p, i) => p === "pre-commit" && parts[i - 1] === ".cache");
+  if (inPreCommit) return "a clone of the pre-commit framework";
   const cache = process.env.npm_config_cache;
   if (cache && existsSync(cache) && root.startsWith(`${realpathSync(cache)}${path.sep}`)) {
     return "a git dependency being prepared by npm";
@@ -46,7 +53,7 @@ if (why) {
 } else {
   const r = spawnSync(process.execPath, [path.join(root, "node_modules", "husky", "bin.js")], {
     cwd: root,
-    stdio: "inherit",
+    stdio: ["ignore", process.stderr, process.stderr],
   });
   if (r.status !== 0) console.error("dev-hooks: husky failed; run `npx husky` by hand");
 }
