@@ -60,7 +60,17 @@ try {
   await git.init(["-q", "-b", "main"]);
 
   step("Set the repository up: the chapter's .sops.yaml policy, the folders, the hook");
-  must(sh([process.execPath, bin, "init"], "npx secret-guard init"), "init");
+  // The cluster's own key, outside the repository; the demo then works with it as Flux would.
+  const clusterKey = path.join(home, "cluster.agekey");
+  const folders = "cloudflare,auth,observability,develop,staging,production";
+  must(
+    sh(
+      [process.execPath, bin, "init", "--env", folders, "--cluster-key", clusterKey],
+      `npx secret-guard init --env ${folders} --cluster-key ~/cluster.agekey`,
+    ),
+    "init",
+  );
+  env.SOPS_AGE_KEY_FILE = clusterKey;
   await git.add(".");
   await git.commit("Set up SOPS encryption for secrets");
 
@@ -73,7 +83,7 @@ try {
     { mode: 0o755 },
   );
   show(`EDITOR=vi npx secret-guard new develop backend-secrets`);
-  const created = spawnSync(process.execPath, [bin, "new", "develop", "backend-secrets", "--yes"], {
+  const created = spawnSync(process.execPath, [bin, "new", "develop", "backend-secrets"], {
     cwd: dir,
     env: { ...env, EDITOR: editor },
     stdio: "inherit",
@@ -124,6 +134,8 @@ try {
 
     step("Encrypt what is staged, with the rule that covers it");
     must(sh([process.execPath, bin, "scan", "--fix"], "npx secret-guard scan --fix"), "scan --fix");
+    // --fix listed it in the folder's kustomization.yaml (the working copy): stage that too.
+    sh(["git", "add", "flux/secrets/staging/kustomization.yaml"]);
 
     step("Commit again: the hook lets the encrypted Secret through");
     must(

@@ -47,6 +47,8 @@ export interface ScanOptions {
   env?: NodeJS.ProcessEnv;
   /** Log what the guard does (never a value). */
   debug?: (line: string) => void;
+  /** Called for every file judged, clean or not (e.g. to collect the encrypted Secrets). */
+  onJudged?: (file: SourceFile, bytes: Buffer, judgement: Judgement) => void;
 }
 
 export interface ScanResult {
@@ -181,6 +183,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
       debug(
         `judged ${file.path}${file.commit ? `@${file.commit.slice(0, 12)}` : ""}: ${rule ? `creation_rules[${rule.index}]` : "no rule"}, ${judgement.findings.length} finding(s)`,
       );
+      opts.onJudged?.(file, bytes, judgement);
       // Clean files are counted, not kept: a 50,000-file scan holds only what it reports.
       if (judgement.findings.length === 0) continue;
       result.judgements.push(judgement);

@@ -3,12 +3,14 @@
 const COMMON = `Common options:
   -f, --format text|json|sarif   report format (default text)
   -o, --output FILE              write the report to FILE instead of stdout
+                                 (\`-o -\` is stdout)
   -c, --config FILE              the .sops.yaml to use (default: found from the
                                  working directory upward, as sops finds it;
                                  also SOPS_CONFIG)
   -C, --cwd DIR                  run as if started in DIR
   -q, --quiet                    print nothing when there is nothing to report
       --no-color                 no colours (also NO_COLOR=1)
+      --color                    colours even when stdout is not a terminal
       --debug                    what the guard did on stderr: config files, git commands,
                                  files judged or skipped, timings, stack traces (never values)
   -h, --help                     this help
@@ -50,6 +52,8 @@ Examples:
   npx secret-guard explain flux/secrets/develop/backend-secrets.yaml
 
 ${COMMON}
+Common options go before or after the command: \`secret-guard --format json scan\`.
+
 ${EXIT}
 Run \`secret-guard <command> --help\` for a command's options.
 `;
@@ -123,6 +127,7 @@ those made with --no-verify). --hooks pre-commit,pre-push picks some.
             --no-probe skips this
   --server  inside a bare repository: hooks/pre-receive, which rejects a push
             whose new commits add plaintext Secret values
+  --force   accepted for compatibility; install never needs it
 
 The hooks find secret-guard in node_modules/.bin, then on PATH, then at
 \`git config secret-guard.path\` (this copy, written by install; no committed
@@ -151,6 +156,9 @@ Encrypts each file in place with the creation rule that covers it. The sops
 binary is used when it is on PATH; otherwise the native age engine (age-only
 rules). Atomic: the original is untouched on any failure.
 
+Options:
+  --engine auto|sops|native   auto (default): sops when on PATH, else native
+
 Example:
   secret-guard encrypt flux/secrets/develop/backend-secrets.yaml
 
@@ -172,24 +180,72 @@ Example:
   secret-guard verify --identity ./cluster.agekey
 
 ${COMMON}`,
-  new: `Usage: secret-guard new ENV NAME [--from-env-file FILE | --from-file KEY=PATH... | --stdin]
+  new: `Usage: secret-guard new ENV NAME [options]
 
-Creates flux/secrets/ENV/NAME.yaml from a template in $VISUAL/$EDITOR, encrypts
-it with the covering rule and lists it in the folder's kustomization.yaml. The
-plaintext lives only in a private temporary folder outside the repository and
-is removed on every exit path. An existing secret opens an edit flow.
+Creates flux/secrets/ENV/NAME.yaml, or edits it when it exists, like
+\`sops edit\`: the template (or the decrypted Secret) opens in $VISUAL/$EDITOR
+(else vi); saving and quitting encrypts it with the covering rule, an
+unchanged or emptied file cancels. Nothing is asked afterwards. The Secret is
+listed in the folder's kustomization.yaml. Editing keeps the ciphertexts of
+unchanged values.
 
-Example:
+The plaintext lives only in a private folder outside the repository, in
+memory where there is one ($XDG_RUNTIME_DIR, /dev/shm), removed on every exit
+(also on Ctrl-C or a signal, which ends the editor too). vim, nvim, nano and
+emacs are started without their history (viminfo, ShaDa), undo, swap and
+backup files; for VS Code see the README.
+
+Options:
+  --from-env-file FILE    values from KEY=VALUE lines (no editor, no terminal)
+  --from-file KEY=PATH    a value from a file's bytes (repeatable; KEY defaults
+                          to the file name)
+  --stdin                 KEY=VALUE lines from standard input
+  -n, --namespace NS      metadata.namespace (default: ENV)
+  -t, --type TYPE         the Secret type (default Opaque), e.g.
+                          kubernetes.io/tls, kubernetes.io/dockerconfigjson,
+                          kubernetes.io/basic-auth, kubernetes.io/ssh-auth
+  --engine auto|sops|native   encryption engine for a new Secret
+  -y, --yes               accepted for old scripts; nothing is asked anyway
+
+Values never come from the command line itself (shell history, ps).
+
+Examples:
   secret-guard new develop backend-secrets
+  secret-guard new production tls --type kubernetes.io/tls \\
+      --from-file tls.crt=./tls.crt --from-file tls.key=./tls.key
+  secret-guard new develop api --from-env-file ./api.env
 
 ${COMMON}`,
-  init: `Usage: secret-guard init [--age RECIPIENT] [--env NAME]... [--force]
+  init: `Usage: secret-guard init [--env NAME]... [--age RECIPIENT]... [options]
 
-Sets a repository up: .sops.yaml with one rule per flux/secrets/<folder>/,
-each folder with a kustomization.yaml, and the pre-commit hook.
+Sets a repository up, or finishes setting it up; creates only what is missing
+and says what it kept. Running it again has nothing to do (exit 0).
 
-Example:
-  secret-guard init --age age1...
+- Folders: --env, else the flux/secrets/<folder>/ folders that exist, else
+  those .sops.yaml names, else develop, staging, production.
+- .sops.yaml: an existing one is kept and its recipients are used (a folder it
+  does not cover gets a rule appended); a new one has one rule per folder,
+  encrypted_regex ^(data|stringData)$, for the cluster key and --age.
+- The cluster key: a dedicated age identity, 0600, outside git (default
+  ~/.config/secret-guard/<repo>-<hash>/age.agekey), and the one kubectl command
+  that gives Flux exactly that identity.
+- Each folder's kustomization.yaml, and the pre-commit hook (husky-aware).
+
+Options:
+  --env NAME             a folder under flux/secrets/ (repeatable or a,b,c)
+  --age RECIPIENT        a teammate's personal age recipient, beside the
+                         cluster key (repeatable or comma-separated)
+  --cluster-key FILE     keep the cluster key in FILE (an existing one-identity
+                         file is used as it is; inside the repository only if
+                         git ignores it)
+  --force                replace an existing .sops.yaml
+
+Exit codes: 0 set up (or nothing to do), 1 a kept .sops.yaml leaves a folder
+uncovered or lacks an --age recipient, 2 bad usage or an unreadable .sops.yaml.
+
+Examples:
+  secret-guard init
+  secret-guard init --env dev --env prod --age age1...
 
 ${COMMON}`,
   history: `Usage: secret-guard history [REV-RANGE] [--all-refs] [options]
@@ -203,10 +259,13 @@ rotation status against the encrypted Secret at HEAD (NOT ROTATED, rotated,
 removed, unknown without a local age identity). Values are compared through
 hashes in memory; none is ever printed. The runbook follows the findings.
 
+Options:
+  --all-refs       every branch, tag, remote-tracking ref and stash
+
 Examples:
   secret-guard history
   secret-guard history origin/main~200..origin/main --format json
-  SOPS_AGE_KEY_FILE=~/.config/sops/age/keys.txt secret-guard history --all-refs --format sarif -o leaks.sarif
+  SOPS_AGE_KEY_FILE=cluster.agekey secret-guard history --all-refs --format sarif -o leaks.sarif
 
 ${COMMON}
 Exit codes: 0 no exposure, 1 exposures found, 2 could not check.
@@ -217,10 +276,13 @@ After the age recipients of a creation rule change, re-wraps each covered
 file's data key for the rule's current recipients. A local age identity must
 open the file; values, MAC and lastmodified are untouched, and recipients that
 stay keep their enc block. With no PATH, every tracked encrypted file that a
-rule covers. --dry-run shows the recipients that would be added and removed.
---rotate (after a key compromise, like \`sops rotate\`): a new data key, every
-value re-encrypted, the MAC recomputed, the key wrapped for the rule's
-recipients.
+rule covers.
+
+Options:
+  --dry-run        show the recipients that would be added and removed; write nothing
+  --rotate         after a key compromise, like \`sops rotate\`: a new data key, every
+                   value re-encrypted, the MAC recomputed, the key wrapped for the
+                   rule's recipients
 
 Examples:
   secret-guard updatekeys --dry-run

@@ -52,12 +52,15 @@ const COMMAND_OPTIONS = {
     "from-env-file": { type: "string" },
     "from-file": { type: "string", multiple: true },
     stdin: { type: "boolean" },
+    namespace: { type: "string", short: "n" },
+    type: { type: "string", short: "t" },
     yes: { type: "boolean", short: "y" },
     engine: { type: "string" },
   },
   init: {
-    age: { type: "string" },
+    age: { type: "string", multiple: true },
     env: { type: "string", multiple: true },
+    "cluster-key": { type: "string" },
     force: { type: "boolean" },
   },
   history: { "all-refs": { type: "boolean" } },
@@ -66,15 +69,44 @@ const COMMAND_OPTIONS = {
 
 export type CommandName = keyof typeof COMMAND_OPTIONS;
 
+/** Every option of the command line, for the help/README consistency test. */
+export const OPTION_TABLES = { common: COMMON, commands: COMMAND_OPTIONS } as const;
+
+/**
+ * The command word and the arguments around it: common options may come
+ * before the command (`secret-guard --format json scan`), so the command is
+ * the first word that is neither a common option nor the value of one.
+ */
+function splitCommand(argv: string[]): { index: number; before: string[] } {
+  const takesValue = new Set<string>();
+  for (const [name, o] of Object.entries(COMMON)) {
+    if (o.type === "string") {
+      takesValue.add(`--${name}`);
+      if ("short" in o) takesValue.add(`-${o.short}`);
+    }
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") return { index: i + 1 < argv.length ? i + 1 : -1, before: argv.slice(0, i) };
+    if (!a.startsWith("-") || a === "-") return { index: i, before: argv.slice(0, i) };
+    if (takesValue.has(a)) i++;
+  }
+  return { index: -1, before: argv };
+}
+
 export function parseCommandLine(
   argv: string[],
 ): ParsedArgs | { help: string } | { version: true } {
-  const first = argv[0];
-  if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-    const topic = first === "help" ? argv[1] : undefined;
-    return { help: topic ? helpFor(topic) : HELP };
+  const { index, before } = splitCommand(argv);
+  const first = index >= 0 ? argv[index] : undefined;
+  const wantsHelp = before.includes("--help") || before.includes("-h");
+  if (first === undefined || first === "help") {
+    const topic = first === "help" ? argv[index + 1] : undefined;
+    if (topic) return { help: helpFor(topic) };
+    if (wantsHelp || before.length === 0) return { help: HELP };
+    if (before.includes("--version") || before.includes("-v")) return { version: true };
+    throw new UsageError("no command given", "run `secret-guard --help` for the list of commands");
   }
-  if (first === "--version" || first === "-v") return { version: true };
   if (!(first in COMMAND_OPTIONS)) {
     throw new UsageError(
       `unknown command "${first}"`,
@@ -88,7 +120,7 @@ export function parseCommandLine(
   };
   try {
     parsed = parseArgs({
-      args: argv.slice(1),
+      args: [...before, ...argv.slice(index + 1)],
       options: { ...COMMON, ...COMMAND_OPTIONS[command] } as ParseArgsConfig["options"],
       allowPositionals: true,
       strict: true,
@@ -134,8 +166,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const { dispatch } = await import("./dispatch.js");
     const result = await dispatch(parsed, io);
     const quiet = parsed.values.quiet === true;
+    for (const w of result.warnings ?? []) io.stderr(w.endsWith("\n") ? w : `${w}\n`);
     if (result.output !== undefined && result.output !== "") {
-      const file = parsed.values.output;
+      // `--output -` is standard output, as for most command-line tools.
+      const file = parsed.values.output === "-" ? undefined : parsed.values.output;
       if (typeof file === "string") {
         try {
           writeFileSync(file, result.output, { mode: 0o644 });

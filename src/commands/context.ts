@@ -24,8 +24,10 @@ export interface CommandResult {
   exitCode: number;
   /** The report or other main output (stdout, or --output FILE). */
   output?: string;
-  /** Extra lines for stderr (notes, progress, prompts already done). */
+  /** Extra lines for stderr after the output (notes, progress, prompts already done). */
   messages?: string[];
+  /** Warnings for stderr, printed before the output so they are seen first. */
+  warnings?: string[];
 }
 
 export interface ParsedArgs {

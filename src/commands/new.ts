@@ -2,12 +2,16 @@
  * `secret-guard new ENV NAME`: the seed's scripts/sops-encrypt-secret.sh,
  * without its hazards.
  *
+ * - Like `sops edit`: saving in the editor encrypts, an unchanged or emptied
+ *   template cancels; there is no question after the editor. Values given
+ *   with --from-env-file, --from-file or --stdin need no terminal at all
+ *   (--yes is accepted and ignored, for old scripts) and stay in memory.
  * - The plaintext never touches the repository: the template (or, for an
- *   existing secret, its decrypted content) is edited in a private folder
- *   under os.tmpdir() (0700, file 0600, named NAME.yaml), removed on every
- *   exit path including SIGINT/SIGTERM while the editor is open
- *   (src/scaffold/private.ts). Values given with --from-env-file,
- *   --from-file or --stdin stay in memory: no file at all.
+ *   existing secret, its decrypted content) is edited in a private folder on
+ *   a RAM-backed file system where there is one (0700, file 0600, named
+ *   NAME.yaml), removed on every exit path including a signal while the
+ *   editor is open (src/scaffold/private.ts); the editor is started without
+ *   its history, undo, swap and backup files (src/scaffold/terminal.ts).
  * - ENV must be an existing flux/secrets/ENV/ folder, NAME a Kubernetes name;
  *   the covering creation rule and the engine are checked before the editor
  *   opens, so nobody types secrets that cannot then be encrypted.
@@ -15,8 +19,10 @@
  *   identity, re-encrypted under the same data key, unchanged values keep
  *   their ciphertexts; no change writes nothing.
  * - The result is checked (judge) and written atomically; the folder's
- *   kustomization.yaml lists it (created if missing, a `# - NAME.yaml` line
- *   uncommented). Then the exact next steps are printed.
+ *   kustomization.yaml lists it (a `# - NAME.yaml` line uncommented; created
+ *   when missing and the folder holds no other manifest, which Flux would
+ *   otherwise stop applying). Then the exact next steps are printed, and a
+ *   warning when a kustomization.yaml above still leaves it out.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -30,6 +36,8 @@ import {
   buildSecret,
   checkSecret,
   editHeader,
+  invalidNamespace,
+  invalidType,
   newTemplate,
   setValues,
   stripInstructions,
@@ -63,6 +71,16 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
   const cwd = path.resolve(io.cwd, str(v.cwd) ?? ".");
   const top = (await repoInfo(cwd, { env: io.env })).topLevel;
   await checkTarget(top, envName, name);
+  const nsFlag = str(v.namespace);
+  const typeFlag = str(v.type);
+  if (nsFlag !== undefined) {
+    const why = invalidNamespace(nsFlag);
+    if (why) throw new UsageError(`--namespace: ${why}`);
+  }
+  if (typeFlag !== undefined) {
+    const why = invalidType(typeFlag);
+    if (why) throw new UsageError(`--type: ${why}`);
+  }
   const folderRel = `${SECRETS_DIR}/${envName}`;
   const rel = `${folderRel}/${name}.yaml`;
   const abs = path.join(top, ...rel.split("/"));
@@ -99,8 +117,13 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
     );
   }
   // Fail before anything is typed: the kustomization must be editable, the engine usable.
-  const { addResource } = await import("../scaffold/kustomization.js");
-  addResource((await readOr(kzAbs))?.toString("utf8"), `${name}.yaml`);
+  const { addResource, otherManifests } = await import("../scaffold/kustomization.js");
+  const kzBefore = (await readOr(kzAbs))?.toString("utf8");
+  // No kustomization.yaml: Flux generates one from every manifest of the folder. Creating one
+  // that lists only this Secret would stop the others from being applied.
+  const others =
+    kzBefore === undefined ? await otherManifests(path.dirname(kzAbs), `${name}.yaml`) : [];
+  if (kzBefore !== undefined) addResource(kzBefore, `${name}.yaml`);
   const { pickEngine } = await import("../crypto/engine.js");
   const engine = existing ? undefined : await pickEngine(engineName as "auto", io.env, top);
   if (engine?.name === "native") {
@@ -134,28 +157,11 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
     session = await openForEdit(existing, ids.identities);
   }
 
-  const { askTerminal, isYes } = await import("../scaffold/terminal.js");
+  const { askTerminal } = await import("../scaffold/terminal.js");
   let plain = "";
   let notes: string[] = [];
-  let namespace = envName;
+  let namespace = nsFlag ?? envName;
   let keys: string[] = [];
-
-  const confirm = async (): Promise<CommandResult | undefined> => {
-    if (v.yes === true) return undefined;
-    const answer = await askTerminal(
-      `secret-guard: Secret ${namespace}/${name} (keys: ${keys.join(", ") || "none"}) → ${rel}\nEncrypt this secret? [y/N] `,
-      io.env,
-    );
-    if (answer === undefined) {
-      return {
-        exitCode: 1,
-        output:
-          "✖ no terminal to confirm on; nothing was written (pass --yes to skip the question)\n",
-      };
-    }
-    if (!isYes(answer)) return { exitCode: 1, output: "✖ Cancelled; nothing was written\n" };
-    return undefined;
-  };
 
   if (scripted) {
     const values = await import("../scaffold/values.js");
@@ -175,6 +181,8 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
       const doc = parseDocument(session.rendered, failsafe);
       if (!isMap(doc.contents)) throw new GuardError(`${rel} is not a YAML mapping`);
       setValues(doc as unknown as Document, merged);
+      if (nsFlag !== undefined) doc.setIn(["metadata", "namespace"], nsFlag);
+      if (typeFlag !== undefined) doc.set("type", typeFlag);
       plain = doc.toString(YAML_OUT);
       const same =
         JSON.stringify(parseDocument(plain, failsafe).toJSON()) === JSON.stringify(doc.toJSON()) &&
@@ -187,33 +195,44 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
         };
       }
     } else {
-      plain = buildSecret(name, envName, merged);
+      plain = buildSecret(name, namespace, merged, typeFlag);
     }
     const check = checkSecret(plain, name);
     if (check.errors.length > 0) {
       return { exitCode: 1, output: `${check.errors.map((e) => `✖ ${e}`).join("\n")}\n` };
     }
     notes = check.notes;
-    namespace = check.namespace ?? envName;
+    namespace = check.namespace ?? namespace;
     keys = check.keys;
-    const declined = await confirm();
-    if (declined) return declined;
   } else {
     const { makePrivateFile } = await import("../scaffold/private.js");
-    const { editorFor, runEditor } = await import("../scaffold/terminal.js");
+    const { editorFor, editorPlan, runEditor } = await import("../scaffold/terminal.js");
     const editor = editorFor(io.env);
-    const pf = await makePrivateFile(`${name}.yaml`);
+    const plan = editorPlan(editor, io.env);
+    const pf = await makePrivateFile(`${name}.yaml`, io.env);
     try {
-      const initial = session
-        ? `${editHeader(rel, ruleText(rule))}${session.rendered}`
-        : newTemplate({ name, namespace: envName, target: rel, ruleText: ruleText(rule) });
+      let initial: string;
+      if (session) {
+        initial = `${editHeader(rel, ruleText(rule))}${session.rendered}`;
+      } else {
+        initial = newTemplate({
+          name,
+          namespace,
+          type: typeFlag,
+          target: rel,
+          ruleText: ruleText(rule),
+        });
+      }
       const baseline = stripInstructions(initial);
       await pf.write(initial);
       io.stderr(
-        `secret-guard: ${session ? "editing" : "creating"} ${rel} in ${editor}; the plaintext stays in ${pf.dir} (private, deleted on exit)\n`,
+        `secret-guard: ${session ? "editing" : "creating"} ${rel} in ${editor}\n` +
+          `  the plaintext stays in ${pf.dir}\n` +
+          `  (private${pf.ram ? ", in memory" : ""}, deleted on exit); save and quit to encrypt\n`,
       );
+      for (const n of plan.notes) io.stderr(`note: ${n}\n`);
       for (;;) {
-        const out = await runEditor(editor, pf.file, io.env, (c) => pf.setChild(c));
+        const out = await runEditor(editor, plan, pf.file, io.env, (c) => pf.setChild(c));
         pf.setChild(undefined);
         if (out.error || out.code !== 0) {
           const how = out.error
@@ -243,7 +262,7 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
         if (check.errors.length === 0) {
           plain = edited;
           notes = check.notes;
-          namespace = check.namespace ?? envName;
+          namespace = check.namespace ?? namespace;
           keys = check.keys;
           break;
         }
@@ -257,10 +276,6 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
           };
         }
       }
-      for (const n of notes) io.stderr(`note: ${n}\n`);
-      notes = [];
-      const declined = await confirm();
-      if (declined) return declined;
     } finally {
       await pf.dispose();
     }
@@ -291,7 +306,10 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
       throw new GuardError("the encrypted result does not satisfy the rule");
     }
     const kzText = (await readOr(kzAbs))?.toString("utf8");
-    const kz = addResource(kzText, `${name}.yaml`);
+    const kz =
+      kzText === undefined && others.length > 0
+        ? { text: "", action: "generated" as const }
+        : addResource(kzText, `${name}.yaml`);
     if (!session && (await readOr(abs)) !== undefined) {
       throw new GuardError(`${rel} appeared while you were editing`);
     }
@@ -299,7 +317,9 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
     const lines = [`✔ ${rel}: ${how}; keys: ${keys.join(", ") || "none"}`];
     const kzRel = `${folderRel}/kustomization.yaml`;
     try {
-      if (kz.action !== "unchanged") await writeAtomic(kzAbs, Buffer.from(kz.text, "utf8"));
+      if (kz.action !== "unchanged" && kz.action !== "generated") {
+        await writeAtomic(kzAbs, Buffer.from(kz.text, "utf8"));
+      }
     } catch (e) {
       lines.push(
         `✖ ${kzRel}: could not be updated (${(e as NodeJS.ErrnoException).code ?? (e as Error).name}); add "- ${name}.yaml" to its resources by hand`,
@@ -312,14 +332,19 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
         uncommented: `✔ ${kzRel}: ${name}.yaml uncommented in resources`,
         added: `✔ ${kzRel}: ${name}.yaml added to resources`,
         unchanged: `- ${kzRel}: already lists ${name}.yaml`,
+        generated: `- ${folderRel}/: no kustomization.yaml, other manifests: none created (Flux applies them all)`,
       }[kz.action],
     );
+    const { coverageProblems, diskKustomizations } = await import("../scaffold/coverage.js");
+    const warnings: string[] = [];
+    for (const p of await coverageProblems(top, [rel], diskKustomizations(top))) {
+      warnings.push(`warning: ${p.message}`, `  fix: ${p.fix}`);
+    }
     for (const n of notes) lines.push(`note: ${n}`);
     const { fluxKustomizationFor } = await import("../scaffold/flux.js");
     const flux = await fluxKustomizationFor(top, folderRel, io.env).catch(() => undefined);
-    const addPaths = [abs, ...(kz.action !== "unchanged" ? [kzAbs] : [])]
-      .map((p) => shq(shown(p)))
-      .join(" ");
+    const kzChanged = kz.action !== "unchanged" && kz.action !== "generated";
+    const addPaths = [abs, ...(kzChanged ? [kzAbs] : [])].map((p) => shq(shown(p))).join(" ");
     const msg = `${session ? "Update" : "Add"} ${name} for ${envName}`;
     lines.push(
       "",
@@ -332,7 +357,7 @@ export async function newCommand(args: ParsedArgs, io: Io): Promise<CommandResul
         : `  flux reconcile kustomization <name> --with-source   # the Flux Kustomization that applies ${folderRel} (none found in this repository)`,
       `  kubectl -n ${shq(namespace)} get secret ${shq(name)}`,
     );
-    return { exitCode: 0, output: `${lines.join("\n")}\n` };
+    return { exitCode: 0, output: `${lines.join("\n")}\n`, warnings };
   } catch (e) {
     const reason =
       e instanceof GuardError ? e.message : `unexpected error (${(e as Error)?.name ?? "Error"})`;

@@ -18,6 +18,7 @@ export async function renderReport(report: Report, args: ParsedArgs, io: Io): Pr
     return formatSarif(report, { toolVersion: VERSION });
   }
   const { formatText } = await import("../report/text.js");
-  const color = useColor(args.values, { ...io, isTTY: args.values.output ? false : io.isTTY });
+  const toFile = typeof args.values.output === "string" && args.values.output !== "-";
+  const color = useColor(args.values, { ...io, isTTY: toFile ? false : io.isTTY });
   return formatText(report, { color });
 }

@@ -4,9 +4,10 @@
  */
 import path from "node:path";
 import { type ScanMode, type ScanOptions, type ScanResult, scanRepo } from "../check/pipeline.js";
-import { UsageError } from "../errors.js";
+import { GuardError, UsageError } from "../errors.js";
 import type { Report } from "../report/types.js";
 import { shellQuote } from "../shell.js";
+import { formatForPath } from "../sops/formats.js";
 import type { Finding } from "../types.js";
 import { VERSION } from "../version.js";
 import type { CommandResult, Io, ParsedArgs } from "./context.js";
@@ -87,9 +88,22 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
     const text = io.readStdin ? await io.readStdin() : "";
     opts.refs = opts.mode === "push" ? parsePrePush(text) : parsePreReceive(text);
   }
+  // Encrypted Secrets seen, for the kustomization coverage check (what is on disk or staged;
+  // not history: --range, --push, --receive).
+  const coverageMode = opts.mode === "staged" || opts.mode === "all" || opts.mode === "paths";
+  const encryptedSecrets: string[] = [];
   const result = await scanRepo({
     ...opts,
     ...(v.debug ? { debug: (line: string) => io.stderr(`debug: ${line}\n`) } : {}),
+    ...(coverageMode
+      ? {
+          onJudged: (file, bytes, judgement) => {
+            if (judgement.hasMetadata && isSecretManifest(file.path, bytes)) {
+              encryptedSecrets.push(file.path);
+            }
+          },
+        }
+      : {}),
   });
   const messages: string[] = [];
   const fixableFiles = [
@@ -100,14 +114,32 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
   let fix = v.fix === true || (v.hook === true && io.env.SECRET_GUARD_FIX === "1");
   if (!fix && v.hook && fixableFiles.length > 0) {
     const list = fixableFiles.map((f) => `  ${f}`).join("\n");
+    // Say first what the fix cannot do: those findings keep the commit blocked.
+    const unfixable = result.findings.filter(
+      (f) => f.severity === "error" && !(f.fixable && fixableFiles.includes(f.path)),
+    );
+    const blocked = unfixable.map((f) => `  ${f.path}  ${f.rule}`);
+    const them = fixableFiles.length === 1 ? "it" : `these ${fixableFiles.length} files`;
     const { askTerminal, isYes } = await import("../scaffold/terminal.js");
     const answer = await askTerminal(
-      `secret-guard: these staged files hold plaintext values that must be encrypted:\n${list}\nEncrypt ${fixableFiles.length === 1 ? "it" : `these ${fixableFiles.length} files`} now and go on with the commit? [y/N] `,
+      [
+        "secret-guard: these staged files hold plaintext values that must be encrypted:",
+        list,
+        ...(unfixable.length > 0
+          ? [
+              "These findings cannot be fixed automatically (the report below says how):",
+              ...[...new Set(blocked)],
+              `Encrypt ${them} now? The commit stays blocked by the findings above. [y/N] `,
+            ]
+          : [`Encrypt ${them} now and go on with the commit? [y/N] `]),
+      ].join("\n"),
       io.env,
     );
     fix = answer !== undefined && isYes(answer);
   }
   const notes: string[] = [];
+  const warnings: string[] = [];
+  const fixedYaml: string[] = [];
   const format = v.format ?? "text";
   if (fix && fixableFiles.length > 0) {
     const { fixScan } = await import("./fix.js");
@@ -117,8 +149,10 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
       staged: opts.mode === "staged",
     });
     result.findings = outcome.findings;
-    for (const f of outcome.fixed)
+    for (const f of outcome.fixed) {
       notes.push(`fixed: ${f} encrypted${opts.mode === "staged" ? " and re-staged" : ""}`);
+      if (formatForPath(f) === "yaml") fixedYaml.push(f);
+    }
     for (const f of outcome.failed) notes.push(`not fixed: ${f.path}: ${f.reason}`);
     notes.push(...outcome.notes);
   }
@@ -128,7 +162,23 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
   if (!result.policy && errors === 0 && report.findings.length === 0) {
     notes.push("note: no .sops.yaml found from here upward; only Secret manifests were checked");
   }
-  for (const w of result.warnings) notes.push(`warning: ${w}`);
+  for (const w of result.warnings) warnings.push(`warning: ${w}`);
+  if (result.topLevel && coverageMode) {
+    const fixedSecrets = await secretsAmong(result, fixedYaml);
+    const candidates = [...encryptedSecrets, ...fixedSecrets];
+    if (candidates.length > 0) {
+      warnings.push(
+        ...(await coverage(
+          result.topLevel,
+          candidates,
+          opts.mode,
+          v.fix === true || fix,
+          io,
+          notes,
+        )),
+      );
+    }
+  }
   if (errors > 0 && (opts.mode === "push" || opts.mode === "receive")) {
     notes.push(...pushNotes(result, opts.mode));
   }
@@ -184,7 +234,84 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
   report.notes = notes;
   if (format !== "text") messages.push(...notes);
   const output = await renderReport(report, args, io);
-  return { exitCode: errors > 0 ? 1 : 0, output, messages: v.quiet ? [] : messages };
+  return {
+    exitCode: errors > 0 ? 1 : 0,
+    output,
+    messages: v.quiet ? [] : messages,
+    warnings,
+  };
+}
+
+/** A YAML file whose content declares a Secret (encrypted files keep kind in the clear). */
+function isSecretManifest(p: string, bytes: Buffer): boolean {
+  if (formatForPath(p) !== "yaml") return false;
+  return /^kind:[ \t]*["']?Secret["']?[ \t]*(#.*)?$/m.test(bytes.toString("utf8"));
+}
+
+/** The fixed files that are Secrets (their plaintext was read for the fix). */
+async function secretsAmong(result: ScanResult, fixed: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of fixed) {
+    const src = result.sources.find((s) => s.file.path === f);
+    if (src?.bytes && isSecretManifest(f, src.bytes)) out.push(f);
+  }
+  return out;
+}
+
+/**
+ * Warn about encrypted Secrets the nearest kustomization leaves out; with
+ * --fix, add them to the working copy's kustomization (never staged: the
+ * note says what to `git add`).
+ */
+async function coverage(
+  top: string,
+  files: string[],
+  mode: ScanMode,
+  register: boolean,
+  io: Io,
+  notes: string[],
+): Promise<string[]> {
+  const c = await import("../scaffold/coverage.js");
+  const source = mode === "paths" ? c.diskKustomizations(top) : c.indexKustomizations(top, io.env);
+  const problems = await c.coverageProblems(top, files, source);
+  const out: string[] = [];
+  const toStage = new Set<string>();
+  for (const p of problems) {
+    if (register && !p.unreadable) {
+      try {
+        const done = await c.registerOnDisk(top, p);
+        if (done !== "unchanged") {
+          notes.push(
+            `registered: ${p.entry} ${done === "added" ? "added to" : "uncommented in"} ${p.kustomization}`,
+          );
+        }
+        if (mode === "paths") continue;
+        toStage.add(p.kustomization);
+      } catch (e) {
+        notes.push(
+          `not registered: ${p.kustomization}: ${e instanceof GuardError ? e.message : "cannot be edited"}`,
+        );
+      }
+    }
+    out.push(`warning: ${p.message}`);
+    // Staged or --all: when the working copy already lists it, staging it is the whole fix.
+    const onDisk =
+      mode === "paths" || p.unreadable
+        ? [p]
+        : await c.coverageProblems(top, [p.path], c.diskKustomizations(top));
+    out.push(
+      onDisk.length === 0
+        ? `  fix: git add ${shellQuote(p.kustomization)} (the working copy lists it)`
+        : `  fix: ${p.fix}`,
+    );
+  }
+  if (toStage.size > 0) {
+    const list = [...toStage].map((k) => shellQuote(k)).join(" ");
+    notes.push(
+      `note: the kustomization change is in the working copy only (--fix stages nothing else):\n  git add ${list}`,
+    );
+  }
+  return out;
 }
 
 /**

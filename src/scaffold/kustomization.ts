@@ -143,3 +143,39 @@ export function addResource(
   }
   return { text, action: "added" };
 }
+
+/** The kustomization file names kustomize looks for, in its order. */
+export const KUSTOMIZATION_NAMES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+/**
+ * The `resources` entries of a kustomization, as written (undefined when the
+ * text is not a kustomization kustomize could read).
+ */
+export function resourceEntries(text: string): string[] | undefined {
+  const doc = parse(text);
+  if (!doc || !(isMap(doc.contents) || doc.contents === null)) return undefined;
+  const r = doc.get("resources", true);
+  if (r === undefined || r === null || (isScalar(r) && r.value === null)) return [];
+  if (!isSeq(r)) return undefined;
+  return r.items.filter(isScalar).map((i) => String(i.value));
+}
+
+/** Other YAML manifests of a folder (not kustomization files, not `exclude`), by name. */
+export async function otherManifests(dir: string, exclude: string): Promise<string[]> {
+  const { readdir } = await import("node:fs/promises");
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries
+      .filter(
+        (e) =>
+          e.isFile() &&
+          /\.ya?ml$/i.test(e.name) &&
+          e.name !== exclude &&
+          !KUSTOMIZATION_NAMES.includes(e.name),
+      )
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return [];
+  }
+}

@@ -5,12 +5,14 @@
  * from it, said in terms of folders, recipients and selectors.
  */
 import path from "node:path";
+import { isMap, isSeq, parseDocument } from "yaml";
 import { ConfigError } from "../errors.js";
 import { parsePolicy, ruleFor } from "../policy/index.js";
 import type { Policy } from "../types.js";
 import { SECRETS_DIR } from "./names.js";
 
 export const SHARED_FOLDERS = ["cloudflare", "auth", "observability"];
+/** The environments of the seed's helper (`new ENVIRONMENT NAME`), for a repository that has none. */
 export const DEFAULT_ENVS = ["develop", "staging", "production"];
 export const SELECTOR = "^(data|stringData)$";
 export const X25519 = /^age1[02-9ac-hj-np-z]{58}$/;
@@ -33,9 +35,90 @@ export function checkFolder(name: string): string | undefined {
   return undefined;
 }
 
-/** Shared folders, then the environments, without duplicates. */
+/** Folders without duplicates, the seed's shared ones first (as its .sops.yaml orders them). */
 export function foldersFor(envs: readonly string[]): string[] {
-  return [...new Set([...SHARED_FOLDERS, ...envs])];
+  const unique = [...new Set(envs)];
+  return [
+    ...SHARED_FOLDERS.filter((f) => unique.includes(f)),
+    ...unique.filter((f) => !SHARED_FOLDERS.includes(f)),
+  ];
+}
+
+/** The flux/secrets/<folder>/ names a policy's path_regex values spell out literally. */
+export function foldersNamedBy(policy: Policy): string[] {
+  const out: string[] = [];
+  const prefix = /^\^?(?:\.\/)?flux\/secrets\/((?:[A-Za-z0-9_-]|\\\.)+)\//;
+  for (const r of policy.rules) {
+    const m = prefix.exec(r.pathRegex ?? "");
+    if (!m) continue;
+    const name = m[1]!.replaceAll("\\.", ".");
+    if (!checkFolder(name) && !out.includes(name)) out.push(name);
+  }
+  return out;
+}
+
+function ruleLines(f: string, recipients: readonly string[], indent: string): string[] {
+  return [
+    `${indent}# ${COMMENTS[f] ?? `${f[0]!.toUpperCase()}${f.slice(1)} environment secrets`}`,
+    `${indent}- path_regex: ${SECRETS_DIR}/${escapeRe(f)}/.*\\.yaml`,
+    `${indent}  encrypted_regex: ${SELECTOR}`,
+    `${indent}  age: ${recipients.join(",")}`,
+  ];
+}
+
+/**
+ * The existing `.sops.yaml` text with a rule per folder appended to
+ * creation_rules, every other byte kept; undefined when that cannot be done
+ * safely (the result must parse to the same rules plus exactly these).
+ */
+export function appendRules(
+  text: string,
+  configPath: string,
+  top: string,
+  folders: readonly string[],
+  recipients: readonly string[],
+): string | undefined {
+  let before: Policy;
+  try {
+    before = parsePolicy(text, configPath);
+  } catch {
+    return undefined;
+  }
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0 || !isMap(doc.contents)) return undefined;
+  const seq = doc.contents.get("creation_rules", true);
+  if (!isSeq(seq) || seq.flow || seq.items.length === 0 || !seq.range) return undefined;
+  const last = seq.items[seq.items.length - 1] as { range?: [number, number, number] };
+  if (!last.range) return undefined;
+  const lineStart = text.lastIndexOf("\n", seq.range[0] - 1) + 1;
+  const indent = text.slice(lineStart, seq.range[0]);
+  if (!/^ *$/.test(indent)) return undefined;
+  const end = text.indexOf("\n", last.range[1] - 1);
+  const at = end === -1 ? text.length : end;
+  const added = folders.flatMap((f) => ruleLines(f, recipients, indent)).join("\n");
+  const out = `${text.slice(0, at)}${end === -1 ? "\n" : "\n"}${added}${end === -1 ? "\n" : ""}${text.slice(at)}`;
+  let after: Policy;
+  try {
+    after = parsePolicy(out, configPath);
+  } catch {
+    return undefined;
+  }
+  if (after.rules.length !== before.rules.length + folders.length) return undefined;
+  const shape = (r: Policy["rules"][number]) =>
+    JSON.stringify([r.pathRegex, r.age, r.selector, r.otherKeyTypes]);
+  for (const [i, r] of before.rules.entries())
+    if (shape(r) !== shape(after.rules[i]!)) return undefined;
+  for (const f of folders) {
+    const probe = path.join(top, ...SECRETS_DIR.split("/"), f, "example.yaml");
+    const rule = ruleFor(after, probe);
+    if (!rule || rule.index < before.rules.length) return undefined;
+  }
+  return out;
+}
+
+/** The rules init would add for folders, as text to paste into creation_rules. */
+export function rulesSnippet(folders: readonly string[], recipients: readonly string[]): string {
+  return folders.flatMap((f) => ruleLines(f, recipients, "  ")).join("\n");
 }
 
 function escapeRe(s: string): string {

@@ -22,17 +22,84 @@ export function stripInstructions(text: string): string {
     .join("\n");
 }
 
+/** The keys the API server requires for the built-in Secret types (it refuses the Secret otherwise). */
+export const REQUIRED_KEYS: Record<string, string[]> = {
+  "kubernetes.io/tls": ["tls.crt", "tls.key"],
+  "kubernetes.io/dockerconfigjson": [".dockerconfigjson"],
+  "kubernetes.io/dockercfg": [".dockercfg"],
+  "kubernetes.io/ssh-auth": ["ssh-privatekey"],
+};
+
+const TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,252}$/;
+const LABEL_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Why TYPE cannot be a Secret type, or undefined. */
+export function invalidType(type: string): string | undefined {
+  return TYPE_RE.test(type)
+    ? undefined
+    : `"${type}" is not a Secret type (e.g. Opaque, kubernetes.io/tls, kubernetes.io/dockerconfigjson)`;
+}
+
+/** Why NS cannot be a namespace (an RFC 1123 label), or undefined. */
+export function invalidNamespace(ns: string): string | undefined {
+  return LABEL_RE.test(ns)
+    ? undefined
+    : `"${ns}" is not a namespace name (lowercase letters, digits and '-', at most 63)`;
+}
+
+/** The example values of the template, by type. */
+function templateValues(type: string): string {
+  switch (type) {
+    case "kubernetes.io/tls":
+      return [
+        "stringData:",
+        "  tls.crt: |",
+        "    -----BEGIN CERTIFICATE-----",
+        "    (the certificate chain, PEM)",
+        "    -----END CERTIFICATE-----",
+        "  tls.key: |",
+        "    -----BEGIN PRIVATE KEY-----",
+        "    (the private key, PEM)",
+        "    -----END PRIVATE KEY-----",
+        "",
+      ].join("\n");
+    case "kubernetes.io/dockerconfigjson":
+      return [
+        "stringData:",
+        "  .dockerconfigjson: |",
+        '    {"auths": {"registry.example.com": {"username": "robot", "password": "token"}}}',
+        "",
+      ].join("\n");
+    case "kubernetes.io/basic-auth":
+      return ["stringData:", '  username: "user"', '  password: "password"', ""].join("\n");
+    case "kubernetes.io/ssh-auth":
+      return [
+        "stringData:",
+        "  ssh-privatekey: |",
+        "    -----BEGIN OPENSSH PRIVATE KEY-----",
+        "    (the private key)",
+        "    -----END OPENSSH PRIVATE KEY-----",
+        "",
+      ].join("\n");
+    default:
+      return ["stringData:", '  example-key: "example-value"', ""].join("\n");
+  }
+}
+
 export function newTemplate(opts: {
   name: string;
   namespace: string;
+  type?: string;
   target: string;
   ruleText: string;
 }): string {
+  const type = opts.type ?? "Opaque";
   return `${instructions([
-    `New Secret ${opts.target}, to be encrypted with ${opts.ruleText}.`,
+    `New Secret ${opts.target},`,
+    `to be encrypted with ${opts.ruleText}.`,
     "Put the values under stringData (plain text) or data (base64), for example:",
     '  database-url: "postgresql://user:pass@host:5432/db"',
-    "Save and quit to go on. An unchanged template or an empty file cancels.",
+    "Save and quit to encrypt it. An unchanged template or an empty file cancels.",
     "This file lives in a private temporary folder outside the repository and is",
     "deleted when secret-guard exits. Lines starting with '#:' are removed.",
   ])}apiVersion: v1
@@ -40,16 +107,14 @@ kind: Secret
 metadata:
   name: ${opts.name}
   namespace: ${opts.namespace}
-type: Opaque
-stringData:
-  example-key: "example-value"
-`;
+type: ${type}
+${templateValues(type)}`;
 }
 
 export function editHeader(target: string, ruleText: string): string {
   return instructions([
     `Editing ${target} (decrypted; it is re-encrypted with ${ruleText}).`,
-    "Unchanged values keep their ciphertexts. Save and quit to go on; leaving the",
+    "Unchanged values keep their ciphertexts. Save and quit to encrypt; leaving the",
     "file unchanged changes nothing. This file lives in a private temporary folder",
     "outside the repository and is deleted when secret-guard exits.",
     "Lines starting with '#:' are removed.",
@@ -84,12 +149,17 @@ export function setValues(doc: Document, values: Map<string, Buffer>): void {
   }
 }
 
-export function buildSecret(name: string, namespace: string, values: Map<string, Buffer>): string {
+export function buildSecret(
+  name: string,
+  namespace: string,
+  values: Map<string, Buffer>,
+  type = "Opaque",
+): string {
   const doc = new Document({
     apiVersion: "v1",
     kind: "Secret",
     metadata: { name, namespace },
-    type: "Opaque",
+    type,
   });
   setValues(doc, values);
   return doc.toString({ indent: 2, lineWidth: 0, minContentWidth: 0 });
@@ -182,6 +252,13 @@ export function checkSecret(text: string, name: string): SecretCheck {
         }
       }
     }
+  }
+  const type = str(root.get("type", true)) ?? "Opaque";
+  const missing = (REQUIRED_KEYS[type] ?? []).filter((k) => !r.keys.includes(k));
+  if (missing.length > 0) {
+    r.errors.push(
+      `a ${type} Secret needs ${missing.map((k) => `"${k}"`).join(" and ")} (the API server refuses it otherwise)`,
+    );
   }
   if (r.keys.includes("example-key")) {
     r.notes.push("the template's example-key is still there");

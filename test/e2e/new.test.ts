@@ -131,6 +131,8 @@ async function setup(): Promise<Ctx> {
     tmp,
     env: {
       TMPDIR: tmp,
+      // The private folder goes to $XDG_RUNTIME_DIR first (RAM-backed on real systems).
+      XDG_RUNTIME_DIR: tmp,
       VISUAL: "",
       SOPS_AGE_KEY_FILE: keyFile,
       SECRET_GUARD_TTY: "/nonexistent/tty",
@@ -163,12 +165,15 @@ describe("new: a Secret from the editor", () => {
   it("encrypts, lists it in kustomization.yaml, and the commit passes the hook", async () => {
     const c = await setup();
     const ed = editor(writeSecret({ "database-url": CANARY, "api-key": CANARY2 }));
-    const answer = tty("y\n");
+    // Like `sops edit`: saving encrypts; nothing is asked after the editor (a terminal that
+    // answers "n" is offered and must not be read).
+    const answer = tty("n\n");
     const r = sg(c.repo, ["new", "develop", "backend-secrets"], {
       env: { ...c.env, EDITOR: ed, SECRET_GUARD_TTY: answer },
     });
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(readFileSync(answer, "utf8")).toContain("Encrypt this secret? [y/N]");
+    expect(readFileSync(answer, "utf8")).toBe("n\n");
+    expect(r.stdout + r.stderr).not.toContain("[y/N]");
 
     // The plaintext lived in a private NAME.yaml under TMPDIR, outside the repository.
     const log = logOf(ed).trim().split("\n");
@@ -369,21 +374,92 @@ describe("new without an editor: values from files or standard input", () => {
     assertClean(c);
   });
 
-  it("asks before encrypting unless --yes; no terminal means no", async () => {
+  it("from a script: no terminal and no --yes needed; encrypted, registered, exit 0", async () => {
     const c = await setup();
     const envFile = path.join(makeTempDir(), "a.env");
     writeFileSync(envFile, `url=${CANARY}\n`);
     const r = sg(c.repo, ["new", "develop", "backend-secrets", "--from-env-file", envFile], {
       env: c.env,
     });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toContain("pass --yes");
-    expect(existsSync(path.join(c.repo.dir, TARGET))).toBe(false);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(c.repo.read(TARGET).toString()).toContain("url: ENC[AES256_GCM");
+    expect(c.repo.read(KUSTOMIZATION).toString()).toContain("\n  - backend-secrets.yaml\n");
+    expect(r.stdout + r.stderr).not.toContain("warning:");
     const bad = path.join(makeTempDir(), "b.env");
     writeFileSync(bad, `not a pair ${CANARY}\n`);
     const b = sg(c.repo, ["new", "develop", "x", "--from-env-file", bad, "--yes"], { env: c.env });
     expect(b.code).toBe(2);
     expect(b.stderr).toContain("line 1 is not KEY=VALUE");
+    assertClean(c);
+  });
+});
+
+describe("new: --type and --namespace", () => {
+  it("a kubernetes.io/tls Secret from files, in another namespace; its required keys are checked", async () => {
+    const c = await setup();
+    const dir = makeTempDir();
+    writeFileSync(path.join(dir, "tls.crt"), `-----BEGIN CERTIFICATE-----\n${CANARY}\n`);
+    writeFileSync(path.join(dir, "tls.key"), `-----BEGIN PRIVATE KEY-----\n${CANARY2}\n`);
+    const crt = `tls.crt=${path.join(dir, "tls.crt")}`;
+    const key = `tls.key=${path.join(dir, "tls.key")}`;
+    const missing = sg(
+      c.repo,
+      ["new", "develop", "tls", "--type", "kubernetes.io/tls", "--from-file", crt],
+      { env: c.env },
+    );
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain('needs "tls.key"');
+    expect(existsSync(path.join(c.repo.dir, "flux/secrets/develop/tls.yaml"))).toBe(false);
+    const r = sg(
+      c.repo,
+      [
+        "new",
+        "develop",
+        "tls",
+        "-t",
+        "kubernetes.io/tls",
+        "-n",
+        "ingress",
+        "--from-file",
+        crt,
+        "--from-file",
+        key,
+      ],
+      { env: c.env },
+    );
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const text = c.repo.read("flux/secrets/develop/tls.yaml").toString();
+    expect(text).toContain("type: kubernetes.io/tls");
+    expect(text).toContain("namespace: ingress");
+    expect(r.stdout).toContain("kubectl -n ingress get secret tls");
+    expect(sg(c.repo, ["new", "develop", "x", "--namespace", "Bad_NS"], { env: c.env }).code).toBe(
+      2,
+    );
+    expect(sg(c.repo, ["new", "develop", "x", "--type", "bad type"], { env: c.env }).code).toBe(2);
+    assertClean(c);
+  });
+
+  it("the editor template of a type carries its keys and namespace", async () => {
+    const c = await setup();
+    const seen = path.join(makeTempDir(), "seen.yaml");
+    const r = sg(
+      c.repo,
+      [
+        "new",
+        "develop",
+        "registry",
+        "--type",
+        "kubernetes.io/dockerconfigjson",
+        "--namespace",
+        "apps",
+      ],
+      { env: { ...c.env, EDITOR: editor(`cp "$1" "${seen}"`) } },
+    );
+    expect(r.code).toBe(1); // unchanged template: cancelled
+    const tpl = readFileSync(seen, "utf8");
+    expect(tpl).toContain("type: kubernetes.io/dockerconfigjson");
+    expect(tpl).toContain("namespace: apps");
+    expect(tpl).toContain(".dockerconfigjson:");
     assertClean(c);
   });
 });
@@ -395,16 +471,6 @@ describe("new: failure paths leave nothing behind", () => {
     expect(c.repo.git("status", "--porcelain")).toBe("");
     assertClean(c);
   };
-
-  it("answer 'n' cancels", async () => {
-    const c = await setup();
-    const r = sg(c.repo, ["new", "develop", "backend-secrets"], {
-      env: { ...c.env, EDITOR: editor(writeSecret({ pw: CANARY })), SECRET_GUARD_TTY: tty("n\n") },
-    });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toContain("Cancelled");
-    untouched(c);
-  });
 
   it("the editor exits 1", async () => {
     const c = await setup();
@@ -495,7 +561,7 @@ describe("new: failure paths leave nothing behind", () => {
       const run: Run = { code: exitCode ?? -1, stdout, stderr };
       transcript.push(run.stdout, run.stderr);
       expect(run.code, run.stderr).toBe(code);
-      expect(run.stderr).toContain("the plaintext was deleted");
+      expect(run.stderr).toContain("the plaintext deleted");
       expect(existsSync(tempDir)).toBe(false);
       untouched(c);
     });

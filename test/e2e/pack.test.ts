@@ -66,6 +66,7 @@ describe("npm pack", () => {
     for (const f of [
       "package.json",
       "README.md",
+      "LICENSE",
       ".pre-commit-hooks.yaml",
       "bin/secret-guard.js",
       "dist/index.js",
