@@ -14,6 +14,7 @@ export type RuleId =
   | "encryption-removed"
   | "unparseable"
   | "nothing-encrypted"
+  | "possible-credential"
   | "decrypt-failed"
   | "mac-mismatch";
 
@@ -27,6 +28,7 @@ export const RULE_IDS: readonly RuleId[] = [
   "encryption-removed",
   "unparseable",
   "nothing-encrypted",
+  "possible-credential",
   "decrypt-failed",
   "mac-mismatch",
 ];

@@ -10,6 +10,9 @@
  *   secretKinds: [Kind, ...]       extra kinds judged like v1/Secret
  *   allow: [{path, key, sha256, reason}]   accepted plaintext values, keyed by
  *                                  path, value path and the value's SHA-256
+ *   mustEncrypt: [glob, ...]       files that must be encrypted whatever rule covers them
+ *   strict: true                   every file a creation rule covers must be encrypted
+ *                                  (the reading before broad rules were told apart)
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -26,6 +29,10 @@ export interface GuardConfig {
   severity: Partial<Record<RuleId, "error" | "warning" | "off">>;
   secretKinds: string[];
   allow: AllowEntry[];
+  /** Repository-relative globs of files that must be encrypted (intent, see core/intent.ts). */
+  mustEncrypt: string[];
+  /** Every covered file must be encrypted, broad rule or not. */
+  strict: boolean;
 }
 
 /** Accept one plaintext value: by path, value path and SHA-256 of the value (never line numbers). */
@@ -36,7 +43,14 @@ export interface AllowEntry {
   reason?: string;
 }
 
-export const EMPTY_CONFIG: GuardConfig = { ignore: [], severity: {}, secretKinds: [], allow: [] };
+export const EMPTY_CONFIG: GuardConfig = {
+  ignore: [],
+  severity: {},
+  secretKinds: [],
+  allow: [],
+  mustEncrypt: [],
+  strict: false,
+};
 
 /**
  * The nearest `.secret-guard.yaml` from `startDir` upward, stopping at `stopAt`
@@ -101,7 +115,7 @@ export function parseGuardConfig(text: string, file: string): GuardConfig {
   }
   const data = (doc.toJS() ?? {}) as unknown;
   if (typeof data !== "object" || Array.isArray(data)) fail(file, "top level", "must be a mapping");
-  const cfg: GuardConfig = { path: file, ignore: [], severity: {}, secretKinds: [], allow: [] };
+  const cfg: GuardConfig = { ...EMPTY_CONFIG, path: file };
   for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
     switch (k) {
       case "ignore":
@@ -127,8 +141,20 @@ export function parseGuardConfig(text: string, file: string): GuardConfig {
       case "allow":
         cfg.allow = allowList(file, v);
         break;
+      case "mustEncrypt":
+        cfg.mustEncrypt = stringList(file, "mustEncrypt", v);
+        break;
+      case "strict":
+        if (v !== null && v !== undefined && typeof v !== "boolean")
+          fail(file, "strict", "must be true or false");
+        cfg.strict = v === true;
+        break;
       default:
-        fail(file, k, "unknown field (known: ignore, severity, secretKinds, allow)");
+        fail(
+          file,
+          k,
+          "unknown field (known: ignore, severity, secretKinds, allow, mustEncrypt, strict)",
+        );
     }
   }
   return cfg;
@@ -196,9 +222,14 @@ export function applySeverity(findings: Finding[], cfg: GuardConfig): Finding[] 
 
 /** A predicate for ignored paths (micromatch, loaded only when globs exist). */
 export async function ignoreMatcher(cfg: GuardConfig): Promise<(p: string) => boolean> {
-  if (cfg.ignore.length === 0) return () => false;
+  return globMatcher(cfg.ignore);
+}
+
+/** A predicate for repository-relative paths matching any of the globs (micromatch, dot files too). */
+export async function globMatcher(globs: readonly string[]): Promise<(p: string) => boolean> {
+  if (globs.length === 0) return () => false;
   const { default: micromatch } = await import("micromatch");
-  const matchers = cfg.ignore.map((g) => micromatch.matcher(g, { dot: true }));
+  const matchers = globs.map((g) => micromatch.matcher(g, { dot: true }));
   return (p) => matchers.some((m) => m(p));
 }
 
@@ -218,12 +249,16 @@ export function settingsLoosening(before: GuardConfig, after: GuardConfig): stri
       out.push(`adds allow entry for ${a.path} ${a.key}`);
   }
   for (const rule of RULE_IDS) {
-    const usual = rule === "nothing-encrypted" ? "warning" : "error";
+    const usual =
+      rule === "nothing-encrypted" || rule === "possible-credential" ? "warning" : "error";
     const b = before.severity[rule] ?? usual;
     const a = after.severity[rule] ?? usual;
     if (SEVERITY_RANK[a] < SEVERITY_RANK[b]) out.push(`lowers ${rule} from ${b} to ${a}`);
   }
   for (const k of before.secretKinds)
     if (!after.secretKinds.includes(k)) out.push(`drops secretKinds ${k}`);
+  for (const g of before.mustEncrypt)
+    if (!after.mustEncrypt.includes(g)) out.push(`drops mustEncrypt "${g}"`);
+  if (before.strict && !after.strict) out.push("drops strict: true");
   return out;
 }

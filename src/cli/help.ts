@@ -70,7 +70,8 @@ which values must be encrypted, and reports every plaintext value by key name
 
 Rules: unencrypted, partially-encrypted, missing-sops-metadata,
 secret-outside-policy, recipient-mismatch, encryption-removed, unparseable,
-nothing-encrypted (warning).
+nothing-encrypted (warning), possible-credential (warning: a credential-looking
+value in a file a broad rule covers but that need not be encrypted).
 
 Examples:
   secret-guard scan

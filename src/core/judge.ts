@@ -25,6 +25,13 @@ import {
 } from "../sops/tree.js";
 import { get, getString, mapItems, walkLeaves } from "../sops/walk.js";
 import type { CreationRule, Finding, Format, Selector } from "../types.js";
+import { credentialLike } from "./credential.js";
+import { type ExemptContext, exemptionOf } from "./exempt.js";
+import { type Intent, intentOf, isForeignCiphertext } from "./intent.js";
+import { isTemplateMarked, templateVariants } from "./template.js";
+
+export { isExemptValue } from "./exempt.js";
+export type { Intent } from "./intent.js";
 
 export interface JudgeInput {
   /** Display path (repository-relative, `/` separators). */
@@ -41,10 +48,23 @@ export interface JudgeInput {
    * (mapping keys joined with ".") is accepted. The value never leaves memory.
    */
   isAllowed?: (keyPath: string, value: Uint8Array) => boolean;
+  /** `.secret-guard.yaml` `mustEncrypt` lists this path. */
+  listed?: boolean;
+  /** `.secret-guard.yaml` `strict: true`: every covered file must be encrypted. */
+  strict?: boolean;
+  /** Internal: the bytes are a template variant (see template.ts). */
+  templated?: boolean;
 }
 
 /** `nested`: base64 of a whole sops-encrypted file, which Flux decrypts. */
-export type ValueState = "encrypted" | "plaintext" | "empty" | "nested" | "allowed";
+export type ValueState =
+  | "encrypted"
+  | "plaintext"
+  | "empty"
+  | "nested"
+  | "allowed"
+  /** A substitution, template expression or reference, in a file without sops metadata. */
+  | "exempt";
 
 /** One value that sops would encrypt, and what it is now. */
 export interface MustEncrypt {
@@ -66,6 +86,10 @@ export interface Judgement {
   /** The selector used to decide which values must be encrypted. */
   selector?: Selector;
   mustEncrypt: MustEncrypt[];
+  /** Whether the file must be encrypted, and why (set when a rule or metadata applies). */
+  intent?: Intent;
+  /** How the file was read when it is not plain YAML: a template, or another tool's ciphertext. */
+  readAs?: "template" | "foreign-ciphertext";
 }
 
 // A Secret manifest names its kind (YAML block or flow style, JSON); a kustomization its generator.
@@ -102,8 +126,8 @@ function withInfo(f: Finding, info: DocInfo | undefined): Finding {
   return f;
 }
 
-function describe(info: DocInfo | undefined): string {
-  if (!info?.kind) return "document";
+function describe(info: DocInfo | undefined, doc?: number): string {
+  if (!info?.kind) return doc === undefined ? "the file" : `document ${doc}`;
   const id = [info.namespace, info.name].filter(Boolean).join("/");
   return id ? `${info.kind} ${id}` : info.kind;
 }
@@ -112,10 +136,17 @@ function ruleLabel(rule: CreationRule): string {
   return `creation_rules[${rule.index}]${rule.pathRegex ? ` (path_regex ${rule.pathRegex})` : " (matches every path)"}`;
 }
 
-/** A value that is only a Flux substitution, a template or empty is no leak. */
-export function isExemptValue(text: string): boolean {
-  const t = text.trim();
-  return t === "" || /^\$\{[^{}]+\}$/.test(t) || /^\{\{[\s\S]*\}\}$/.test(t);
+/** Exemption context of a document: argocd-vault-plugin placeholders need its annotation. */
+function exemptContext(root: TreeNode): ExemptContext {
+  const ann = get(get(root, "metadata"), "annotations");
+  return get(ann, "avp.kubernetes.io/path") !== undefined ? { avp: true } : {};
+}
+
+/** Is this plaintext leaf no leak (substitution, template, reference, empty)? */
+function leafExempt(leaf: Leaf, ctx: ExemptContext, templated: boolean): boolean {
+  const text = leafText(leaf);
+  if (templated && isTemplateMarked(text)) return true;
+  return exemptionOf(text, leaf.tag ? { ...ctx, tag: leaf.tag } : ctx) !== undefined;
 }
 
 function keyName(path: string[], prefixLen: number): string {
@@ -144,17 +175,40 @@ export function judge(input: JudgeInput): Judgement {
   const canHoldSecret =
     (format === "yaml" || format === "json") && mayHoldSecret(bytes, input.secretKinds);
   if (!rule && !headEncrypted && !selfEncrypted && !canHoldSecret) return out;
+  if (!selfEncrypted && isForeignCiphertext(bytes)) {
+    out.readAs = "foreign-ciphertext";
+    return out;
+  }
 
   let parsed: ParsedFile;
   try {
     parsed = parseFile(bytes, format);
   } catch (e) {
+    // Templates (Helm, Jinja, gomplate) are read through the template-aware reader.
+    if (format === "yaml" && !input.templated) {
+      const variants = templateVariants(asUtf8(bytes));
+      if (variants) return judgeTemplate(input, variants);
+    }
+    const preIntent = intentOf({
+      path,
+      rule,
+      hasMetadata: selfEncrypted || headEncrypted,
+      holdsSecret: false,
+      listed: input.listed,
+      strict: input.strict,
+    });
+    if (rule) out.intent = preIntent;
     const mustCheck =
-      rule !== undefined ||
+      (rule !== undefined && preIntent.must) ||
       headEncrypted ||
       selfEncrypted ||
       STRONG_SECRET_HINT.test(asLatin1(bytes, 1 << 20));
-    if (!mustCheck) return out;
+    if (!mustCheck) {
+      // Not a file that must be encrypted: unreadable as a store, still looked at for credentials.
+      if (rule)
+        pushCredentialWarning(out, rule, undefined, [], asLatin1(bytes, 1 << 22), undefined);
+      return out;
+    }
     const pe = e instanceof ParseError ? e : new ParseError("could not be parsed");
     const reason = pe instanceof ParseError ? pe.message : "could not be parsed";
     out.findings.push({
@@ -177,12 +231,49 @@ export function judge(input: JudgeInput): Judgement {
     format === "binary" ? undefined : (meta?.selector ?? rule?.selector);
   const judged = rule !== undefined || meta !== undefined;
   if (judged) out.selector = selector ?? (format === "binary" ? undefined : DEFAULT_SELECTOR);
+  if (input.templated) out.readAs = "template";
+  const intent = intentOf({
+    path,
+    rule,
+    hasMetadata: meta !== undefined || headEncrypted,
+    holdsSecret: parsed.docs.some((d) => secretObjects(d, input.secretKinds).length > 0),
+    kinds: parsed.docs.map((d) => getString(d.root, "kind")),
+    listed: input.listed,
+    strict: input.strict,
+  });
+  if (judged) out.intent = intent;
+  // Values sops would encrypt are REQUIRED encrypted only when the file must be encrypted.
+  const required = judged && intent.must;
 
   // Values sops would encrypt, per document.
   const perDoc = new Map<number, MustEncrypt[]>();
-  if (judged) {
+  if (judged && !required && rule) {
+    // A broad rule over a file that need not be encrypted: credential-looking values warn.
+    for (const doc of parsed.docs) {
+      const hits: Array<{ key: string; line?: number; column?: number; label: string }> = [];
+      const ctx = exemptContext(doc.root);
+      for (const v of walkLeaves(doc.root)) {
+        if (!shouldBeEncrypted(v.path, selector, v.comments)) continue;
+        if (v.leaf.type !== "str" || leafExempt(v.leaf, ctx, input.templated === true)) continue;
+        const label = credentialLike(leafText(v.leaf));
+        if (!label || input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
+        hits.push({
+          key: v.path.join("."),
+          line: v.leaf.pos?.line,
+          column: v.leaf.pos?.column,
+          label,
+        });
+      }
+      if (hits.length > 0) {
+        const multiDoc = parsed.docs.length > 1 ? doc.index : undefined;
+        pushCredentialWarning(out, rule, docInfo(doc.root), hits, undefined, multiDoc);
+      }
+    }
+  }
+  if (required) {
     for (const doc of parsed.docs) {
       const list: MustEncrypt[] = [];
+      const ctx = exemptContext(doc.root);
       for (const v of walkLeaves(doc.root)) {
         if (!shouldBeEncrypted(v.path, selector, v.comments)) continue;
         const text = v.leaf.type === "str" ? leafText(v.leaf) : undefined;
@@ -191,6 +282,8 @@ export function judge(input: JudgeInput): Judgement {
         else if (text !== undefined && isNestedSopsFile(v.path, text)) state = "nested";
         else if (v.leaf.plain.length === 0) state = "empty";
         else if (input.isAllowed?.(v.path.join("."), v.leaf.plain)) state = "allowed";
+        // Inside an encrypted file a plaintext `${VAR}` stays an error: Flux's decryption fails on it.
+        else if (!meta && leafExempt(v.leaf, ctx, input.templated === true)) state = "exempt";
         else state = "plaintext";
         list.push({
           document: doc.index,
@@ -244,6 +337,7 @@ export function judge(input: JudgeInput): Judgement {
       const keys = unique(plain.map((m) => keyName(m.path, prefix)));
       const partially = meta !== undefined || encCount > 0;
       const where = rule ? ruleLabel(rule) : "the selector stored in its sops metadata";
+      const what = describe(info, multi ? doc.index : undefined);
       out.findings.push(
         withInfo(
           {
@@ -254,8 +348,8 @@ export function judge(input: JudgeInput): Judgement {
             ...docTag,
             keys,
             message: partially
-              ? `${describe(info)}: ${plain.length} of ${plain.length + enc.length} values that ${where} requires encrypted are plaintext in an otherwise encrypted file (sops and Flux will refuse it)`
-              : `${describe(info)}: ${plain.length} plaintext value${plain.length === 1 ? "" : "s"} that ${where} requires encrypted`,
+              ? `${what}: ${plain.length} of ${plain.length + enc.length} values that ${where} requires encrypted are plaintext in an otherwise encrypted file (sops and Flux will refuse it)`
+              : `${what}: ${plain.length} plaintext value${plain.length === 1 ? "" : "s"} that ${where} requires encrypted (${intent.text})`,
             fixable: true,
           },
           info,
@@ -331,17 +425,20 @@ export function judge(input: JudgeInput): Judgement {
 
   // Secret values the policy would leave in plaintext.
   for (const doc of parsed.docs) {
+    const docCtx = exemptContext(doc.root);
     for (const s of secretObjects(doc, input.secretKinds)) {
       const keys: string[] = [];
       let first: { line?: number; column?: number } | undefined;
+      const ctx = { ...docCtx, ...exemptContext(s.node) };
       for (const field of ["data", "stringData"]) {
         for (const it of mapItems(get(s.node, field))) {
           const full = [...s.prefix, field, it.key];
-          if (judged && shouldBeEncrypted(full, selector, [])) continue;
+          if (required && shouldBeEncrypted(full, selector, [])) continue;
           for (const v of walkLeaves(it.value, full)) {
             const text = leafText(v.leaf);
             if (input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
-            if (isExemptValue(text) || isEncValue(text) || isNestedSopsFile(full, text)) continue;
+            if (leafExempt(v.leaf, ctx, input.templated === true)) continue;
+            if (isEncValue(text) || isNestedSopsFile(full, text)) continue;
             keys.push(it.key);
             first ??= { line: it.line, column: it.column };
             break;
@@ -380,8 +477,9 @@ export function judge(input: JudgeInput): Judgement {
         const text = leafText(lit);
         const eq = text.indexOf("=");
         if (eq === -1) continue;
-        if (judged && shouldBeEncrypted(["secretGenerator", "literals"], selector, [])) continue;
-        if (isExemptValue(text.slice(eq + 1))) continue;
+        if (required && shouldBeEncrypted(["secretGenerator", "literals"], selector, [])) continue;
+        if (exemptionOf(text.slice(eq + 1)) !== undefined) continue;
+        if (input.templated && isTemplateMarked(text.slice(eq + 1))) continue;
         const literalKey = `secretGenerator.literals.${text.slice(0, eq)}`;
         if (input.isAllowed?.(literalKey, Buffer.from(text.slice(eq + 1), "utf8"))) continue;
         keys.push(text.slice(0, eq));
@@ -406,6 +504,65 @@ export function judge(input: JudgeInput): Judgement {
   return out;
 }
 
+/** Judge each readable variant of a template; findings of all variants, once each. */
+function judgeTemplate(input: JudgeInput, variants: string[]): Judgement {
+  const results = variants.map((v) =>
+    judge({ ...input, bytes: Buffer.from(v, "utf8"), templated: true }),
+  );
+  const out = results[0]!;
+  const seen = new Set(out.findings.map((f) => JSON.stringify(f)));
+  for (const r of results.slice(1)) {
+    for (const f of r.findings) {
+      const k = JSON.stringify(f);
+      if (!seen.has(k)) out.findings.push(f);
+      seen.add(k);
+    }
+  }
+  // A template that still cannot be read in any variant stays unparseable (when it must be checked).
+  if (results.some((r) => r.parsed)) {
+    out.findings = out.findings.filter((f) => f.rule !== "unparseable");
+    out.parsed = true;
+  }
+  out.readAs = "template";
+  return out;
+}
+
+/** The credential-looking-values warning of a file under a broad rule. */
+function pushCredentialWarning(
+  out: Judgement,
+  rule: CreationRule,
+  info: DocInfo | undefined,
+  hits: Array<{ key: string; line?: number; column?: number; label: string }>,
+  rawText: string | undefined,
+  doc: number | undefined,
+): void {
+  let labels: string[];
+  let first: { line?: number; column?: number } | undefined;
+  if (rawText !== undefined) {
+    const label = credentialLike(rawText, { entropy: false });
+    if (!label) return;
+    labels = [label];
+  } else {
+    labels = unique(hits.map((h) => h.label));
+    first = hits[0];
+  }
+  out.findings.push(
+    withInfo(
+      {
+        rule: "possible-credential",
+        severity: "warning",
+        path: out.path,
+        ...(first?.line ? { line: first.line, column: first.column } : {}),
+        ...(doc !== undefined ? { document: doc } : {}),
+        ...(hits.length ? { keys: unique(hits.map((h) => h.key)) } : {}),
+        message: `${describe(info, doc)}: ${hits.length ? "a value" : "the content"} looks like a credential (${labels.join(", ")}); ${ruleLabel(rule)} is broad, so this file need not be encrypted: move the value into an encrypted Secret, or list the file in .secret-guard.yaml mustEncrypt`,
+        fixable: false,
+      },
+      info,
+    ),
+  );
+}
+
 /** Shorthand used by callers that only need the findings. */
 export function judgeFile(input: JudgeInput): Finding[] {
   return judge(input).findings;
@@ -415,6 +572,10 @@ function asLatin1(bytes: Uint8Array, max: number): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, max)).toString(
     "latin1",
   );
+}
+
+function asUtf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8");
 }
 
 function unique(xs: string[]): string[] {
