@@ -12,7 +12,8 @@
  *    (unless every document is a Secret-management object such as an
  *    ExternalSecret or SealedSecret, which are safe by design);
  *  - the covering rule is specific: its path_regex names a secrets folder, a
- *    marked name, or a particular file name (`.*values.yaml$`).
+ *    marked name, a particular file name (`.*values.yaml$`), or dotenv files
+ *    (`\.env$`: environment files are where credentials live by convention).
  * Otherwise, under a broad rule (no path_regex, `\.ya?ml$`, `kubernetes/.*\.ya?ml`,
  * `cluster/.*`), the file is judged for Secret content only.
  */
@@ -50,7 +51,8 @@ export interface IntentInput {
   strict?: boolean;
 }
 
-const EXTENSION_WORDS = new Set(["yaml", "yml", "json", "env", "ini", "txt", "conf", "toml"]);
+/** Extensions of files of any content: a rule naming only these names no particular file. */
+const EXTENSION_WORDS = new Set(["yaml", "yml", "json", "ini", "txt", "conf", "toml"]);
 
 /** Is the rule's path_regex specific (a secrets folder, a marked name, a named file)? */
 export function ruleIsSpecific(rule: CreationRule): boolean {

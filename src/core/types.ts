@@ -1,0 +1,65 @@
+/**
+ * The judgement's public shapes: what goes in (JudgeInput) and what comes out
+ * (Judgement). Neither can carry a secret value.
+ */
+import type { CreationRule, Finding, Format, Selector } from "../types.js";
+import type { Intent } from "./intent.js";
+
+export interface JudgeInput {
+  /** Display path (repository-relative, `/` separators). */
+  path: string;
+  bytes: Uint8Array;
+  /** The creation rule that covers the path, if any. */
+  rule?: CreationRule;
+  /** The committed (HEAD) content of the same file, for `encryption-removed`. */
+  headBytes?: Uint8Array;
+  /** Extra kinds to treat like `v1/Secret` (from the config file). */
+  secretKinds?: readonly string[];
+  /**
+   * An allowlist check: true when this plaintext value at this key path
+   * (mapping keys joined with ".") is accepted. The value never leaves memory.
+   */
+  isAllowed?: (keyPath: string, value: Uint8Array) => boolean;
+  /** `.secret-guard.yaml` `mustEncrypt` lists this path. */
+  listed?: boolean;
+  /** `.secret-guard.yaml` `strict: true`: every covered file must be encrypted. */
+  strict?: boolean;
+  /** Internal: the bytes are a readable variant of a template (see template.ts). */
+  templated?: boolean;
+}
+
+/** `nested`: base64 of a whole sops-encrypted file, which Flux decrypts. */
+export type ValueState =
+  | "encrypted"
+  | "plaintext"
+  | "empty"
+  | "nested"
+  | "allowed"
+  /** A substitution, template expression or reference, in a file without sops metadata. */
+  | "exempt";
+
+/** One value that sops would encrypt, and what it is now. */
+export interface MustEncrypt {
+  document: number;
+  path: string[];
+  line?: number;
+  column?: number;
+  state: ValueState;
+}
+
+export interface Judgement {
+  path: string;
+  format: Format;
+  findings: Finding[];
+  /** False when the file was skipped before parsing (cannot hold a Secret, not covered). */
+  parsed: boolean;
+  /** The file carries a sops metadata block. */
+  hasMetadata: boolean;
+  /** The selector used to decide which values must be encrypted. */
+  selector?: Selector;
+  mustEncrypt: MustEncrypt[];
+  /** Whether the file must be encrypted, and why (set when a rule or metadata applies). */
+  intent?: Intent;
+  /** How the file was read when it is not plain YAML: a template, or another tool's ciphertext. */
+  readAs?: "template" | "foreign-ciphertext";
+}
