@@ -154,7 +154,14 @@ function parseYaml(text: string, limits: ParseLimits): TreeDoc[] {
     const state: YamlState = { nodes: 0, limits, doc, pos, aliases: new Map() };
     const contents = doc.contents as YamlNode | null;
     let root: MapNode;
-    if (contents === null || (isScalar(contents) && contents.value === null)) {
+    // An empty document (`---` at the end, `---\n...`): under the failsafe schema its content is
+    // an empty plain scalar; sops (go-yaml) reads it as null, an empty branch (§3.4).
+    const emptyPlain =
+      isScalar(contents) &&
+      contents.value === "" &&
+      contents.type === "PLAIN" &&
+      contents.range?.[0] === contents.range?.[1];
+    if (contents === null || (isScalar(contents) && contents.value === null) || emptyPlain) {
       root = { kind: "map", items: [] };
     } else if (isMap(contents)) {
       const converted = convertYaml(contents, state, 0);

@@ -38,6 +38,12 @@ const PENDING_12 = new Set([
   "nothing-encrypted-marked-file-with-plaintext",
 ]);
 
+/**
+ * `proposed` expectations beyond the contract that are not decided yet (the survey's
+ * `placeholders:` setting for argocd-secret-replacer): failing until someone decides.
+ */
+const UNDECIDED = new Set(["argocd-secret-replacer-placeholders"]);
+
 const fixtures = readdirSync(REALWORLD, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(path.join(REALWORLD, d.name, "expect.json")))
   .map((d) => d.name)
@@ -56,7 +62,7 @@ describe("real-repository patterns (test/fixtures/realworld)", () => {
   });
 
   for (const name of fixtures) {
-    const run = PENDING_12.has(name) ? it.fails : it;
+    const run = PENDING_12.has(name) || UNDECIDED.has(name) ? it.fails : it;
     run(name, async () => {
       const exp = JSON.parse(
         readFileSync(path.join(REALWORLD, name, "expect.json"), "utf8"),
