@@ -11,6 +11,8 @@
  *   allow: [{path, key, sha256, reason}]   accepted plaintext values, keyed by
  *                                  path, value path and the value's SHA-256
  *   mustEncrypt: [glob, ...]       files that must be encrypted whatever rule covers them
+ *   resolved: [{commit, path, key, sha256, reason}]   history exposures rotated or
+ *                                  accepted: listed as resolved, exit code 0
  *   strict: true                   every file a creation rule covers must be encrypted
  *                                  (the reading before broad rules were told apart)
  */
@@ -33,6 +35,17 @@ export interface GuardConfig {
   mustEncrypt: string[];
   /** Every covered file must be encrypted, broad rule or not. */
   strict: boolean;
+  /** History exposures recorded as rotated or accepted (never the value: its SHA-256). */
+  resolved: ResolvedEntry[];
+}
+
+export interface ResolvedEntry {
+  /** The commit that exposed it (full id or a prefix of at least 7 hex digits). */
+  commit: string;
+  path: string;
+  key: string;
+  sha256: string;
+  reason?: string;
 }
 
 /** Accept one plaintext value: by path, value path and SHA-256 of the value (never line numbers). */
@@ -50,6 +63,7 @@ export const EMPTY_CONFIG: GuardConfig = {
   allow: [],
   mustEncrypt: [],
   strict: false,
+  resolved: [],
 };
 
 /**
@@ -144,6 +158,9 @@ export function parseGuardConfig(text: string, file: string): GuardConfig {
       case "mustEncrypt":
         cfg.mustEncrypt = stringList(file, "mustEncrypt", v);
         break;
+      case "resolved":
+        cfg.resolved = resolvedList(file, v);
+        break;
       case "strict":
         if (v !== null && v !== undefined && typeof v !== "boolean")
           fail(file, "strict", "must be true or false");
@@ -153,11 +170,43 @@ export function parseGuardConfig(text: string, file: string): GuardConfig {
         fail(
           file,
           k,
-          "unknown field (known: ignore, severity, secretKinds, allow, mustEncrypt, strict)",
+          "unknown field (known: ignore, severity, secretKinds, allow, mustEncrypt, strict, resolved)",
         );
     }
   }
   return cfg;
+}
+
+function resolvedList(file: string, v: unknown): ResolvedEntry[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v))
+    fail(file, "resolved", "must be a list of {commit, path, key, sha256, reason}");
+  return v.map((e, i) => {
+    const at = `resolved[${i}]`;
+    if (!e || typeof e !== "object" || Array.isArray(e)) fail(file, at, "must be a mapping");
+    const o = e as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (!["commit", "path", "key", "sha256", "reason"].includes(k))
+        fail(file, `${at}.${k}`, "unknown field (known: commit, path, key, sha256, reason)");
+    }
+    if (typeof o.commit !== "string" || !/^[0-9a-f]{7,64}$/i.test(o.commit))
+      fail(file, `${at}.commit`, "must be the exposing commit's id (at least 7 hex digits)");
+    if (typeof o.path !== "string" || o.path === "")
+      fail(file, `${at}.path`, "must be the file's repository-relative path");
+    if (typeof o.key !== "string" || o.key === "")
+      fail(file, `${at}.key`, "must be the exposure's key, as history names it");
+    if (typeof o.sha256 !== "string" || !/^[0-9a-f]{64}$/i.test(o.sha256))
+      fail(file, `${at}.sha256`, "must be the SHA-256 of the value, 64 hex digits");
+    if (o.reason !== undefined && typeof o.reason !== "string")
+      fail(file, `${at}.reason`, "must be a string");
+    return {
+      commit: o.commit.toLowerCase(),
+      path: o.path,
+      key: o.key,
+      sha256: o.sha256.toLowerCase(),
+      reason: o.reason as string | undefined,
+    };
+  });
 }
 
 function allowList(file: string, v: unknown): AllowEntry[] {

@@ -68,12 +68,14 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
             index: rule.index,
             pathRegex: rule.pathRegex ?? "",
             age: rule.age,
+            ...(rule.pgp ? { pgp: rule.pgp } : {}),
             otherKeyTypes: rule.otherKeyTypes,
             selector: rule.selector,
           }
         : null,
       format,
       selector: j.selector ?? null,
+      intent: "intent" in j && j.intent ? { must: j.intent.must, reason: j.intent.reason } : null,
       values: j.mustEncrypt.map((m) => ({
         document: m.document,
         key: m.path.join("."),
@@ -106,11 +108,12 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
       );
     else {
       lines.push(
-        `rule:      creation_rules[${rule.index}] ${rule.pathRegex ? `path_regex ${rule.pathRegex}` : "(no path_regex: matches every file)"}${rule.index > 0 ? ` — first match; rules 0..${rule.index - 1} did not match` : " — first match"}`,
+        `rule:      creation_rules[${rule.index}] ${rule.pathRegex ? `path_regex ${rule.pathRegex}` : "(no path_regex: matches every file)"}${rule.index === 1 ? " — first match; rule 0 did not match" : rule.index > 1 ? ` — first match; rules 0..${rule.index - 1} did not match` : " — first match"}`,
       );
       const keys = [
         ...(rule.age.length ? [`age ${rule.age.join(", ")}`] : []),
-        ...rule.otherKeyTypes,
+        ...(rule.pgp?.length ? [`pgp ${rule.pgp.join(", ")}`] : []),
+        ...rule.otherKeyTypes.filter((k) => k !== "pgp" || !rule.pgp?.length),
         ...(rule.keyGroupCount > 1 ? [`${rule.keyGroupCount} key groups`] : []),
       ];
       lines.push(`keys:      ${keys.join("; ") || "none"}`);
@@ -126,6 +129,13 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
     lines.push(
       "config:    this is a configuration file: never judged by creation rules, never encrypted",
     );
+  if ("intent" in j && j.intent) lines.push(`intent:    ${j.intent.text}`);
+  if ("readAs" in j && j.readAs === "template")
+    lines.push(
+      "read as:   a template (Helm/Go/Jinja actions): template expressions are exempt, literal values are judged",
+    );
+  if ("readAs" in j && j.readAs === "foreign-ciphertext")
+    lines.push("read as:   git-crypt ciphertext: never plaintext, not judged further");
   if (j.hasMetadata)
     lines.push(
       `encrypted: yes — sops metadata present; stored selector ${describeSelector(j.selector)}`,
