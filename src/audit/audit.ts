@@ -37,7 +37,13 @@ import { formatForPath } from "../sops/formats.js";
 import { parseFile } from "../sops/parse.js";
 import { get, getString } from "../sops/walk.js";
 import type { CreationRule, Format, Policy, RuleId } from "../types.js";
-import { EXPOSURE_RULES, type ExposedValue, exposedValues, hashesUnderKey } from "./values.js";
+import {
+  EXPOSURE_RULES,
+  type ExposedValue,
+  exposedValues,
+  findingExposures,
+  hashesUnderKey,
+} from "./values.js";
 
 export type RotationStatus = "NOT ROTATED" | "rotated" | "removed" | "unknown";
 
@@ -120,7 +126,7 @@ interface Occurrence {
 
 interface Tracked {
   hash: string;
-  valueSha256: string;
+  valueSha256?: string;
   exp: Exposure;
   firstTime: number;
   lastTime: number;
@@ -439,16 +445,16 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       const j = checkFile({ path: job.path, bytes, rule: job.rule }, job.settings);
       if (!j.findings.some((f) => f.severity === "error" && EXPOSURE_RULES.includes(f.rule)))
         continue;
-      let parsed: ReturnType<typeof parseFile>;
+      let v: ExposedValue[] = [];
       try {
-        parsed = parseFile(bytes, job.format);
+        v = exposedValues(parseFile(bytes, j.format), j, {
+          isAllowed: job.isAllowed,
+          secretKinds: job.settings.secretKinds,
+        });
       } catch {
-        continue;
+        // judged through another reading (a sniffed format): the findings below still count
       }
-      const v = exposedValues(parsed, j, {
-        isAllowed: job.isAllowed,
-        secretKinds: job.settings.secretKinds,
-      });
+      v.push(...findingExposures(j.findings, v, bytes));
       if (v.length > 0) values.set(job.key, v);
     }
     opts.onProgress?.(list.length, list.length);

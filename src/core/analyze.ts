@@ -1,22 +1,30 @@
 /**
  * One analysis per file, shared by every rule: the format, the parse (or why
- * it failed), the sops metadata, the selector in force, per document the
- * values sops would encrypt and their state, the Secret objects and the
- * kustomize generator literals. Rules (src/core/rules/) only read it.
+ * it failed), the sops metadata, the selectors in force, per document the
+ * values sops would encrypt and their state, the Secret objects as kustomize
+ * and the API server would read them, and the kustomize generator literals.
+ * Rules (src/core/rules/) only read it.
+ *
+ * Decided on the parsed document, never on the raw text: the only shortcut
+ * (mayMatter) skips a file only when it PROVES no spelling can make it a
+ * Secret; anything unsure is parsed, and a parse failure of a file that may
+ * matter fails closed.
  */
 
 import {
-  isEncValue,
   isNestedSopsFile,
   looksSopsEncrypted,
+  looksSopsEncryptedAny,
   type MetaView,
   metaView,
 } from "../sops/detect.js";
+import { encState } from "../sops/enc.js";
 import { formatForPath } from "../sops/formats.js";
 import { parseFile } from "../sops/parse.js";
 import { DEFAULT_SELECTOR, shouldBeEncrypted } from "../sops/select.js";
 import {
   type Leaf,
+  type MapNode,
   type ParsedFile,
   ParseError,
   type Pos,
@@ -27,27 +35,62 @@ import { get, getString, mapItems, walkLeaves } from "../sops/walk.js";
 import type { Format, Selector } from "../types.js";
 import { credentialLike } from "./credential.js";
 import { type DocInfo, docInfo } from "./describe.js";
-import { type ExemptContext, exemptionOf } from "./exempt.js";
+import { type ExemptContext, exemptionOf, isExemptValue } from "./exempt.js";
 import { type Intent, intentOf, isForeignCiphertext } from "./intent.js";
+import { kubeObjects, type Origin } from "./kube.js";
 import { isTemplateMarked, templateVariants } from "./template.js";
 import type { JudgeInput, MustEncrypt, ValueState } from "./types.js";
 
-// A Secret manifest names its kind (YAML block or flow style, JSON); a kustomization its generator.
-const SECRET_HINT = /kind["']?\s*:\s*["']?Secret["']?(?![\w-])|secretGenerator/;
-
-/** Cheap test before parsing a file no rule covers: could it hold a Secret value at all? */
-export function mayHoldSecret(bytes: Uint8Array, extraKinds: readonly string[] = []): boolean {
-  const text = asLatin1(bytes, 1 << 20);
-  return SECRET_HINT.test(text) || extraKinds.some((k) => text.includes(k));
+/**
+ * Could this YAML/JSON content be a Secret, a kustomization or hold one, in
+ * any spelling go-yaml accepts? False only when that is impossible: the text
+ * never says `secret` in any case (kind, `secretGenerator`, `SecretList`,
+ * typos), has no backslash (escapes), no `!` (tags), no NUL and no UTF-16
+ * byte order mark (other encodings), and names none of the extra kinds.
+ * Linear: a byte scan, no backtracking.
+ */
+export function mayMatter(bytes: Uint8Array, extraKinds: readonly string[] = []): boolean {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (
+    buf.length >= 2 &&
+    ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))
+  )
+    return true;
+  if (buf.includes(0x5c) || buf.includes(0x21) || buf.includes(0)) return true;
+  const text = buf.toString("latin1");
+  if (/secret/i.test(text)) return true;
+  return extraKinds.some((k) => k !== "" && text.includes(k));
 }
-const STRONG_SECRET_HINT =
-  /(^|\n)\s*kind\s*:\s*["']?Secret["']?\s*(#.*)?(\r?\n|$)|"kind"\s*:\s*"Secret"|(^|\n)secretGenerator\s*:/;
 
-/** A `kind: Secret` object and the mapping-key path leading to it. */
+/** @deprecated kept for callers of the old pre-filter: same as mayMatter. */
+export const mayHoldSecret = mayMatter;
+
+/**
+ * After a parse error: does the text look like a Secret or a kustomization
+ * strongly enough to fail closed? A line scan (no regex over the whole text).
+ */
+function strongHint(bytes: Uint8Array): boolean {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
+  if (!/secret/i.test(text)) return false;
+  // Escapes or tags with a kind: the guard cannot tell what go-yaml would make of it.
+  if (/kind/i.test(text) && (text.includes("\\") || text.includes("!"))) return true;
+  for (const raw of text.split(/\r\n|\r|\n/)) {
+    const line = raw.trim().replace(/^-\s+/, "");
+    if (/^["']?kind["']?\s*:\s*["']?secret/i.test(line)) return true;
+    if (/^secretGenerator\s*:/.test(line)) return true;
+    if (/"kind"\s*:\s*"secret"/i.test(line)) return true;
+  }
+  return false;
+}
+
+/** A Secret object as kustomize/the API would see it. */
 export interface SecretObject {
   node: TreeNode;
   prefix: string[];
   info: DocInfo;
+  origin: Origin;
+  /** Spelling mistakes that keep the API from reading it as intended (`Kind`, `secret`, `stringdata`). */
+  typos: string[];
 }
 
 /** Key names holding plaintext, and where the first one is. */
@@ -59,11 +102,11 @@ export interface PlainKeys {
 export interface DocAnalysis {
   doc: TreeDoc;
   info: DocInfo;
-  /** Values the selector in force picks (empty when the file is not judged by a selector). */
+  /** Values the selectors in force pick (empty when no selector judges the file). */
   values: MustEncrypt[];
-  /** Secret objects with plaintext data the selector leaves alone. */
+  /** Secret objects with plaintext data the selectors leave alone. */
   secretsOutside: Array<{ object: SecretObject } & PlainKeys>;
-  /** kustomize secretGenerator literals with plaintext values the selector leaves alone. */
+  /** kustomize secretGenerator literals with plaintext values the selectors leave alone. */
   literalsOutside: PlainKeys;
   /** Under a broad rule, in a file that need not be encrypted: picked values that look like credentials. */
   credentials: Credential[];
@@ -81,7 +124,7 @@ export interface Analysis {
   input: JudgeInput;
   path: string;
   format: Format;
-  /** HEAD's version of the file carries sops metadata. */
+  /** HEAD's version of the file carries sops metadata (any store's spelling). */
   headEncrypted: boolean;
   /** False when the file was skipped before parsing (it cannot matter). */
   parsed: boolean;
@@ -92,18 +135,25 @@ export interface Analysis {
   metaDoc?: TreeDoc;
   /** A selector judges the values: a rule covers the file or it carries metadata. */
   judged: boolean;
+  /** The selector reported (the rule's, else the stored one). */
   selector?: Selector;
+  /** Every selector in force: a value is picked when any of them picks it (rule ∪ metadata). */
+  selectors: Selector[];
   multi: boolean;
   docs: DocAnalysis[];
   mustEncrypt: MustEncrypt[];
   /** Counts over mustEncrypt. */
   encrypted: number;
   plaintext: number;
-  /** Must the file be encrypted, and why (set when a rule covers it or it carries metadata). */
+  malformed: number;
+  /** A secretGenerator source that is not sops-encrypted: the keys kustomize would make plaintext. */
+  generatorPlain?: PlainKeys;
+  /** Must the file be encrypted, and why (core/intent.ts; set when a rule or metadata applies). */
   intent?: Intent;
-  /** The values the selector picks are required encrypted (judged, and the intent says must). */
+  /** What the selectors pick is REQUIRED encrypted: judged, and the intent says must. */
   required: boolean;
-  readAs?: "template" | "foreign-ciphertext";
+  /** Read as a template (core/template.ts), or recognised as another tool's ciphertext. */
+  readWith?: "template" | "foreign-ciphertext";
   /** The file did not parse as YAML but reads as a template: judge these variants instead. */
   templateVariants?: string[];
   /** A file that need not be encrypted and does not parse: a credential format seen in its text. */
@@ -114,42 +164,75 @@ function leafText(leaf: Leaf): string {
   return leaf.str ?? leaf.plain.toString("utf8");
 }
 
+/** Picked by any selector in force (no selector at all: sops' "every value"). */
+export function picked(
+  path: readonly string[],
+  selectors: readonly Selector[],
+  comments: readonly string[] = [],
+): boolean {
+  if (selectors.length === 0) return true;
+  return selectors.some((s) => shouldBeEncrypted(path, s, comments));
+}
+
+/** The store to read the file with: by name, unless the content is sops YAML/JSON under another name. */
+function sniffFormat(path: string, bytes: Uint8Array): Format {
+  const byName = formatForPath(path);
+  if (byName !== "binary") return byName;
+  const lower = path.toLowerCase();
+  // `secret.sops.yaml.j2`, `x.enc.yaml.bak`: sops-encrypted YAML/JSON kept under another suffix.
+  if (/\.(ya?ml|json)\./.test(lower)) {
+    for (const f of [lower.includes(".json.") ? "json" : "yaml"] as const) {
+      if (!looksSopsEncrypted(bytes, f)) continue;
+      try {
+        const p = parseFile(bytes, f);
+        if (p.docs.some((d) => d.metadata !== undefined)) return f;
+      } catch {
+        // not that store: binary
+      }
+    }
+  }
+  return byName;
+}
+
 /** Analyse one file. Never throws for bad content. */
 export function analyze(input: JudgeInput): Analysis {
   const { path, bytes, rule } = input;
-  const format = formatForPath(path);
+  const format = sniffFormat(path, bytes);
   const a: Analysis = {
     input,
     path,
     format,
-    headEncrypted:
-      input.headBytes !== undefined && looksSopsEncrypted(input.headBytes, formatForPath(path)),
+    headEncrypted: input.headBytes !== undefined && looksSopsEncryptedAny(input.headBytes),
     parsed: false,
     judged: false,
+    selectors: [],
     multi: false,
     docs: [],
     mustEncrypt: [],
     encrypted: 0,
     plaintext: 0,
+    malformed: 0,
     required: false,
   };
-  const selfEncrypted = looksSopsEncrypted(bytes, format);
-  const canHoldSecret =
-    (format === "yaml" || format === "json") && mayHoldSecret(bytes, input.secretKinds);
-  if (!rule && !a.headEncrypted && !selfEncrypted && !canHoldSecret) return a;
+  const selfEncrypted = looksSopsEncryptedAny(bytes);
+  const gen = input.generatorSource;
+  const canMatter = (format === "yaml" || format === "json") && mayMatter(bytes, input.secretKinds);
+  if (!rule && !a.headEncrypted && !selfEncrypted && !canMatter && !gen) return a;
   if (!selfEncrypted && isForeignCiphertext(bytes)) {
-    a.readAs = "foreign-ciphertext";
+    a.readWith = "foreign-ciphertext";
     return a;
   }
-  if (input.templated) a.readAs = "template";
+  if (input.templated) a.readWith = "template";
 
+  // A generator's env file is read as kustomize reads it (dotenv), whatever its name.
+  const readAs: Format = gen?.field === "envs" && format === "binary" ? "dotenv" : format;
   let parsed: ParsedFile;
   try {
-    parsed = parseFile(bytes, format);
+    parsed = parseFile(bytes, readAs);
   } catch (e) {
     // Templates (Helm, Jinja, gomplate) are read through the template-aware reader.
-    if (format === "yaml" && !input.templated) {
-      const variants = templateVariants(asUtf8(bytes));
+    if (readAs === "yaml" && !input.templated) {
+      const variants = templateVariants(Buffer.from(bytes).toString("utf8"));
       if (variants) {
         a.templateVariants = variants;
         return a;
@@ -168,11 +251,18 @@ export function analyze(input: JudgeInput): Analysis {
       (rule !== undefined && preIntent.must) ||
       a.headEncrypted ||
       selfEncrypted ||
-      STRONG_SECRET_HINT.test(asLatin1(bytes, 1 << 20));
+      gen !== undefined ||
+      strongHint(bytes);
     if (mustCheck)
       a.parseError = e instanceof ParseError ? e : new ParseError("could not be parsed");
-    // Need not be encrypted and not a store sops can read: still looked at for credentials.
-    else if (rule) a.rawCredential = credentialLike(asLatin1(bytes, 1 << 22), { entropy: false });
+    // Need not be encrypted and not a store sops reads: still looked at for credentials.
+    else if (rule)
+      a.rawCredential = credentialLike(
+        Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 1 << 22)).toString(
+          "latin1",
+        ),
+        { entropy: false },
+      );
     return a;
   }
   a.parsed = true;
@@ -181,11 +271,16 @@ export function analyze(input: JudgeInput): Analysis {
 
   a.metaDoc = parsed.docs.find((d) => d.metadata !== undefined);
   a.meta = a.metaDoc ? metaView(a.metaDoc.metadata) : undefined;
-  // Binary files: every selector is ignored (sops ≥3.11), the whole content is one value.
-  const selector: Selector | undefined =
-    format === "binary" ? undefined : (a.meta?.selector ?? rule?.selector);
   a.judged = rule !== undefined || a.meta !== undefined;
-  if (a.judged) a.selector = selector ?? (format === "binary" ? undefined : DEFAULT_SELECTOR);
+  // Binary files: every selector is ignored (sops ≥3.11), the whole content is one value.
+  if (readAs !== "binary" && a.judged) {
+    // Metadata cannot vouch for plaintext: what the rule picks must be encrypted too.
+    if (rule) a.selectors.push(rule.selector);
+    if (a.meta && !a.selectors.some((s) => sameSelector(s, a.meta!.selector)))
+      a.selectors.push(a.meta.selector);
+    a.selector = a.meta?.selector ?? rule?.selector ?? DEFAULT_SELECTOR;
+    if (rule) a.selector = rule.selector;
+  }
   const intent = intentOf({
     path,
     rule,
@@ -196,63 +291,149 @@ export function analyze(input: JudgeInput): Analysis {
     strict: input.strict,
   });
   if (a.judged) a.intent = intent;
-  // What the selector picks is REQUIRED encrypted only in a file that must be encrypted.
+  // What the selectors pick is REQUIRED encrypted only in a file that must be encrypted;
+  // a file under a broad rule is judged for Secret content only.
   a.required = a.judged && intent.must;
-  const required = a.required;
 
   for (const doc of parsed.docs) {
-    const values = required ? valuesToEncrypt(doc, selector, input, a.meta !== undefined) : [];
+    const values = a.required ? valuesToEncrypt(doc, a.selectors, input, a.meta !== undefined) : [];
     for (const m of values) a.mustEncrypt.push(m);
     a.docs.push({
       doc,
       info: docInfo(doc.root),
       values,
-      secretsOutside: secretsOutside(doc, required ? selector : undefined, required, input),
-      literalsOutside: literalsOutside(doc, selector, required, input),
-      credentials: a.judged && !required && rule ? credentials(doc, selector, input) : [],
+      secretsOutside: readAs === "yaml" || readAs === "json" ? secretsOutside(doc, a, input) : [],
+      literalsOutside: literalsOutside(doc, a, input),
+      // Binary stores ignore selectors: the whole content is one value.
+      credentials:
+        a.judged && !a.required && rule
+          ? credentials(doc, readAs === "binary" ? [] : a.selectors, input)
+          : [],
     });
   }
   a.encrypted = a.mustEncrypt.filter((m) => m.state === "encrypted").length;
   a.plaintext = a.mustEncrypt.filter((m) => m.state === "plaintext").length;
+  a.malformed = a.mustEncrypt.filter((m) => m.state === "malformed").length;
+  if (gen && !a.meta && a.plaintext === 0) a.generatorPlain = generatorPlain(a, parsed, input);
   return a;
 }
 
-/** The values sops would encrypt in one document under `selector`, with their state. */
+/** What kustomize makes Secret data of, from a source file that sops did not encrypt. */
+function generatorPlain(a: Analysis, parsed: ParsedFile, input: JudgeInput): PlainKeys | undefined {
+  const gen = input.generatorSource!;
+  if (gen.field === "files") {
+    const text = Buffer.from(input.bytes).toString("utf8");
+    if (input.bytes.length === 0 || isExemptValue(text)) return undefined;
+    if (input.isAllowed?.(gen.key ?? "", input.bytes)) return undefined;
+    return {
+      keys: [gen.key ?? a.path.slice(a.path.lastIndexOf("/") + 1)],
+      first: { line: 1, column: 1 },
+    };
+  }
+  const keys: string[] = [];
+  let first: PlainKeys["first"];
+  for (const doc of parsed.docs) {
+    for (const v of walkLeaves(doc.root)) {
+      const text = leafText(v.leaf);
+      if (v.leaf.plain.length === 0 || isExemptValue(text) || encState(text) !== "plaintext")
+        continue;
+      if (input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
+      keys.push(v.path.join("."));
+      first ??= { line: v.leaf.pos?.line, column: v.leaf.pos?.column };
+    }
+  }
+  return keys.length > 0 ? { keys, first } : undefined;
+}
+
+function sameSelector(x: Selector, y: Selector): boolean {
+  return x.field === y.field && x.value === y.value;
+}
+
+/** The state of one string value sops would encrypt. */
+function stateOf(
+  path: string[],
+  text: string | undefined,
+  leaf: Leaf,
+  input: JudgeInput,
+  exempt: () => boolean,
+): ValueState {
+  if (text !== undefined) {
+    const s = encState(text);
+    if (s === "encrypted") return "encrypted";
+    if (s === "malformed") return "malformed";
+    if (isNestedSopsFile(path, text)) return "nested";
+  }
+  if (leaf.plain.length === 0) return "empty";
+  if (input.isAllowed?.(path.join("."), leaf.plain)) return "allowed";
+  if (exempt()) return "exempt";
+  return "plaintext";
+}
+
+/**
+ * The values sops would encrypt in one document, with their state; and the
+ * comment lines it would encrypt (those inside a container it encrypts,
+ * sops-format §4.4): a plaintext comment there is exposed text too.
+ */
 function valuesToEncrypt(
   doc: TreeDoc,
-  selector: Selector | undefined,
+  selectors: readonly Selector[],
   input: JudgeInput,
   hasMetadata: boolean,
 ): MustEncrypt[] {
   const list: MustEncrypt[] = [];
   const ctx = exemptContext(doc.root);
+  // Inside an encrypted file a plaintext `${VAR}` stays an error: Flux's decryption fails on it.
+  const exempt = (leaf: Leaf) => () => !hasMetadata && leafExempt(leaf, ctx, input);
   for (const v of walkLeaves(doc.root)) {
-    if (!shouldBeEncrypted(v.path, selector, v.comments)) continue;
+    if (!picked(v.path, selectors, v.comments)) continue;
     const text = v.leaf.type === "str" ? leafText(v.leaf) : undefined;
-    let state: ValueState;
-    if (text !== undefined && isEncValue(text)) state = "encrypted";
-    else if (text !== undefined && isNestedSopsFile(v.path, text)) state = "nested";
-    else if (v.leaf.plain.length === 0) state = "empty";
-    else if (input.isAllowed?.(v.path.join("."), v.leaf.plain)) state = "allowed";
-    // Inside an encrypted file a plaintext `${VAR}` stays an error: Flux's decryption fails on it.
-    else if (!hasMetadata && leafExempt(v.leaf, ctx, input)) state = "exempt";
-    else state = "plaintext";
     list.push({
       document: doc.index,
       path: v.path,
       line: v.leaf.pos?.line,
       column: v.leaf.pos?.column,
-      state,
+      state: stateOf(v.path, text, v.leaf, input, exempt(v.leaf)),
     });
   }
+  commentsToEncrypt(doc.root, [], selectors, doc.index, list);
   return list;
 }
 
-/** Secret data/stringData keys holding plaintext that the selector does not pick. */
+function commentsToEncrypt(
+  node: TreeNode,
+  path: string[],
+  selectors: readonly Selector[],
+  document: number,
+  out: MustEncrypt[],
+): void {
+  if (node.kind !== "map" && node.kind !== "seq") return;
+  const pick = picked(path, selectors);
+  for (const item of node.items) {
+    if (item.kind === "comment") {
+      const t = item.text.trim();
+      if (!pick || t === "" || encState(t) === "encrypted") continue;
+      out.push({
+        document,
+        path: [...path, "#comment"],
+        line: item.pos?.line,
+        column: item.pos?.column,
+        state: encState(t) === "malformed" ? "malformed" : "plaintext",
+        comment: true,
+      });
+    } else if (item.kind === "item") {
+      commentsToEncrypt(item.value, [...path, item.key], selectors, document, out);
+    } else {
+      commentsToEncrypt(item, path, selectors, document, out);
+    }
+  }
+}
+
+const DATA_FIELDS = ["data", "stringData"];
+
+/** Secret data/stringData keys holding plaintext that no selector in force picks. */
 function secretsOutside(
   doc: TreeDoc,
-  selector: Selector | undefined,
-  judged: boolean,
+  a: Analysis,
   input: JudgeInput,
 ): DocAnalysis["secretsOutside"] {
   const out: DocAnalysis["secretsOutside"] = [];
@@ -261,17 +442,25 @@ function secretsOutside(
     const keys: string[] = [];
     let first: PlainKeys["first"];
     const ctx = { ...docCtx, ...exemptContext(s.node) };
-    for (const field of ["data", "stringData"]) {
-      for (const it of mapItems(get(s.node, field))) {
-        const full = [...s.prefix, field, it.key];
-        if (judged && shouldBeEncrypted(full, selector, [])) continue;
-        for (const v of walkLeaves(it.value, full)) {
+    // Inside a string (a patch, an annotation) no selector reaches the values.
+    const embedded = s.origin === "patch" || s.origin === "last-applied-configuration";
+    for (const it of mapItems(s.node)) {
+      const field = DATA_FIELDS.includes(it.key)
+        ? it.key
+        : DATA_FIELDS.find((f) => f.toLowerCase() === it.key.toLowerCase());
+      if (!field) continue;
+      for (const entry of mapItems(it.value)) {
+        const full = [...s.prefix, it.key, entry.key];
+        if (!embedded && a.required && field === it.key && picked(full, a.selectors)) continue;
+        for (const v of walkLeaves(entry.value, full)) {
           const text = leafText(v.leaf);
           if (input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
-          if (leafExempt(v.leaf, ctx, input)) continue;
-          if (isEncValue(text) || isNestedSopsFile(full, text)) continue;
-          keys.push(it.key);
-          first ??= { line: it.line, column: it.column };
+          if (leafExempt(v.leaf, ctx, input) || encState(text) !== "plaintext") continue;
+          if (isNestedSopsFile([...s.prefix, field, entry.key], text)) continue;
+          keys.push(entry.key);
+          if (field !== it.key && !s.typos.includes(`${it.key} (did you mean ${field}?)`))
+            s.typos.push(`${it.key} (did you mean ${field}?)`);
+          first ??= { line: entry.line, column: entry.column };
           break;
         }
       }
@@ -281,13 +470,8 @@ function secretsOutside(
   return out;
 }
 
-/** kustomize secretGenerator literals: `KEY=VALUE` strings the selector leaves in plaintext. */
-function literalsOutside(
-  doc: TreeDoc,
-  selector: Selector | undefined,
-  judged: boolean,
-  input: JudgeInput,
-): PlainKeys {
+/** kustomize secretGenerator literals: `KEY=VALUE` strings no selector in force picks. */
+function literalsOutside(doc: TreeDoc, a: Analysis, input: JudgeInput): PlainKeys {
   const keys: string[] = [];
   let first: PlainKeys["first"];
   for (const gen of seqMaps(get(doc.root, "secretGenerator"))) {
@@ -296,14 +480,17 @@ function literalsOutside(
     for (const lit of lits.items) {
       if (lit.kind !== "leaf") continue;
       const text = leafText(lit);
+      // kustomize splits at the first `=`; the value may hold more of them.
       const eq = text.indexOf("=");
       if (eq === -1) continue;
-      if (judged && shouldBeEncrypted(["secretGenerator", "literals"], selector, [])) continue;
-      const value = text.slice(eq + 1);
-      if (exemptionOf(value) !== undefined || (input.templated && isTemplateMarked(value)))
-        continue;
+      // Picked by a selector: encrypted, or reported as unencrypted/partially-encrypted.
+      if (a.required && picked(["secretGenerator", "literals"], a.selectors)) continue;
+      let value = text.slice(eq + 1);
+      // kustomize strips one pair of matching quotes around the value.
+      if (/^(["']).*\1$/s.test(value) && value.length >= 2) value = value.slice(1, -1);
+      if (isExemptValue(value) || (input.templated && isTemplateMarked(value))) continue;
       const literalKey = `secretGenerator.literals.${text.slice(0, eq)}`;
-      if (input.isAllowed?.(literalKey, Buffer.from(text.slice(eq + 1), "utf8"))) continue;
+      if (input.isAllowed?.(literalKey, Buffer.from(value, "utf8"))) continue;
       keys.push(text.slice(0, eq));
       first ??= { line: lit.pos?.line, column: lit.pos?.column };
     }
@@ -311,16 +498,16 @@ function literalsOutside(
   return { keys, first };
 }
 
-/** Values the selector picks that look like credentials (for a file that need not be encrypted). */
+/** Values the selectors pick that look like credentials (for a file that need not be encrypted). */
 function credentials(
   doc: TreeDoc,
-  selector: Selector | undefined,
+  selectors: readonly Selector[],
   input: JudgeInput,
 ): Credential[] {
   const out: Credential[] = [];
   const ctx = exemptContext(doc.root);
   for (const v of walkLeaves(doc.root)) {
-    if (!shouldBeEncrypted(v.path, selector, v.comments)) continue;
+    if (!picked(v.path, selectors, v.comments)) continue;
     if (v.leaf.type !== "str" || leafExempt(v.leaf, ctx, input)) continue;
     const label = credentialLike(leafText(v.leaf));
     if (!label || input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
@@ -347,20 +534,37 @@ export function seqMaps(node: TreeNode | undefined): TreeNode[] {
   return node.items.filter((i): i is TreeNode => i.kind === "map");
 }
 
-/** `kind: Secret` (apiVersion v1) at the top of a document or inside a `kind: List`'s items. */
+/** The value of `kind`, also when misspelt as `Kind`/`KIND`; with the typo noted. */
+function kindOf(n: MapNode): { kind?: string; typo?: string } {
+  const exact = getString(n, "kind");
+  if (exact !== undefined) return { kind: exact };
+  for (const it of mapItems(n)) {
+    if (it.key.toLowerCase() === "kind" && it.value.kind === "leaf" && it.value.type === "str")
+      return { kind: it.value.str, typo: `${it.key} (did you mean kind?)` };
+  }
+  return {};
+}
+
+/**
+ * `kind: Secret` (apiVersion v1) wherever kustomize or the API server would
+ * find one (see kube.ts), and near misses that still hold plaintext Secret
+ * data (`kind: secret`, `Kind: Secret`).
+ */
 export function secretObjects(doc: TreeDoc, extraKinds: readonly string[] = []): SecretObject[] {
-  const isSecret = (n: TreeNode) => {
-    const kind = getString(n, "kind");
-    if (kind === "Secret") return (getString(n, "apiVersion") ?? "v1") === "v1";
-    return kind !== undefined && extraKinds.includes(kind);
-  };
   const out: SecretObject[] = [];
-  if (isSecret(doc.root)) out.push({ node: doc.root, prefix: [], info: docInfo(doc.root) });
-  const kind = getString(doc.root, "kind");
-  if (kind === "List" || kind?.endsWith("List")) {
-    for (const item of seqMaps(get(doc.root, "items"))) {
-      if (isSecret(item)) out.push({ node: item, prefix: ["items"], info: docInfo(item) });
+  for (const o of kubeObjects(doc.root)) {
+    const { kind, typo } = kindOf(o.node);
+    if (kind === undefined) continue;
+    const typos: string[] = typo ? [typo] : [];
+    let isSecret = false;
+    if (kind === "Secret") isSecret = (getString(o.node, "apiVersion") ?? "v1") === "v1";
+    else if (extraKinds.includes(kind)) isSecret = true;
+    else if (kind.toLowerCase() === "secret") {
+      isSecret = true;
+      typos.push(`kind: ${kind} (did you mean Secret?)`);
     }
+    if (!isSecret) continue;
+    out.push({ node: o.node, prefix: o.prefix, info: docInfo(o.node), origin: o.origin, typos });
   }
   return out;
 }
@@ -377,7 +581,7 @@ export function secretKeysOf(a: Analysis): string[] {
   const keys: string[] = [];
   for (const d of a.docs) {
     for (const s of secretObjects(d.doc)) {
-      for (const field of ["data", "stringData"])
+      for (const field of DATA_FIELDS)
         for (const it of mapItems(get(s.node, field))) keys.push(it.key);
     }
   }
@@ -386,16 +590,6 @@ export function secretKeysOf(a: Analysis): string[] {
 
 export function keyName(path: string[], prefixLen: number): string {
   return path.slice(prefixLen).join(".") || path.join(".");
-}
-
-function asUtf8(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8");
-}
-
-function asLatin1(bytes: Uint8Array, max: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, max)).toString(
-    "latin1",
-  );
 }
 
 export type { Pos };

@@ -31,7 +31,7 @@ export function judge(input: JudgeInput): Judgement {
     ...(a.selector !== undefined ? { selector: a.selector } : {}),
     mustEncrypt: a.mustEncrypt,
     ...(a.intent ? { intent: a.intent } : {}),
-    ...(a.readAs ? { readAs: a.readAs } : {}),
+    ...(a.readWith ? { readAs: a.readWith } : {}),
   };
 }
 

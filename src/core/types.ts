@@ -26,6 +26,23 @@ export interface JudgeInput {
   strict?: boolean;
   /** Internal: the bytes are a readable variant of a template (see template.ts). */
   templated?: boolean;
+  /**
+   * Set when a kustomization's secretGenerator names this file as a source
+   * (`envs:` or `files:`): kustomize turns its content into Secret data.
+   */
+  generatorSource?: GeneratorSource;
+}
+
+/** A kustomize secretGenerator source: which kustomization and generator name the file. */
+export interface GeneratorSource {
+  /** Repository-relative path of the kustomization file. */
+  kustomization: string;
+  /** The generator's `name`. */
+  generator: string;
+  /** `envs` (dotenv lines become keys) or `files` (the whole content is one value). */
+  field: "envs" | "files";
+  /** For `files`: the data key (`key=path`, else the file's base name). */
+  key?: string;
 }
 
 /** `nested`: base64 of a whole sops-encrypted file, which Flux decrypts. */
@@ -36,7 +53,9 @@ export type ValueState =
   | "nested"
   | "allowed"
   /** A substitution, template expression or reference, in a file without sops metadata. */
-  | "exempt";
+  | "exempt"
+  /** `ENC[...]` that is not a value sops wrote (a placeholder, `ENC[]`): broken, not exposed. */
+  | "malformed";
 
 /** One value that sops would encrypt, and what it is now. */
 export interface MustEncrypt {
@@ -45,6 +64,8 @@ export interface MustEncrypt {
   line?: number;
   column?: number;
   state: ValueState;
+  /** A comment line inside a container the selector encrypts (sops encrypts it too). */
+  comment?: boolean;
 }
 
 export interface Judgement {

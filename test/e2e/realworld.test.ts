@@ -33,8 +33,6 @@ interface Expect {
 const PENDING_12 = new Set([
   "secretgenerator-envs-files",
   "secret-stringdata-typo",
-  "last-applied-configuration",
-  "inline-kustomize-patch-secret",
   "nothing-encrypted-marked-file-with-plaintext",
 ]);
 

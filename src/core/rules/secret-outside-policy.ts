@@ -9,13 +9,27 @@ import {
   unique,
   withInfo,
 } from "../describe.js";
+import type { Origin } from "../kube.js";
+import type { GeneratorSource } from "../types.js";
 import type { JudgeRule } from "./rule.js";
+
+const ORIGIN: Record<Origin, string> = {
+  document: "",
+  "list-item": " (an item of a List)",
+  patch: " (inside an inline kustomize patch, which sops cannot encrypt)",
+  "last-applied-configuration":
+    " (inside the kubectl.kubernetes.io/last-applied-configuration annotation, a plaintext copy of the object)",
+};
 
 export const messages = {
   selectorLeaves: (info: DocInfo, rule: string, selector: string) =>
     `${describe(info)}: values the selector of ${rule} (${selector}) leaves in plaintext`,
   noRule: (info: DocInfo) =>
     `${describe(info)} with plaintext values in a file that no creation rule in .sops.yaml covers`,
+  where: (origin: Origin, typos: string[]) =>
+    `${ORIGIN[origin]}${typos.length ? `; misspelt: ${typos.join(", ")} — the values stay in the clear` : ""}`,
+  generator: (g: GeneratorSource) =>
+    `a source of kustomize secretGenerator "${g.generator}" (${g.field} in ${g.kustomization}) that is not sops-encrypted: kustomize turns its content into Secret data; encrypt it with \`npx secret-guard encrypt <path>\` under a creation rule`,
   literals:
     "kustomize secretGenerator literals carry secret values in plaintext; move them into a sops-encrypted env file (secretGenerator.envs) that a creation rule covers",
 };
@@ -40,8 +54,9 @@ export const secretOutsidePolicy: JudgeRule = {
               ...docTag,
               keys: unique(s.keys),
               message: rule
-                ? messages.selectorLeaves(info, ruleLabel(rule), describeSelector(a.selector))
-                : messages.noRule(info),
+                ? messages.selectorLeaves(info, ruleLabel(rule), describeSelector(a.selector)) +
+                  messages.where(s.object.origin, s.object.typos)
+                : messages.noRule(info) + messages.where(s.object.origin, s.object.typos),
               fixable: false,
             },
             info,
@@ -62,6 +77,20 @@ export const secretOutsidePolicy: JudgeRule = {
           fixable: false,
         });
       }
+    }
+    const gen = a.input.generatorSource;
+    if (gen && a.generatorPlain) {
+      out.push({
+        rule: "secret-outside-policy",
+        severity: "error",
+        path: a.path,
+        ...at(a.generatorPlain.first),
+        kind: "secretGenerator",
+        name: gen.generator,
+        keys: unique(a.generatorPlain.keys),
+        message: messages.generator(gen),
+        fixable: false,
+      });
     }
     return out;
   },
