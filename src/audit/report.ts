@@ -54,10 +54,8 @@ const short = (id: string) => id.slice(0, 12);
 
 /** Remote branches carrying it, readable on big repositories: a few names, then a count. */
 export function pushedList(refs: string[], max = 3): string {
-  if (refs.length === 0) return "";
-  const shown = refs.slice(0, max).join(", ");
-  const more = refs.length - max;
-  return `${refs.length} remote branch${refs.length === 1 ? "" : "es"}: ${shown}${more > 0 ? ` and ${more} more` : ""}`;
+  if (refs.length <= max) return refs.join(", ");
+  return `${refs.slice(0, max).join(", ")} and ${refs.length - max} more (${refs.length} remote branches)`;
 }
 
 export function formatHistoryJson(r: AuditResult): string {

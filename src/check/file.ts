@@ -12,18 +12,25 @@ import {
   type GuardConfig,
   globMatcher,
   ignoreMatcher,
+  placeholderCheck,
 } from "./settings.js";
 
 /** The guard's settings with the ignore and mustEncrypt globs compiled. */
 export interface Settings extends GuardConfig {
   isIgnored(path: string): boolean;
   isMustEncrypt?(path: string): boolean;
+  isPlaceholder?: (text: string) => boolean;
 }
 
 export async function prepareSettings(cfg: GuardConfig): Promise<Settings> {
   const ignored = await ignoreMatcher(cfg);
   const listed = await globMatcher(cfg.mustEncrypt ?? []);
-  return { ...cfg, isIgnored: ignored, isMustEncrypt: listed };
+  return {
+    ...cfg,
+    isIgnored: ignored,
+    isMustEncrypt: listed,
+    isPlaceholder: placeholderCheck(cfg),
+  };
 }
 
 export interface CheckInput {
@@ -59,6 +66,8 @@ export function checkFile(input: CheckInput, settings: GuardConfig | Settings): 
     isAllowed: allowCheck(settings, input.path),
     listed: !config && "isMustEncrypt" in settings && settings.isMustEncrypt?.(input.path) === true,
     strict: settings.strict === true,
+    isPlaceholder:
+      "isPlaceholder" in settings ? settings.isPlaceholder : placeholderCheck(settings),
   });
   j.findings = applySeverity(j.findings, settings);
   if (config) for (const f of j.findings) f.fixable = false;

@@ -13,6 +13,8 @@
  *   mustEncrypt: [glob, ...]       files that must be encrypted whatever rule covers them
  *   resolved: [{commit, path, key, sha256, reason}]   history exposures rotated or
  *                                  accepted: listed as resolved, exit code 0
+ *   placeholders: [RE2, ...]       whole-value patterns of the repository's own
+ *                                  placeholder tool (e.g. '^<secret:[^>]+>$'): not a leak
  *   strict: true                   every file a creation rule covers must be encrypted
  *                                  (the reading before broad rules were told apart)
  */
@@ -21,6 +23,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError } from "../errors.js";
+import { checkGoRegex, compileGoRegex } from "../sops/regex.js";
 import { type Finding, RULE_IDS, type RuleId } from "../types.js";
 
 export const CONFIG_NAME = ".secret-guard.yaml";
@@ -37,6 +40,8 @@ export interface GuardConfig {
   strict: boolean;
   /** History exposures recorded as rotated or accepted (never the value: its SHA-256). */
   resolved: ResolvedEntry[];
+  /** Whole-value RE2 patterns of placeholders another tool replaces at deploy time. */
+  placeholders: string[];
 }
 
 export interface ResolvedEntry {
@@ -64,6 +69,7 @@ export const EMPTY_CONFIG: GuardConfig = {
   mustEncrypt: [],
   strict: false,
   resolved: [],
+  placeholders: [],
 };
 
 /**
@@ -158,6 +164,19 @@ export function parseGuardConfig(text: string, file: string): GuardConfig {
       case "mustEncrypt":
         cfg.mustEncrypt = stringList(file, "mustEncrypt", v);
         break;
+      case "placeholders":
+        cfg.placeholders = stringList(file, "placeholders", v);
+        cfg.placeholders.forEach((re, i) => {
+          const err = checkGoRegex(re);
+          if (err) fail(file, `placeholders[${i}]`, `not a valid RE2 regular expression (${err})`);
+          if (!re.startsWith("^") || !re.endsWith("$"))
+            fail(
+              file,
+              `placeholders[${i}]`,
+              "must match a whole value: start with ^ and end with $",
+            );
+        });
+        break;
       case "resolved":
         cfg.resolved = resolvedList(file, v);
         break;
@@ -170,7 +189,7 @@ export function parseGuardConfig(text: string, file: string): GuardConfig {
         fail(
           file,
           k,
-          "unknown field (known: ignore, severity, secretKinds, allow, mustEncrypt, strict, resolved)",
+          "unknown field (known: ignore, severity, secretKinds, allow, mustEncrypt, strict, resolved, placeholders)",
         );
     }
   }
@@ -257,6 +276,14 @@ export function allowCheck(
   };
 }
 
+/** The placeholder check of the settings, for the judgement; undefined when none is set. */
+export function placeholderCheck(cfg: GuardConfig): ((text: string) => boolean) | undefined {
+  const list = cfg.placeholders ?? [];
+  if (list.length === 0) return undefined;
+  const res = list.map((p) => compileGoRegex(p));
+  return (text) => res.some((re) => re.test(text));
+}
+
 /** Apply severity overrides; `off` drops the finding. */
 export function applySeverity(findings: Finding[], cfg: GuardConfig): Finding[] {
   if (Object.keys(cfg.severity).length === 0) return findings;
@@ -309,5 +336,7 @@ export function settingsLoosening(before: GuardConfig, after: GuardConfig): stri
   for (const g of before.mustEncrypt)
     if (!after.mustEncrypt.includes(g)) out.push(`drops mustEncrypt "${g}"`);
   if (before.strict && !after.strict) out.push("drops strict: true");
+  for (const p of after.placeholders ?? [])
+    if (!(before.placeholders ?? []).includes(p)) out.push(`adds placeholders "${p}"`);
   return out;
 }

@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { diskConfigs } from "../check/configs.js";
+import { diskConfigs, FolderPolicies } from "../check/configs.js";
 import { checkFile, isGuardConfigPath } from "../check/file.js";
 import { describeSelector } from "../core/judge.js";
 import { UsageError } from "../errors.js";
@@ -39,8 +39,6 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
     configPath: typeof v.config === "string" ? v.config : undefined,
     env: io.env,
   });
-  const { policy, settings } = configs;
-  const rule = policy?.hasCreationRules ? ruleFor(policy, target) : undefined;
   const display = (
     top && !path.relative(top, target).startsWith("..")
       ? path.relative(top, target)
@@ -48,6 +46,16 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
   )
     .split(path.sep)
     .join("/");
+  // Per-folder policies: the nearest .sops.yaml at or above the file's folder, below here.
+  let perFolder = false;
+  let judging = configs;
+  if (top && typeof v.config !== "string" && !io.env.SOPS_CONFIG) {
+    const folders = new FolderPolicies({ topLevel: top, cwd, base: configs });
+    judging = await folders.for(display);
+    perFolder = judging.policy !== configs.policy;
+  }
+  const { policy, settings } = judging;
+  const rule = policy?.hasCreationRules ? ruleFor(policy, target) : undefined;
   const ignored = settings.isIgnored(display);
   const j = ignored
     ? { findings: [], mustEncrypt: [], hasMetadata: false, selector: undefined }
@@ -60,6 +68,7 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
       version: VERSION,
       path: display,
       config: policy?.configPath ?? null,
+      perFolder,
       settings: configs.settingsSource ?? null,
       ignored,
       matchedPath: policy ? relativeForMatch(policy, target) : null,
@@ -97,7 +106,9 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
       "config:    no .sops.yaml found from the working directory upward (sops would need keys on its command line)",
     );
   } else {
-    lines.push(`config:    ${policy.configPath}`);
+    lines.push(
+      `config:    ${policy.configPath}${perFolder ? " (per folder: the nearest .sops.yaml at or above the file's folder, what sops finds when run there)" : ""}`,
+    );
     lines.push(
       `matched:   "${relativeForMatch(policy, target)}" (the path relative to the config's folder, as sops matches it)`,
     );

@@ -381,7 +381,7 @@ function valuesToEncrypt(
   hasMetadata: boolean,
 ): MustEncrypt[] {
   const list: MustEncrypt[] = [];
-  const ctx = exemptContext(doc.root);
+  const ctx = exemptContext(doc.root, input);
   // Inside an encrypted file a plaintext `${VAR}` stays an error: Flux's decryption fails on it.
   const exempt = (leaf: Leaf) => () => !hasMetadata && leafExempt(leaf, ctx, input);
   for (const v of walkLeaves(doc.root)) {
@@ -437,11 +437,11 @@ function secretsOutside(
   input: JudgeInput,
 ): DocAnalysis["secretsOutside"] {
   const out: DocAnalysis["secretsOutside"] = [];
-  const docCtx = exemptContext(doc.root);
+  const docCtx = exemptContext(doc.root, input);
   for (const s of secretObjects(doc, input.secretKinds)) {
     const keys: string[] = [];
     let first: PlainKeys["first"];
-    const ctx = { ...docCtx, ...exemptContext(s.node) };
+    const ctx = { ...docCtx, ...exemptContext(s.node, input) };
     // Inside a string (a patch, an annotation) no selector reaches the values.
     const embedded = s.origin === "patch" || s.origin === "last-applied-configuration";
     for (const it of mapItems(s.node)) {
@@ -488,7 +488,8 @@ function literalsOutside(doc: TreeDoc, a: Analysis, input: JudgeInput): PlainKey
       let value = text.slice(eq + 1);
       // kustomize strips one pair of matching quotes around the value.
       if (/^(["']).*\1$/s.test(value) && value.length >= 2) value = value.slice(1, -1);
-      if (isExemptValue(value) || (input.templated && isTemplateMarked(value))) continue;
+      if (isExemptValue(value, exemptContext(doc.root, input))) continue;
+      if (input.templated && isTemplateMarked(value)) continue;
       const literalKey = `secretGenerator.literals.${text.slice(0, eq)}`;
       if (input.isAllowed?.(literalKey, Buffer.from(value, "utf8"))) continue;
       keys.push(text.slice(0, eq));
@@ -505,7 +506,7 @@ function credentials(
   input: JudgeInput,
 ): Credential[] {
   const out: Credential[] = [];
-  const ctx = exemptContext(doc.root);
+  const ctx = exemptContext(doc.root, input);
   for (const v of walkLeaves(doc.root)) {
     if (!picked(v.path, selectors, v.comments)) continue;
     if (v.leaf.type !== "str" || leafExempt(v.leaf, ctx, input)) continue;
@@ -517,9 +518,11 @@ function credentials(
 }
 
 /** Exemption context of an object: argocd-vault-plugin placeholders need its annotation. */
-function exemptContext(root: TreeNode): ExemptContext {
+function exemptContext(root: TreeNode, input?: JudgeInput): ExemptContext {
   const ann = get(get(root, "metadata"), "annotations");
-  return get(ann, "avp.kubernetes.io/path") !== undefined ? { avp: true } : {};
+  const ctx: ExemptContext = get(ann, "avp.kubernetes.io/path") !== undefined ? { avp: true } : {};
+  if (input?.isPlaceholder) ctx.isPlaceholder = input.isPlaceholder;
+  return ctx;
 }
 
 /** Is this plaintext leaf no leak (substitution, template, reference, empty)? */

@@ -21,8 +21,8 @@ const FORMATS: Array<{ label: string; re: RegExp }> = [
   },
 ];
 
-/** base64 / base64url / token alphabets, one word. */
-const TOKEN = /^[A-Za-z0-9+/=_-]{32,}$/;
+/** base64 / base64url / token alphabets, one word (longer is encoded content, not a token). */
+const TOKEN = /^[A-Za-z0-9+/=_-]{32,256}$/;
 
 function entropy(s: string): number {
   const counts = new Map<string, number>();
@@ -48,6 +48,8 @@ export function isHighEntropyToken(t: string): boolean {
 
 /** What kind of credential the text looks like, or undefined. */
 export function credentialLike(text: string, opts: { entropy?: boolean } = {}): string | undefined {
+  // Binary content (firmware, archives, images) embeds such strings as code, not as credentials.
+  if (text.includes("\u0000")) return undefined;
   for (const f of FORMATS) if (f.re.test(text)) return f.label;
   if (opts.entropy !== false && isHighEntropyToken(text.trim())) return "a long random token";
   return undefined;

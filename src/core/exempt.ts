@@ -24,6 +24,8 @@
 export type Exemption = "empty" | "substitution" | "template" | "reference";
 
 export interface ExemptContext {
+  /** `.secret-guard.yaml` `placeholders`: whole-value patterns of the repository's own tools. */
+  isPlaceholder?: (text: string) => boolean;
   /** The document carries `avp.kubernetes.io/path`: `<key>` placeholders are references. */
   avp?: boolean;
   /** The scalar's explicit YAML tag, when it is not a core schema tag. */
@@ -109,11 +111,37 @@ export function exemptionOf(text: string, ctx: ExemptContext = {}): Exemption | 
   if (isSubstitutionOnly(t) || ENVSUBST_BARE.test(t)) return "substitution";
   if (isTemplateOnly(t)) return "template";
   if (isReference(t, ctx)) return "reference";
+  if (ctx.isPlaceholder?.(t)) return "reference";
   if ((t.startsWith("{") && t.endsWith("}")) || (t.startsWith("[") && t.endsWith("]"))) {
     const inner = jsonExemption(t, ctx);
     if (inner) return inner;
   }
+  if (t.includes("\n")) return linesExemption(t, ctx);
   return undefined;
+}
+
+const LINE_KEY = /^(?:export\s+)?[\w.-]+\s*[:=]\s?(.*)$/;
+
+/**
+ * A text of `key: value`, `KEY=value` or `- value` lines (an envsubst values
+ * template kept as one file, a block scalar of settings) whose every value is
+ * itself exempt, and at least one is not merely empty. Any other line: not exempt.
+ */
+function linesExemption(t: string, ctx: ExemptContext): Exemption | undefined {
+  let found: Exemption | undefined;
+  for (const raw of t.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#") || line === "---") continue;
+    const m = LINE_KEY.exec(line) ?? /^-\s+(.*)$/.exec(line);
+    if (!m) return undefined;
+    let v = (m[1] ?? "").trim();
+    if (v.length >= 2 && /^(["']).*\1$/.test(v)) v = v.slice(1, -1);
+    if (v === "" || v === "|" || v === "|-" || v === ">") continue;
+    const e = exemptionOf(v, ctx);
+    if (!e) return undefined;
+    if (e !== "empty") found = e;
+  }
+  return found;
 }
 
 export function isExemptValue(text: string, ctx: ExemptContext = {}): boolean {

@@ -9,8 +9,10 @@
  *  - it carries sops metadata (or its committed version did);
  *  - it holds a Secret (v1 Secret, List items, secretKinds);
  *  - its name marks it encrypted: `.sops.`, `.enc.`, or `secret` in the name
- *    (unless every document is a Secret-management object such as an
- *    ExternalSecret or SealedSecret, which are safe by design);
+ *    or a `secrets/` folder (unless every document is a typed Kubernetes object,
+ *    which says what it is — an ExternalSecret, a HelmRepository named
+ *    `external-secrets` —, or the file is documentation, a script or a
+ *    public certificate);
  *  - the covering rule is specific: its path_regex names a secrets folder, a
  *    marked name, a particular file name (`.*values.yaml$`), or dotenv files
  *    (`\.env$`: environment files are where credentials live by convention).
@@ -81,10 +83,9 @@ export function markedName(path: string): "sops-or-enc" | "secret" | undefined {
   return undefined;
 }
 
-/** Objects that hold or manage secret references by design (ExternalSecret, SealedSecret, SecretStore…). */
-function isSecretManagementKind(kind: string | undefined): boolean {
-  return kind !== undefined && kind !== "Secret" && /Secret/.test(kind);
-}
+/** Documentation, scripts and public certificates: a `secret` in their name names a topic. */
+const NOT_A_STORE =
+  /\.(md|markdown|rst|adoc|sh|bash|zsh|py|ps1|rb|go|js|ts|j2|tpl|crt|cert|pub|png|jpe?g|gif|svg)$/i;
 
 function ruleText(rule: CreationRule): string {
   return `creation_rules[${rule.index}]${rule.pathRegex ? ` (path_regex ${rule.pathRegex})` : " (no path_regex)"}`;
@@ -115,8 +116,11 @@ export function intentOf(input: IntentInput): Intent {
     return { must: true, reason: "holds-secret", text: "must be encrypted: it holds a Secret" };
   const marked = markedName(input.path);
   const kinds = input.kinds ?? [];
-  const managed = kinds.length > 0 && kinds.every(isSecretManagementKind);
-  if (covered && (marked === "sops-or-enc" || (marked === "secret" && !managed)))
+  // Kubernetes objects say what they are: a HelmRepository `external-secrets.yaml`, an
+  // ExternalSecret, a Kustomization in a `secrets/` folder are no Secret (a Secret is caught above).
+  const typed = kinds.length > 0 && kinds.every((k) => k !== undefined);
+  const topic = NOT_A_STORE.test(input.path);
+  if (covered && (marked === "sops-or-enc" || (marked === "secret" && !typed && !topic)))
     return {
       must: true,
       reason: "marked-name",

@@ -24,6 +24,8 @@ export interface JudgeInput {
   listed?: boolean;
   /** `.secret-guard.yaml` `strict: true`: every covered file must be encrypted. */
   strict?: boolean;
+  /** `.secret-guard.yaml` `placeholders`: a whole value another tool replaces at deploy time. */
+  isPlaceholder?: (text: string) => boolean;
   /** Internal: the bytes are a readable variant of a template (see template.ts). */
   templated?: boolean;
   /**
