@@ -7,11 +7,20 @@ import { randomBytes } from "node:crypto";
 import { chmod, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 
-/** Test-only failure injection: SECRET_GUARD_TEST_FAIL_AT names a step to fail at. */
+let injected: { step: string; mode?: string } | undefined;
+
+/**
+ * Test-only failure injection, set once by the command line from the Io seam
+ * (tests pass SECRET_GUARD_TEST_FAIL_AT / _MODE to the process they start).
+ */
+export function injectFailure(at: { step: string; mode?: string } | undefined): void {
+  injected = at;
+}
+
+/** Fail here when a test asked for it (see injectFailure). */
 export function failpoint(step: string): void {
-  const at = process.env.SECRET_GUARD_TEST_FAIL_AT;
-  if (!at || at !== step) return;
-  const mode = process.env.SECRET_GUARD_TEST_FAIL_MODE;
+  if (!injected || injected.step !== step) return;
+  const mode = injected.mode;
   if (mode === "kill") process.kill(process.pid, "SIGKILL");
   if (mode === "int") {
     // Ctrl-C at this step: the signal arrives while the step is in progress.

@@ -15,6 +15,7 @@
  *  5. HEAD: does it still carry the value in plaintext, and, decrypting the encrypted
  *     Secret at HEAD with a local age identity, was the value rotated?
  */
+
 import { candidatesFor } from "../check/configs.js";
 import { checkFile, isGuardConfigPath, prepareSettings, type Settings } from "../check/file.js";
 import {
@@ -27,10 +28,11 @@ import {
 import type { DecryptResult } from "../crypto/decrypt.js";
 import { GitError, GuardError } from "../errors.js";
 import { BlobReader } from "../git/catfile.js";
-import { git } from "../git/exec.js";
 import { type LogCommit, walkLog } from "../git/log.js";
-import { absUnder, isNullOid, isRegularMode, parseLsTreeZ } from "../git/parse.js";
+import { absUnder, isNullOid, isRegularMode } from "../git/parse.js";
+import { remoteBranchesContaining, remoteCommits } from "../git/refs.js";
 import { repoInfo } from "../git/repo.js";
+import { lsTreeAll, lsTreePaths } from "../git/tree.js";
 import { loadPolicy, parsePolicy, ruleFor } from "../policy/index.js";
 import { looksSopsEncrypted } from "../sops/detect.js";
 import { formatForPath } from "../sops/formats.js";
@@ -266,7 +268,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     const candidatesAt = async (commit: string): Promise<Map<string, string>> => {
       let m = treeCache.get(commit);
       if (!m) {
-        m = await lsTree(top, commit, env, candidates);
+        m = await lsTreePaths(top, commit, env, candidates);
         treeCache.set(commit, m);
       }
       return m;
@@ -596,63 +598,6 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
   } finally {
     await reader.close();
   }
-}
-
-async function lsTree(
-  top: string,
-  commit: string,
-  env: NodeJS.ProcessEnv,
-  paths: string[],
-): Promise<Map<string, string>> {
-  const r = await git(
-    ["-c", "core.quotepath=false", "ls-tree", "-r", "-z", "--full-tree", commit, "--", ...paths],
-    { cwd: top, env },
-  );
-  const m = new Map<string, string>();
-  for (const e of parseLsTreeZ(r.stdout))
-    if (e.type === "blob" && isRegularMode(e.mode)) m.set(e.path, e.blob);
-  return m;
-}
-
-async function lsTreeAll(
-  top: string,
-  commit: string,
-  env: NodeJS.ProcessEnv,
-): Promise<Map<string, { blob: string; mode: string }>> {
-  const r = await git(
-    ["-c", "core.quotepath=false", "ls-tree", "-r", "-z", "--full-tree", commit],
-    {
-      cwd: top,
-      env,
-    },
-  );
-  const m = new Map<string, { blob: string; mode: string }>();
-  for (const e of parseLsTreeZ(r.stdout))
-    if (e.type === "blob") m.set(e.path, { blob: e.blob, mode: e.mode });
-  return m;
-}
-
-/** Every commit reachable from a remote-tracking ref (empty without remotes). */
-async function remoteCommits(top: string, env: NodeJS.ProcessEnv): Promise<Set<string>> {
-  const r = await git(["rev-list", "--remotes"], { cwd: top, env, allowFail: true });
-  if (r.code !== 0) return new Set();
-  return new Set(r.stdout.toString("latin1").split("\n").filter(Boolean));
-}
-
-async function remoteBranchesContaining(
-  top: string,
-  commit: string,
-  env: NodeJS.ProcessEnv,
-): Promise<string[]> {
-  const r = await git(
-    ["for-each-ref", "--contains", commit, "--format=%(refname:short)", "refs/remotes"],
-    { cwd: top, env, allowFail: true },
-  );
-  if (r.code !== 0) return [];
-  return r.stdout
-    .toString("utf8")
-    .split("\n")
-    .filter((s) => s !== "" && !s.endsWith("/HEAD") && !/^[^/]+$/.test(s));
 }
 
 /**

@@ -117,6 +117,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     debug = parsed.values.debug === true;
+    if (debug) {
+      const { traceGit } = await import("../git/exec.js");
+      traceGit((line) => io.stderr(`debug: ${line}\n`));
+    }
+    if (io.failAt) (await import("../fsutil.js")).injectFailure(io.failAt);
     const { dispatch } = await import("./dispatch.js");
     const result = await dispatch(parsed, io);
     const quiet = parsed.values.quiet === true;
@@ -176,6 +181,14 @@ export async function main(argv: string[]): Promise<void> {
     env: process.env,
     cwd: process.cwd(),
     isTTY: process.stdout.isTTY === true,
+    ...(process.env.SECRET_GUARD_TEST_FAIL_AT
+      ? {
+          failAt: {
+            step: process.env.SECRET_GUARD_TEST_FAIL_AT,
+            mode: process.env.SECRET_GUARD_TEST_FAIL_MODE,
+          },
+        }
+      : {}),
   });
   process.exitCode = code;
 }

@@ -11,12 +11,10 @@ export interface Io {
   cwd: string;
   isTTY: boolean;
   /**
-   * Test seams, injected by tests only (never read from the environment in
-   * production paths): the terminal the hook's offer and prompts use, and a
-   * failure to inject at a named write step.
+   * Test seam, injected by tests only: a failure at a named write step
+   * (`mode`: kill, int, or an error by default).
    */
-  tty?: string;
-  failAt?: { step: string; mode: "error" | "kill" | "interrupt" };
+  failAt?: { step: string; mode?: string };
 }
 
 /** What a command hands back to the CLI. */

@@ -31,9 +31,8 @@ export async function encryptCommand(args: ParsedArgs, io: Io): Promise<CommandR
   const { pickEngine } = await import("../crypto/engine.js");
   const { writeAtomic } = await import("../fsutil.js");
   // sops comes from PATH, never from inside the repository (or the config's folder).
-  const { gitSync } = await import("../git/exec.js");
-  const top = gitSync(["rev-parse", "--show-toplevel"], { cwd, env: io.env, allowFail: true });
-  const untrusted = top.code === 0 ? top.stdout.toString().trim() : policy.configDir;
+  const { topLevelSync } = await import("../git/repo.js");
+  const untrusted = topLevelSync(cwd, io.env) ?? policy.configDir;
   const engine = await pickEngine(
     (typeof v.engine === "string" ? v.engine : "auto") as "auto",
     io.env,

@@ -43,13 +43,9 @@ export async function fixScan(
   if (targets.length === 0 || !targets.every((t) => t.policy ?? policy)) return out;
   if (opts.staged && result.topLevel && !opts.env.GIT_INDEX_FILE) {
     // Outside a commit, a held index.lock means another git process is at work: touch nothing.
-    const { git } = await import("../git/exec.js");
+    const { absoluteGitDir } = await import("../git/repo.js");
     const { existsSync } = await import("node:fs");
-    const gitDir = (
-      await git(["rev-parse", "--absolute-git-dir"], { cwd: result.topLevel, env: opts.env })
-    ).stdout
-      .toString()
-      .trim();
+    const gitDir = await absoluteGitDir(result.topLevel, opts.env);
     if (existsSync(path.join(gitDir, "index.lock"))) {
       throw new GitError(
         "another git process holds .git/index.lock; nothing was changed",
@@ -150,10 +146,8 @@ async function defaultIndexIfTemporary(
 ): Promise<string | undefined> {
   const active = env.GIT_INDEX_FILE;
   if (!active) return undefined;
-  const { git } = await import("../git/exec.js");
-  const gitDir = (await git(["rev-parse", "--absolute-git-dir"], { cwd: top, env })).stdout
-    .toString()
-    .trim();
+  const { absoluteGitDir } = await import("../git/repo.js");
+  const gitDir = await absoluteGitDir(top, env);
   const activeAbs = path.resolve(top, active);
   const lock = path.join(gitDir, "index.lock");
   if (activeAbs === path.join(gitDir, "index") || activeAbs === lock) return undefined;

@@ -26,8 +26,7 @@ import { mkdir, open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { CryptoError, UsageError } from "../errors.js";
 import { exists } from "../fsutil.js";
-import { git } from "../git/exec.js";
-import { repoInfo } from "../git/repo.js";
+import { hooksPathConfig, repoInfo } from "../git/repo.js";
 import { emptyKustomization } from "../scaffold/kustomization.js";
 import { SECRETS_DIR, shq } from "../scaffold/names.js";
 import {
@@ -308,11 +307,7 @@ export async function initCommand(args: ParsedArgs, io: Io): Promise<CommandResu
       : `✔ pre-commit hook: ${hook.action === "appended" ? "added to" : hook.action} ${hookRel}${hook.husky ? " (husky)" : ""}`,
   );
   if (hook.husky) {
-    const hp = (
-      await git(["config", "--get", "core.hooksPath"], { cwd: top, env: io.env, allowFail: true })
-    ).stdout
-      .toString()
-      .trim();
+    const hp = await hooksPathConfig(top, io.env);
     if (!/\.husky/.test(hp)) {
       notes.push(
         "git does not run .husky/ hooks yet: run `npm install` (husky's prepare script) or `npx husky`",

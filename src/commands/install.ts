@@ -14,8 +14,7 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { exists } from "../fsutil.js";
-import { git } from "../git/exec.js";
-import { repoInfo } from "../git/repo.js";
+import { hooksDir, hooksPathConfig, repoInfo } from "../git/repo.js";
 import { shellQuote } from "../shell.js";
 
 const shq = (s: string) => shellQuote(s, { always: true });
@@ -74,11 +73,7 @@ export async function install(
 ): Promise<InstallResult> {
   const info = await repoInfo(cwd, { env });
   const top = info.topLevel;
-  const hooksPathCfg = (
-    await git(["config", "--get", "core.hooksPath"], { cwd: top, env, allowFail: true })
-  ).stdout
-    .toString()
-    .trim();
+  const hooksPathCfg = await hooksPathConfig(top, env);
   const huskyDir = path.join(top, ".husky");
   const husky = (await exists(huskyDir)) || /(^|[/\\])\.husky([/\\]_)?[/\\]?$/.test(hooksPathCfg);
   if (husky) {
@@ -95,15 +90,8 @@ export async function install(
     await writeFile(file, next);
     return { hookPath: file, action: current.includes(MARK_BEGIN) ? "updated" : "appended", husky };
   }
-  const hooksDir = hooksPathCfg
-    ? path.resolve(top, hooksPathCfg)
-    : path.resolve(
-        top,
-        (await git(["rev-parse", "--git-path", "hooks"], { cwd: top, env })).stdout
-          .toString()
-          .trim(),
-      );
-  const file = path.join(hooksDir, "pre-commit");
+  const hooksFolder = hooksPathCfg ? path.resolve(top, hooksPathCfg) : await hooksDir(top, env);
+  const file = path.join(hooksFolder, "pre-commit");
   const current = await readOr(file);
   const ours = await standaloneHook();
   let action: InstallResult["action"];
@@ -119,7 +107,7 @@ export async function install(
     action = next === current ? "unchanged" : current.includes(MARK_BEGIN) ? "updated" : "appended";
   }
   if (action !== "unchanged") {
-    await mkdir(hooksDir, { recursive: true });
+    await mkdir(hooksFolder, { recursive: true });
     await writeFile(file, next);
   }
   await chmod(file, 0o755);

@@ -50,7 +50,12 @@ export function summarize(result: ScanResult, mode: string): Report {
     version: VERSION,
     mode,
     findings: result.findings,
-    summary: { filesScanned: result.filesScanned, errors, warnings },
+    summary: {
+      filesScanned: result.filesScanned,
+      errors,
+      warnings,
+      ...(result.skipped.length > 0 ? { skipped: countBy(result.skipped) } : {}),
+    },
   };
 }
 
@@ -152,4 +157,10 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
   if (format !== "text") messages.push(...notes);
   const output = await renderReport(report, args, io);
   return { exitCode: errors > 0 ? 1 : 0, output, messages: v.quiet ? [] : messages };
+}
+
+function countBy(list: Array<{ reason: string }>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const { reason } of list) out[reason] = (out[reason] ?? 0) + 1;
+  return out;
 }

@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { ConfigError, GuardError } from "../errors.js";
+import { ConfigError, GitError, GuardError } from "../errors.js";
 import { loadPolicy, ruleFor } from "../policy/index.js";
 import type { Report } from "../report/types.js";
 import { looksSopsEncrypted } from "../sops/detect.js";
@@ -54,16 +54,11 @@ export async function updatekeysCommand(args: ParsedArgs, io: Io): Promise<Comma
     await list.close();
   } else {
     const { repoInfo } = await import("../git/repo.js");
-    const { git } = await import("../git/exec.js");
+    const { lsFiles } = await import("../git/tree.js");
     const info = await repoInfo(cwd, { env: io.env });
-    const r = await git(["-c", "core.quotepath=false", "ls-files", "-z", "--cached"], {
-      cwd: info.topLevel,
-      env: io.env,
-    });
-    const seen = new Set<string>();
-    for (const rel of r.stdout.toString("utf8").split("\0")) {
-      if (rel === "" || seen.has(rel)) continue;
-      seen.add(rel);
+    const listed = await lsFiles(info.topLevel, io.env);
+    if (!listed) throw new GitError("git ls-files failed");
+    for (const rel of listed) {
       files.push({ path: rel, abs: path.join(info.topLevel, ...rel.split("/")), named: false });
     }
   }

@@ -296,7 +296,9 @@ export function analyze(input: JudgeInput): Analysis {
   a.required = a.judged && intent.must;
 
   for (const doc of parsed.docs) {
-    const values = a.required ? valuesToEncrypt(doc, a.selectors, input, a.meta !== undefined) : [];
+    const values = a.required
+      ? valuesToEncrypt(doc, a.selectors, input, readAs, a.meta !== undefined)
+      : [];
     for (const m of values) a.mustEncrypt.push(m);
     a.docs.push({
       doc,
@@ -378,6 +380,7 @@ function valuesToEncrypt(
   doc: TreeDoc,
   selectors: readonly Selector[],
   input: JudgeInput,
+  format: Format,
   hasMetadata: boolean,
 ): MustEncrypt[] {
   const list: MustEncrypt[] = [];
@@ -395,19 +398,33 @@ function valuesToEncrypt(
       state: stateOf(v.path, text, v.leaf, input, exempt(v.leaf)),
     });
   }
-  commentsToEncrypt(doc.root, [], selectors, doc.index, list);
+  commentsToEncrypt(
+    doc.root,
+    [],
+    selectors,
+    doc.index,
+    list,
+    format === "dotenv" || format === "ini",
+  );
   return list;
 }
 
+/**
+ * Comments of YAML/JSON documents count from the first nested container on:
+ * sops before 3.x left top-level comments in the clear (its own fixture
+ * comments_unencrypted_comments.yaml), and those are file documentation; a
+ * dotenv or INI file is all top level, so its comment lines count there.
+ */
 function commentsToEncrypt(
   node: TreeNode,
   path: string[],
   selectors: readonly Selector[],
   document: number,
   out: MustEncrypt[],
+  rootCounts: boolean,
 ): void {
   if (node.kind !== "map" && node.kind !== "seq") return;
-  const pick = picked(path, selectors);
+  const pick = picked(path, selectors) && (path.length > 0 || rootCounts);
   for (const item of node.items) {
     if (item.kind === "comment") {
       const t = item.text.trim();
@@ -421,9 +438,9 @@ function commentsToEncrypt(
         comment: true,
       });
     } else if (item.kind === "item") {
-      commentsToEncrypt(item.value, [...path, item.key], selectors, document, out);
+      commentsToEncrypt(item.value, [...path, item.key], selectors, document, out, rootCounts);
     } else {
-      commentsToEncrypt(item, path, selectors, document, out);
+      commentsToEncrypt(item, path, selectors, document, out, rootCounts);
     }
   }
 }

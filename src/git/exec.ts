@@ -96,8 +96,23 @@ function spawnFailure(err: NodeJS.ErrnoException): GitError {
   return new GitError(`could not run git: ${err.message}`);
 }
 
+let trace: ((line: string) => void) | undefined;
+
+/**
+ * `--debug`: every git command line, its exit code and time go to `fn` (arguments are
+ * options, revisions and paths; what git is fed on stdin is never traced).
+ */
+export function traceGit(fn: ((line: string) => void) | undefined): void {
+  trace = fn;
+}
+
+function traced(args: readonly string[], started: number, code: number | null | string): void {
+  trace?.(`git ${args.join(" ")} → ${code} (${Date.now() - started} ms)`);
+}
+
 /** Run git to completion and collect its output. */
 export function git(args: readonly string[], opts: GitOptions): Promise<GitResult> {
+  const started = Date.now();
   return new Promise((resolve, reject) => {
     let child: ChildProcessWithoutNullStreams;
     try {
@@ -122,6 +137,7 @@ export function git(args: readonly string[], opts: GitOptions): Promise<GitResul
     child.stdin.on("error", () => {});
     child.on("close", (code, signal) => {
       if (failed) return;
+      traced(args, started, code ?? signal);
       const result: GitResult = { stdout: Buffer.concat(out), stderr: err, code: code ?? -1 };
       if (code !== 0 && !opts.allowFail) reject(gitFailure(args, code, signal, err));
       else resolve(result);
@@ -132,6 +148,7 @@ export function git(args: readonly string[], opts: GitOptions): Promise<GitResul
 
 /** Synchronous twin of git(), for the rare caller that cannot await. */
 export function gitSync(args: readonly string[], opts: GitOptions): GitResult {
+  const started = Date.now();
   const r = spawnSync("git", args, {
     cwd: opts.cwd,
     env: gitEnv(opts.env),
@@ -140,6 +157,7 @@ export function gitSync(args: readonly string[], opts: GitOptions): GitResult {
     windowsHide: true,
   });
   if (r.error) throw spawnFailure(r.error as NodeJS.ErrnoException);
+  traced(args, started, r.status ?? r.signal);
   const result: GitResult = {
     stdout: r.stdout,
     stderr: r.stderr.toString("utf8"),
@@ -157,6 +175,7 @@ export function spawnGit(
   args: readonly string[],
   opts: { cwd: string; env?: NodeJS.ProcessEnv },
 ): ChildProcessWithoutNullStreams {
+  trace?.(`git ${args.join(" ")} (long-lived)`);
   return spawn("git", args, { cwd: opts.cwd, env: gitEnv(opts.env), windowsHide: true });
 }
 

@@ -59,11 +59,6 @@ export interface TreeEntry {
   pathBytes: Buffer;
 }
 
-export interface LogCommit {
-  commit: string;
-  entries: RawEntry[];
-}
-
 const NUL = 0;
 
 /** Split a -z buffer into its NUL-terminated fields (a trailing unterminated field is kept). */
@@ -202,42 +197,6 @@ export function parseRawZ(buf: Buffer): RawEntry[] {
     const { entry, next } = takeRaw(fs, i);
     out.push(entry);
     i = next;
-  }
-  return out;
-}
-
-/**
- * Parse `git log -z --raw --no-abbrev --format=%H` (optionally with --cc). Observed shape:
- *
- *   <commit>\0\n:<raw header>\0<path>\0 ... <commit>\0\n: ...
- *   <merge commit>\0\0::<combined header>\0<path>\0
- *
- * i.e. a commit id field, then zero or more raw entries (the first prefixed by "\n"),
- * with empty fields possible between them. A commit without entries yields entries: [].
- */
-export function parseLogRawZ(buf: Buffer): LogCommit[] {
-  const fs = fields(buf);
-  const out: LogCommit[] = [];
-  let current: LogCommit | undefined;
-  let i = 0;
-  while (i < fs.length) {
-    const f = stripLeadingNewline(fs[i]!);
-    if (f.length === 0) {
-      i++;
-      continue;
-    }
-    if (f[0] === 0x3a /* : */) {
-      if (!current) throw malformed("git log (raw entry before any commit)", f);
-      const { entry, next } = takeRaw(fs, i);
-      current.entries.push(entry);
-      i = next;
-      continue;
-    }
-    const id = decode(f).trim();
-    if (!isOid(id)) throw malformed("git log (commit id)", f);
-    current = { commit: id, entries: [] };
-    out.push(current);
-    i++;
   }
   return out;
 }

@@ -4,7 +4,7 @@
 
 import path from "node:path";
 import { GitError, NotARepoError } from "../errors.js";
-import { git, stderrHead } from "./exec.js";
+import { git, gitSync, stderrHead } from "./exec.js";
 
 export interface RepoInfo {
   /** Absolute path of the work tree's top level. */
@@ -101,4 +101,44 @@ export async function repoInfo(
   };
   if (r.code === 0) info.head = head;
   return info;
+}
+
+/**
+ * `core.hooksPath` as configured ("" when unset).
+ *
+ *   git config --get core.hooksPath    → <value> LF, or exit 1 when unset
+ */
+export async function hooksPathConfig(top: string, env?: NodeJS.ProcessEnv): Promise<string> {
+  const r = await git(["config", "--get", "core.hooksPath"], { cwd: top, env, allowFail: true });
+  return r.code === 0 ? r.stdout.toString().trim() : "";
+}
+
+/**
+ * The folder git runs hooks from, absolute (honours core.hooksPath and worktrees).
+ *
+ *   git rev-parse --git-path hooks     → <path relative to cwd or absolute> LF
+ */
+export async function hooksDir(top: string, env?: NodeJS.ProcessEnv): Promise<string> {
+  const r = await git(["rev-parse", "--git-path", "hooks"], { cwd: top, env });
+  return path.resolve(top, r.stdout.toString().trim());
+}
+
+/**
+ * The top level of the work tree around `cwd`, or undefined outside one (synchronous).
+ *
+ *   git rev-parse --show-toplevel      → /abs/top LF
+ */
+export function topLevelSync(cwd: string, env?: NodeJS.ProcessEnv): string | undefined {
+  const r = gitSync(["rev-parse", "--show-toplevel"], { cwd, env, allowFail: true });
+  return r.code === 0 ? r.stdout.toString().trim() : undefined;
+}
+
+/**
+ * The git directory, absolute (a linked worktree's private one).
+ *
+ *   git rev-parse --absolute-git-dir   → /abs/.git LF
+ */
+export async function absoluteGitDir(top: string, env?: NodeJS.ProcessEnv): Promise<string> {
+  const r = await git(["rev-parse", "--absolute-git-dir"], { cwd: top, env });
+  return r.stdout.toString().trim();
 }

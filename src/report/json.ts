@@ -27,13 +27,13 @@ export function formatJson(report: Report): string {
     for (const k of FIELDS) if (f[k] !== undefined) o[k] = f[k];
     return o;
   });
-  const { filesScanned, errors, warnings } = report.summary;
+  const { filesScanned, errors, warnings, skipped } = report.summary;
   const out = {
     tool: report.tool,
     version: report.version,
     mode: report.mode,
     findings,
-    summary: { filesScanned, errors, warnings },
+    summary: { filesScanned, errors, warnings, ...(skipped ? { skipped } : {}) },
   };
   return `${JSON.stringify(out, null, 2)}\n`;
 }

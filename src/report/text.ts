@@ -102,10 +102,29 @@ export function formatText(report: Report, opts: { color: boolean }): string {
     out.push(paint(c, errors ? "31" : "33", `${mark} ${counts.join(", ")} in ${files}`));
   }
 
+  const skipped = Object.entries(report.summary.skipped ?? {});
+  if (skipped.length > 0)
+    out.push(
+      `  not judged: ${skipped.map(([why, n]) => `${n} ${skippedWord(why, n)}`).join(", ")}`,
+    );
   const notes = report.notes ?? [];
   for (const cmd of shared) {
     if (!notes.some((n) => n === `fix: ${cmd}`)) out.push(`fix: ${paint(c, "36", cmd)}`);
   }
   for (const n of notes) out.push(n);
   return `${out.join("\n")}\n`;
+}
+
+function skippedWord(why: string, n: number): string {
+  const s = n === 1 ? "" : "s";
+  switch (why) {
+    case "ignored":
+      return `file${s} ignored by .secret-guard.yaml`;
+    case "symlink":
+      return `symlink${s}`;
+    case "submodule":
+      return `submodule${s}`;
+    default:
+      return `other entr${n === 1 ? "y" : "ies"} (not a regular file)`;
+  }
 }

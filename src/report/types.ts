@@ -7,7 +7,13 @@ export interface Report {
   /** What was scanned: `staged`, `all`, `range`, `paths`, `verify`, `history`, ... */
   mode: string;
   findings: Finding[];
-  summary: { filesScanned: number; errors: number; warnings: number };
+  summary: {
+    filesScanned: number;
+    errors: number;
+    warnings: number;
+    /** Files not judged, by reason (symlink, submodule, ignored, …); only when any were. */
+    skipped?: Record<string, number>;
+  };
   /** Extra lines for the text format only (e.g. the `.git/objects` note); never in json or sarif. */
   notes?: string[];
 }

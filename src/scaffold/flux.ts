@@ -6,7 +6,7 @@
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { isMap, isScalar, parseAllDocuments } from "yaml";
-import { git } from "../git/exec.js";
+import { lsFiles } from "../git/tree.js";
 
 export interface FluxKustomization {
   name: string;
@@ -20,23 +20,8 @@ export async function fluxKustomizationFor(
   folder: string,
   env: NodeJS.ProcessEnv,
 ): Promise<FluxKustomization | undefined> {
-  const r = await git(
-    [
-      "-c",
-      "core.quotepath=false",
-      "ls-files",
-      "-z",
-      "--cached",
-      "--others",
-      "--exclude-standard",
-      "--",
-      "*.yaml",
-      "*.yml",
-    ],
-    { cwd: top, env, allowFail: true },
-  );
-  if (r.code !== 0) return undefined;
-  const files = [...new Set(r.stdout.toString("utf8").split("\0").filter(Boolean))];
+  const files = await lsFiles(top, env, { others: true, pathspec: ["*.yaml", "*.yml"] });
+  if (!files) return undefined;
   let best: FluxKustomization | undefined;
   for (const rel of files.slice(0, 5000)) {
     const abs = path.join(top, rel);

@@ -2,6 +2,6 @@
 
 export { allFiles } from "./all.js";
 export { type PathOptions, pathFiles } from "./paths.js";
-export { rangeFiles } from "./range.js";
+export { rangeFiles, revFiles } from "./range.js";
 export { stagedFiles } from "./staged.js";
 export type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";

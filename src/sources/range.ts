@@ -1,11 +1,11 @@
 /**
- * --range mode: every file version introduced by the commits of a range (history scan).
+ * --range mode: every file version introduced by the commits of a range.
  */
 
-import { GitError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { BlobReader } from "../git/catfile.js";
-import { git, NO_QUOTEPATH, stderrHead } from "../git/exec.js";
-import { isNullOid, parseLogRawZ } from "../git/parse.js";
+import { walkLog } from "../git/log.js";
+import { isNullOid } from "../git/parse.js";
 import { repoInfo } from "../git/repo.js";
 import { absUnder, isRegularMode, skipReason } from "./internal.js";
 import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";
@@ -14,20 +14,11 @@ const RANGE_HINT = "give a revision range such as `origin/main..HEAD` (see `git 
 
 /**
  * Each (path, blob) added or changed by a commit of `range` (e.g. "A..B", or one revision
- * for its whole history), attributed to the oldest such commit. One git call:
- *
- *   git -c core.quotepath=false log --reverse --raw -z --no-abbrev --no-renames --cc --root
- *       --format=%H --no-show-signature --no-color --no-relative --diff-filter=ACMT
- *       --end-of-options <range> --
- *
- *   <commit>\0\n:000000 100644 <zeros> <blob> A\0<path>\0:100644 100644 <old> <new> M\0<path>\0
- *   <merge>\0\0::100644 100644 100644 <p1> <p2> <result> MM\0<path>\0
- *
- * --root: the first commit's files count. --cc: a merge lists only paths whose result
- * differs from every parent (conflict resolutions, "evil" merges); whatever it took
- * unchanged from a parent was introduced by that parent's own commits. --no-renames: a
- * renamed file is an addition at its new path. The explicit --no-* flags keep user config
- * (log.showSignature, diff.relative, color.ui) out of the output.
+ * for its whole history), attributed to the oldest such commit: the same one log walk as
+ * `history` (src/git/log.ts: parents before children, every commit diffed against its first
+ * parent, merges included, so a conflict resolution's content counts; renames are an
+ * addition at the new path). Deletions and non-regular files (symlinks, submodules) are
+ * not judged; the latter are listed as skipped.
  */
 export async function rangeFiles(
   cwd: string,
@@ -35,49 +26,23 @@ export async function rangeFiles(
   opts: SourceOptions = {},
 ): Promise<SourceList> {
   if (range.trim() === "") throw new UsageError("empty revision range", RANGE_HINT);
+  return revFiles(cwd, [range], opts);
+}
+
+/** The same for a list of revision arguments as git log takes them (`<sha> --not --all`). */
+export async function revFiles(
+  cwd: string,
+  revs: string[],
+  opts: SourceOptions = {},
+): Promise<SourceList> {
   const info = await repoInfo(cwd, opts);
-  const r = await git(
-    [
-      ...NO_QUOTEPATH,
-      "log",
-      "--reverse",
-      "--raw",
-      "-z",
-      "--no-abbrev",
-      "--no-renames",
-      "--cc",
-      "--root",
-      "--format=%H",
-      "--no-show-signature",
-      "--no-color",
-      "--no-relative",
-      "--diff-filter=ACMT",
-      "--end-of-options",
-      range,
-      "--",
-    ],
-    { cwd: info.topLevel, env: { ...opts.env, LC_ALL: "C" }, allowFail: true },
-  );
-  if (r.code !== 0) {
-    const said = stderrHead(r.stderr, 2);
-    if (
-      /unknown revision|bad revision|ambiguous argument|invalid revision range|bad object/i.test(
-        r.stderr,
-      )
-    ) {
-      throw new UsageError(
-        `invalid revision range "${range}"${said ? `: ${said}` : ""}`,
-        RANGE_HINT,
-      );
-    }
-    throw new GitError(`git log failed (exit code ${r.code})${said ? `:\n${said}` : ""}`);
-  }
+  const commits = await walkLog(info.topLevel, revs, { env: opts.env });
   const reader = new BlobReader(info.topLevel, { env: opts.env });
   const files: SourceFile[] = [];
   const skipped: SkippedPath[] = [];
   const seen = new Set<string>();
   const skippedPaths = new Set<string>();
-  for (const { commit, entries } of parseLogRawZ(r.stdout)) {
+  for (const { id: commit, entries } of commits) {
     for (const e of entries) {
       if (e.status === "D" || isNullOid(e.dstBlob)) continue;
       const key = `${e.dstBlob}\0${e.path}`;

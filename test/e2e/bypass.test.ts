@@ -89,3 +89,76 @@ describe("bypass corpus through scan --range and history", () => {
     expect(transcript.join("\n")).not.toContain(BYPASS_CANARY);
   });
 });
+
+describe("class 2: kustomize secretGenerator sources through git commit", () => {
+  const KUST = (body: string) =>
+    `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nsecretGenerator:\n${body}`;
+  let repo: TestRepo;
+  beforeAll(async () => {
+    repo = await makeRepo({
+      files: { ".sops.yaml": BYPASS_POLICY, "README.md": "x\n" },
+      commit: "policy",
+    });
+    expect(sg(repo, ["install"]).code).toBe(0);
+  });
+  const attempt = (files: Record<string, string>) => {
+    for (const [p, c] of Object.entries(files)) repo.write(p, c);
+    repo.git("add", "-A");
+    const r = gitTry(repo, ["commit", "-q", "-m", "try"]);
+    return { ...r, out: r.stdout + r.stderr };
+  };
+  const reset = () => {
+    repo.git("reset", "-q", "--hard", "HEAD");
+    repo.git("clean", "-qfdx");
+  };
+
+  it("envs:, files: and key=path sources in plaintext are blocked on the source file", () => {
+    const r = attempt({
+      "apps/gen/kustomization.yaml": KUST(
+        "  - name: app\n    envs:\n      - secret.env\n    files:\n      - token=creds/token.txt\n      - id_rsa\n",
+      ),
+      "apps/gen/secret.env": "PASSWORD=canary-c2-env\n",
+      "apps/gen/creds/token.txt": "canary-c2-file\n",
+      "apps/gen/id_rsa": "canary-c2-key\n",
+    });
+    expect(r.code, r.out).not.toBe(0);
+    for (const p of ["apps/gen/secret.env", "apps/gen/creds/token.txt", "apps/gen/id_rsa"])
+      expect(r.out).toContain(p);
+    expect(r.out).toContain("secretGenerator");
+    expect(r.out).not.toContain(BYPASS_CANARY);
+    reset();
+  });
+
+  it("a JSON kustomization (file name Kustomization) counts too", () => {
+    const r = attempt({
+      "apps/json/Kustomization": JSON.stringify({
+        kind: "Kustomization",
+        secretGenerator: [{ name: "j", envs: ["app.env"] }],
+      }),
+      "apps/json/app.env": "TOKEN=canary-c2-json\n",
+    });
+    expect(r.code, r.out).not.toBe(0);
+    expect(r.out).toContain("apps/json/app.env");
+    reset();
+  });
+
+  it("only the kustomization changes: the source already in the index is judged", () => {
+    expect(attempt({ "apps/late/app.env": "TOKEN=canary-c2-late\n" }).code).toBe(0);
+    const r = attempt({
+      "apps/late/kustomization.yaml": KUST("  - name: late\n    envs: [app.env]\n"),
+    });
+    expect(r.code, r.out).not.toBe(0);
+    expect(r.out).toContain("apps/late/app.env");
+    reset();
+  });
+
+  it("only the source changes: the kustomization in the index names it", () => {
+    expect(
+      attempt({ "apps/src/kustomization.yaml": KUST("  - name: s\n    envs: [app.env]\n") }).code,
+    ).toBe(0);
+    const r = attempt({ "apps/src/app.env": "TOKEN=canary-c2-src\n" });
+    expect(r.code, r.out).not.toBe(0);
+    expect(r.out).toContain("apps/src/app.env");
+    reset();
+  });
+});

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { GitError } from "../../src/errors.js";
+import { parseHistoryLog } from "../../src/git/log.js";
 import {
   isNullOid,
   isOid,
-  parseLogRawZ,
   parseLsFilesStageZ,
   parseLsTreeZ,
   parseRawZ,
@@ -123,46 +123,49 @@ describe("parseRawZ (git diff --raw -z --no-abbrev)", () => {
   });
 });
 
-describe("parseLogRawZ (git log --raw -z --format=%H --cc)", () => {
-  it("parses commits, entries, merges and empty commits as git prints them", () => {
+describe("parseHistoryLog (the one log walk of history and --range)", () => {
+  const head = (id: string, parents: string[]) =>
+    `\x01${id} ${parents.join(" ")}\x00${1_700_000_000}\x002023-11-14T22:13:20+00:00\x00Dev\x00`;
+  it("parses commits, parents, entries (tricky paths) and empty commits as git prints them", () => {
     const c1 = "1".repeat(40);
     const c2 = "2".repeat(40);
-    const m = "3".repeat(40);
     const e = "4".repeat(40);
     const buf = Buffer.concat([
-      Buffer.from(`${c1}\0\n:000000 100644 ${Z} ${A} A\0a\0:000000 100644 ${Z} ${B} A\0b c\0`),
-      Buffer.from(`${c2}\0\n:100644 100644 ${A} ${C} M\0new\nline\0`),
-      Buffer.from(`${m}\0\0::100644 100644 100644 ${A} ${B} ${C} MM\0a\0`),
-      Buffer.from(`${e}\0`),
+      Buffer.from(
+        `${head(c1, [])}\n:000000 100644 ${Z} ${A} A\0a\0:000000 100644 ${Z} ${B} A\0b c\0`,
+      ),
+      Buffer.from(`${head(c2, [c1])}\n:100644 100644 ${A} ${C} M\0new\nline\0`),
+      Buffer.from(head(e, [c2])),
     ]);
-    const commits = parseLogRawZ(buf);
+    const commits = parseHistoryLog(buf);
     expect(
-      commits.map((c) => [c.commit, c.entries.map((x) => [x.status, x.path, x.dstBlob])]),
+      commits.map((c) => [c.id, c.parents, c.entries.map((x) => [x.status, x.path, x.dstBlob])]),
     ).toEqual([
       [
         c1,
+        [],
         [
           ["A", "a", A],
           ["A", "b c", B],
         ],
       ],
-      [c2, [["M", "new\nline", C]]],
-      [m, [["M", "a", C]]],
-      [e, []],
+      [c2, [c1], [["M", "new\nline", C]]],
+      [e, [c2], []],
     ]);
   });
 
   it("does not mistake a path that looks like a commit id for a commit", () => {
     const c1 = "1".repeat(40);
-    const buf = Buffer.from(`${c1}\0\n:000000 100644 ${Z} ${A} A\0${B}\0`);
-    const commits = parseLogRawZ(buf);
+    const commits = parseHistoryLog(
+      Buffer.from(`${head(c1, [])}\n:000000 100644 ${Z} ${A} A\0${B}\0`),
+    );
     expect(commits).toHaveLength(1);
     expect(commits[0]!.entries[0]!.path).toBe(B);
   });
 
-  it("throws GitError on garbage", () => {
-    expect(() => parseLogRawZ(Buffer.from("not a commit\0"))).toThrow(GitError);
-    expect(() => parseLogRawZ(Buffer.from(`:000000 100644 ${Z} ${A} A\0a\0`))).toThrow(GitError);
+  it("throws GitError on garbage, never quoting more than a short excerpt", () => {
+    expect(() => parseHistoryLog(Buffer.from("not a commit\0"))).toThrow(GitError);
+    expect(() => parseHistoryLog(Buffer.from(`:000000 100644 ${Z} ${A} A\0a\0`))).toThrow(GitError);
   });
 });
 
