@@ -43,6 +43,8 @@ export interface IntentInput {
   rule?: CreationRule;
   /** The file (or its committed version) carries sops metadata. */
   hasMetadata: boolean;
+  /** The file holds `ENC[` markers (sops output, even with its metadata stripped). */
+  hasEncMarkers?: boolean;
   /** A Secret-like document anywhere in the file. */
   holdsSecret: boolean;
   /** Kinds of every document that names one (undefined entries: no kind). */
@@ -106,11 +108,13 @@ export function intentOf(input: IntentInput): Intent {
       reason: "must-encrypt-glob",
       text: "must be encrypted: listed by .secret-guard.yaml mustEncrypt",
     };
-  if (input.hasMetadata)
+  if (input.hasMetadata || input.hasEncMarkers)
     return {
       must: true,
       reason: "sops-metadata",
-      text: "must be encrypted: it carries sops metadata",
+      text: input.hasMetadata
+        ? "must be encrypted: it carries sops metadata"
+        : "must be encrypted: it holds ENC[...] values (sops output)",
     };
   if (input.holdsSecret)
     return { must: true, reason: "holds-secret", text: "must be encrypted: it holds a Secret" };

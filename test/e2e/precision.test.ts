@@ -20,6 +20,8 @@ const C = {
   resolved: "canary-precision-resolved-P4",
   open: "canary-precision-open-P5",
   defaulted: "canary-precision-default-P6",
+  folder: "canary-precision-folder-P7",
+  placeholder: "canary-precision-placeholder-P8",
 };
 afterAll(() => {
   assertNoCanary(Object.values(C));
@@ -212,6 +214,116 @@ describe("templates and references", () => {
     const bad = scanAll(repo);
     expect(bad.report.findings.map((f) => `${f.rule} ${f.path} ${f.keys}`)).toEqual([
       "secret-outside-policy apps/refs/secret.yaml literal,defaulted",
+    ]);
+  });
+});
+
+describe("per-folder policies", () => {
+  const CLUSTER = `creation_rules:\n  - path_regex: .*values\\.yaml$\n    age: ${FIXTURE_AGE}\n`;
+
+  it("a .sops.yaml under clusters/<name>/ covering a plaintext values file blocks from the top level", async () => {
+    const repo = await makeRepo({
+      files: {
+        "clusters/production/.sops.yaml": CLUSTER,
+        "clusters/production/apps/values.yaml": `auth:\n  apiKey: ${C.folder}\n`,
+        "clusters/staging/apps/values.yaml": "replicas: 1\n",
+        "clusters/staging/.sops.yml": CLUSTER,
+      },
+    });
+    repo.git("add", "-A");
+    const r = sg(repo, ["scan", "--all", "--format", "json"]);
+    expect(r.code, r.stderr).toBe(1);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.findings.map((f) => `${f.rule} ${f.path} ${f.keys}`)).toEqual([
+      "unencrypted clusters/production/apps/values.yaml auth.apiKey",
+    ]);
+    // sops ignores .sops.yml: said once, on stderr, before the report
+    expect(r.stderr.match(/clusters\/staging\/\.sops\.yml/g)).toHaveLength(1);
+    // the staged policy judges the staged file: a policy edited on disk only changes nothing
+    repo.write("clusters/production/.sops.yaml", "creation_rules:\n  - path_regex: nothing$\n");
+    const staged = sg(repo, ["scan", "--all", "--format", "json"]);
+    expect(staged.code).toBe(1);
+    // the hook path: staged mode from the top level
+    repo.git("add", "clusters/production/.sops.yaml");
+    repo.write("clusters/production/.sops.yaml", CLUSTER);
+    const hook = sg(repo, ["scan", "--format", "json"]);
+    expect(hook.code, hook.stdout).toBe(0);
+    repo.git("add", "-A");
+    expect(sg(repo, ["scan", "--format", "json"]).code).toBe(1);
+    const explain = sg(repo, ["explain", "clusters/production/apps/values.yaml"]);
+    expect(explain.stdout).toContain("per folder");
+    expect(explain.stdout).toContain("clusters/production/.sops.yaml");
+    expect(explain.stdout).toMatch(/intent: +must be encrypted: creation_rules\[0\] \(path_regex/);
+  });
+});
+
+describe("placeholders and mixed recipients", () => {
+  it(".secret-guard.yaml placeholders exempt a tool's whole-value placeholders, not literals", async () => {
+    const secret = [
+      "apiVersion: v1",
+      "kind: Secret",
+      "metadata:",
+      "  name: oauth",
+      "stringData:",
+      "  client-id: <secret:client-id>",
+      "  client-secret: <secret:client-secret|base64>",
+      "",
+    ].join("\n");
+    const repo = await makeRepo({ files: { "apps/oauth/secret.yaml": secret } });
+    expect(scanAll(repo).code).toBe(1);
+    repo.write(".secret-guard.yaml", "placeholders:\n  - '^<secret:[^>]+>$'\n");
+    expect(scanAll(repo).report.findings).toEqual([]);
+    repo.write("apps/oauth/secret.yaml", `${secret}  other: ${C.placeholder}\n`);
+    expect(scanAll(repo).report.findings.map((f) => f.keys)).toEqual([["other"]]);
+    repo.write(".secret-guard.yaml", "placeholders:\n  - '<secret:'\n");
+    repo.git("add", "-A");
+    const bad = sg(repo, ["scan", "--all"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("placeholders[0]");
+  });
+
+  it("key groups mixing age and PGP: a file with the PGP key but not the age key is a warning naming it", async () => {
+    const fp = "FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4";
+    const policy = `creation_rules:\n  - path_regex: .*\\.sops\\.yaml$\n    encrypted_regex: ^(data|stringData)$\n    key_groups:\n      - age:\n          - ${FIXTURE_AGE}\n        pgp:\n          - ${fp}\n`;
+    const enc = (pgp: string) =>
+      [
+        "apiVersion: v1",
+        "kind: Secret",
+        "metadata:",
+        "  name: demo",
+        "stringData:",
+        "  password: ENC[AES256_GCM,data:mHeXsmQ=,iv:vUMpILz3xchORqkzDFvgwENY7EqIHHGJdEF6C8xqbFE=,tag:IroV7hykADvD0IUaq6kikA==,type:str]",
+        "sops:",
+        "  pgp:",
+        `    - fp: ${pgp}`,
+        "      created_at: '2024-01-01T00:00:00Z'",
+        "      enc: |-",
+        "        -----BEGIN PGP MESSAGE-----",
+        "        wcBMA0F",
+        "        -----END PGP MESSAGE-----",
+        "  lastmodified: '2024-01-01T00:00:00Z'",
+        "  mac: ENC[AES256_GCM,data:mHeXsmQ=,iv:vUMpILz3xchORqkzDFvgwENY7EqIHHGJdEF6C8xqbFE=,tag:IroV7hykADvD0IUaq6kikA==,type:str]",
+        "  encrypted_regex: ^(data|stringData)$",
+        "  version: 3.9.0",
+        "",
+      ].join("\n");
+    const repo = await makeRepo({
+      files: { ".sops.yaml": policy, "apps/demo/secret.sops.yaml": enc(fp) },
+    });
+    const shared = scanAll(repo);
+    expect(shared.code).toBe(0);
+    expect(shared.report.findings.map((f) => `${f.severity} ${f.rule}`)).toEqual([
+      "warning recipient-mismatch",
+    ]);
+    const r = sg(repo, ["scan", "--all"]);
+    expect(r.stdout).toContain("age1l44xcng8");
+    expect(r.stdout).toContain("sops updatekeys");
+    const explain = sg(repo, ["explain", "apps/demo/secret.sops.yaml"]);
+    expect(explain.stdout).toContain(`pgp ${fp}`);
+    repo.write("apps/demo/secret.sops.yaml", enc("0000000000000000000000000000000000000000"));
+    const none = scanAll(repo);
+    expect(none.report.findings.map((f) => `${f.severity} ${f.rule}`)).toEqual([
+      "error recipient-mismatch",
     ]);
   });
 });
