@@ -36,7 +36,7 @@ import type { Format, Selector } from "../types.js";
 import { credentialLike } from "./credential.js";
 import { type DocInfo, docInfo } from "./describe.js";
 import { type ExemptContext, exemptionOf, isExemptValue } from "./exempt.js";
-import { type Intent, intentOf, isForeignCiphertext } from "./intent.js";
+import { type Intent, intentOf, isForeignCiphertext, isPublicPem } from "./intent.js";
 import { kubeObjects, type Origin } from "./kube.js";
 import { isTemplateMarked, templateVariants } from "./template.js";
 import type { JudgeInput, MustEncrypt, ValueState } from "./types.js";
@@ -287,6 +287,7 @@ export function analyze(input: JudgeInput): Analysis {
     rule,
     hasMetadata: a.meta !== undefined || a.headEncrypted,
     hasEncMarkers: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).includes("ENC["),
+    publicPem: readAs === "binary" && isPublicPem(Buffer.from(bytes).toString("latin1")),
     holdsSecret: parsed.docs.some((d) => secretObjects(d, input.secretKinds).length > 0),
     kinds: parsed.docs.map((d) => getString(d.root, "kind")),
     listed: input.listed,

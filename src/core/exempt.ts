@@ -107,7 +107,8 @@ export function isReference(t: string, ctx: ExemptContext = {}): boolean {
 export function exemptionOf(text: string, ctx: ExemptContext = {}): Exemption | undefined {
   const t = text.trim();
   if (t === "") return "empty";
-  if (ctx.tag && REFERENCE_TAGS.has(ctx.tag) && NAME.test(t)) return "reference";
+  if (ctx.tag && REFERENCE_TAGS.has(ctx.tag) && /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(t))
+    return "reference";
   if (isSubstitutionOnly(t) || ENVSUBST_BARE.test(t)) return "substitution";
   if (isTemplateOnly(t)) return "template";
   if (isReference(t, ctx)) return "reference";
@@ -116,7 +117,8 @@ export function exemptionOf(text: string, ctx: ExemptContext = {}): Exemption | 
     const inner = jsonExemption(t, ctx);
     if (inner) return inner;
   }
-  if (t.includes("\n")) return linesExemption(t, ctx);
+  // A multi-line text, or a whole file of one `key: value` line (binary store: a file is one value).
+  if (text.includes("\n")) return linesExemption(t, ctx);
   return undefined;
 }
 

@@ -53,6 +53,22 @@ export interface IntentInput {
   listed?: boolean;
   /** `.secret-guard.yaml` `strict: true`. */
   strict?: boolean;
+  /** The content is only public PEM blocks (certificates, public keys): a name alone does not mark it. */
+  publicPem?: boolean;
+}
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+
+/** Only certificates and public keys in PEM form, nothing else (no private key, no other text). */
+export function isPublicPem(text: string): boolean {
+  if (!text.includes("-----BEGIN ") || /PRIVATE KEY/.test(text)) return false;
+  let any = false;
+  const rest = text.replace(PEM_BLOCK, (_m, label: string) => {
+    if (!/^(CERTIFICATE|PUBLIC KEY|X509 CRL|TRUSTED CERTIFICATE)$/.test(label)) return "\u0000";
+    any = true;
+    return "";
+  });
+  return any && rest.trim() === "";
 }
 
 /** Extensions of files of any content: a rule naming only these names no particular file. */
@@ -123,7 +139,7 @@ export function intentOf(input: IntentInput): Intent {
   // Kubernetes objects say what they are: a HelmRepository `external-secrets.yaml`, an
   // ExternalSecret, a Kustomization in a `secrets/` folder are no Secret (a Secret is caught above).
   const typed = kinds.length > 0 && kinds.every((k) => k !== undefined);
-  const topic = NOT_A_STORE.test(input.path);
+  const topic = NOT_A_STORE.test(input.path) || input.publicPem === true;
   if (covered && (marked === "sops-or-enc" || (marked === "secret" && !typed && !topic)))
     return {
       must: true,
