@@ -562,11 +562,18 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     }
     for (const t of tracked.values()) t.exp.inHead = headHashes.has(t.hash);
 
-    // ---- pushed to which remote branches
-    let lookups = 0;
+    // ---- pushed to which remote branches: one `for-each-ref --contains` per distinct commit
+    // (exposures of one file version share it), at most MAX_PUSHED_LOOKUPS of them.
+    const containing = new Map<string, string[]>();
     for (const t of tracked.values()) {
-      if (!t.pushedVia || lookups++ >= MAX_PUSHED_LOOKUPS) continue;
-      t.exp.pushedTo = await remoteBranchesContaining(top, t.pushedVia, env);
+      if (!t.pushedVia) continue;
+      let refs = containing.get(t.pushedVia);
+      if (!refs) {
+        if (containing.size >= MAX_PUSHED_LOOKUPS) continue;
+        refs = await remoteBranchesContaining(top, t.pushedVia, env);
+        containing.set(t.pushedVia, refs);
+      }
+      t.exp.pushedTo = refs;
     }
 
     // ---- rotation, against the Secret at HEAD
