@@ -14,6 +14,7 @@ export type RuleId =
   | "encryption-removed"
   | "unparseable"
   | "nothing-encrypted"
+  | "possible-credential"
   | "decrypt-failed"
   | "mac-mismatch";
 
@@ -27,6 +28,7 @@ export const RULE_IDS: readonly RuleId[] = [
   "encryption-removed",
   "unparseable",
   "nothing-encrypted",
+  "possible-credential",
   "decrypt-failed",
   "mac-mismatch",
 ];
@@ -98,6 +100,8 @@ export interface CreationRule {
   pathRegex?: string;
   /** Age recipients in rule order (flat `age` field, or the single key group's `age`). */
   age: string[];
+  /** PGP fingerprints (flat `pgp` or every key group's), upper case, when any. */
+  pgp?: string[];
   /** Names of other key fields that are set (e.g. "pgp", "kms", "hc_vault_transit_uri"). */
   otherKeyTypes: string[];
   /** Number of key groups (0 when flat keys are used). */

@@ -21,11 +21,12 @@ import { checkFile, isGuardConfigPath, prepareSettings, type Settings } from "..
 import {
   allowCheck,
   EMPTY_CONFIG,
+  loadGuardConfig,
   parseGuardConfig,
   CONFIG_NAME as SETTINGS_NAME,
 } from "../check/settings.js";
 import type { DecryptResult } from "../crypto/decrypt.js";
-import { GuardError } from "../errors.js";
+import { GitError, GuardError } from "../errors.js";
 import { BlobReader } from "../git/catfile.js";
 import { type LogCommit, walkLog } from "../git/log.js";
 import { absUnder, isNullOid, isRegularMode } from "../git/parse.js";
@@ -78,6 +79,8 @@ export interface Exposure {
   rotation: RotationStatus;
   /** Why: paths and reasons only. */
   rotationDetail: string;
+  /** Recorded as rotated or accepted in `.secret-guard.yaml` `resolved` (does not make exit 1). */
+  resolved?: { reason?: string };
 }
 
 export interface AuditOptions {
@@ -98,6 +101,11 @@ export interface AuditResult {
   blobsJudged: number;
   exposures: Exposure[];
   warnings: string[];
+  /**
+   * Objects the repository does not have (a partial or shallow clone, a damaged
+   * snapshot): named by blob, path and commit; the audit goes on without them.
+   */
+  missing: Array<{ blob: string; path?: string; commit?: string }>;
   /** Where identities came from (names only); empty when none was found. */
   identitySources: string[];
 }
@@ -120,6 +128,7 @@ interface Occurrence {
 
 interface Tracked {
   hash: string;
+  valueSha256?: string;
   exp: Exposure;
   firstTime: number;
   lastTime: number;
@@ -130,6 +139,61 @@ interface Tracked {
 const BATCH = 256;
 const CONFIG_NAME = ".sops.yaml";
 const MAX_PUSHED_LOOKUPS = 200;
+
+/**
+ * Reads through the one cat-file process, where a missing object (partial or
+ * shallow clone, damaged snapshot) is recorded and read as empty content: the
+ * audit goes on, and the report names it. Every promise is marked handled at
+ * once, so a read-ahead that fails before it is awaited cannot crash the process.
+ */
+function tolerantReader(reader: BlobReader, result: AuditResult): Pick<BlobReader, "read"> {
+  const seen = new Set<string>();
+  return {
+    read(oid: string): Promise<Buffer> {
+      const p = reader.read(oid).catch((e: unknown) => {
+        if (
+          !(e instanceof GitError) ||
+          !/ is (missing|ambiguous) in the repository$/.test(e.message)
+        )
+          throw e;
+        if (!seen.has(oid)) {
+          seen.add(oid);
+          result.missing.push({ blob: oid });
+        }
+        return Buffer.alloc(0);
+      });
+      p.catch(() => {});
+      return p;
+    },
+  };
+}
+
+/** Name each missing blob by a path and the first commit that carries it. */
+function nameMissing(
+  result: AuditResult,
+  jobs: Map<string, Job>,
+  occurrences: Map<string, Occurrence[]>,
+): void {
+  if (result.missing.length === 0) return;
+  const want = new Map(result.missing.map((m) => [m.blob, m]));
+  const jobBlob = new Map<string, string>();
+  for (const j of jobs.values()) if (want.has(j.blob)) jobBlob.set(j.key, j.blob);
+  for (const [commit, occ] of occurrences) {
+    for (const o of occ) {
+      const blob = o.job ? jobBlob.get(o.job) : undefined;
+      const m = blob ? want.get(blob) : undefined;
+      if (m && !m.commit) {
+        m.commit = commit;
+        m.path = o.path;
+      }
+    }
+  }
+  for (const m of result.missing) {
+    result.warnings.push(
+      `object ${m.blob} is missing from the repository${m.path ? ` (${m.path}${m.commit ? ` at commit ${m.commit.slice(0, 12)}` : ""})` : ""}: not judged; fetch it (git fetch --refetch, or unshallow the clone) and audit again`,
+    );
+  }
+}
 
 /**
  * Carry a per-commit state from each commit's first parent to the commit, in walk order
@@ -179,6 +243,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     blobsJudged: 0,
     exposures: [],
     warnings: [],
+    missing: [],
     identitySources: [],
   };
   const revs = opts.revs.length > 0 ? opts.revs : opts.allRefs ? [] : ["HEAD"];
@@ -197,6 +262,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
   const candidates = [...policyCands, ...settingsCands];
   const candidateSet = new Set(candidates);
   const reader = new BlobReader(top, { env });
+  const blobs = tolerantReader(reader, result);
   try {
     const treeCache = new Map<string, Map<string, string>>();
     const candidatesAt = async (commit: string): Promise<Map<string, string>> => {
@@ -244,7 +310,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       const [rel = "", blob = ""] = configKey.split("\0");
       let policy: Policy | undefined;
       try {
-        const text = (await reader.read(blob)).toString("utf8");
+        const text = (await blobs.read(blob)).toString("utf8");
         policy = parsePolicy(text, absUnder(top, rel), { displayPath: `${rel} (${where})` });
       } catch (e) {
         if (!(e instanceof GuardError)) throw e;
@@ -263,7 +329,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
         p =
           key === ""
             ? prepareSettings(EMPTY_CONFIG)
-            : reader.read(blob).then(async (b) => {
+            : blobs.read(blob).then(async (b) => {
                 try {
                   return await prepareSettings(
                     parseGuardConfig(b.toString("utf8"), `${rel} (${where})`),
@@ -366,7 +432,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     const list = [...jobs.values()];
     result.blobsJudged = list.length;
     const request = (from: number) =>
-      list.slice(from, from + BATCH).map((job) => reader.read(job.blob));
+      list.slice(from, from + BATCH).map((job) => blobs.read(job.blob));
     let batch = request(0);
     let ahead = request(BATCH);
     for (let i = 0; i < list.length; i++) {
@@ -394,6 +460,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       if (v.length > 0) values.set(job.key, v);
     }
     opts.onProgress?.(list.length, list.length);
+    nameMissing(result, jobs, occurrences);
 
     // ---- which commits carry which values
     const remote = await remoteCommits(top, env);
@@ -429,6 +496,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
             if (!t) {
               t = {
                 hash: v.hash,
+                valueSha256: v.valueSha256,
                 firstTime: c.time,
                 lastTime: c.time,
                 exp: {
@@ -494,15 +562,36 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     }
     for (const t of tracked.values()) t.exp.inHead = headHashes.has(t.hash);
 
-    // ---- pushed to which remote branches
-    let lookups = 0;
+    // ---- pushed to which remote branches: one `for-each-ref --contains` per distinct commit
+    // (exposures of one file version share it), at most MAX_PUSHED_LOOKUPS of them.
+    const containing = new Map<string, string[]>();
     for (const t of tracked.values()) {
-      if (!t.pushedVia || lookups++ >= MAX_PUSHED_LOOKUPS) continue;
-      t.exp.pushedTo = await remoteBranchesContaining(top, t.pushedVia, env);
+      if (!t.pushedVia) continue;
+      let refs = containing.get(t.pushedVia);
+      if (!refs) {
+        if (containing.size >= MAX_PUSHED_LOOKUPS) continue;
+        refs = await remoteBranchesContaining(top, t.pushedVia, env);
+        containing.set(t.pushedVia, refs);
+      }
+      t.exp.pushedTo = refs;
     }
 
     // ---- rotation, against the Secret at HEAD
-    await rotation([...tracked.values()], headFiles, reader, env, result);
+    await rotation([...tracked.values()], headFiles, blobs, env, result);
+
+    // ---- resolved: rotated or accepted exposures recorded in .secret-guard.yaml (on disk, now)
+    const current = await loadGuardConfig(opts.cwd, top);
+    for (const t of tracked.values()) {
+      const e = t.exp;
+      const hit = current.resolved.find(
+        (r) =>
+          r.key === e.key &&
+          e.paths.includes(r.path) &&
+          r.sha256 === t.valueSha256 &&
+          (e.firstCommit.id.startsWith(r.commit) || e.lastCommit.id.startsWith(r.commit)),
+      );
+      if (hit) e.resolved = hit.reason ? { reason: hit.reason } : {};
+    }
 
     result.exposures = [...tracked.values()]
       .sort(
@@ -525,7 +614,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
 async function rotation(
   tracked: Tracked[],
   headFiles: Map<string, { blob: string; job?: string }>,
-  reader: BlobReader,
+  blobs: Pick<BlobReader, "read">,
   env: NodeJS.ProcessEnv,
   result: AuditResult,
 ): Promise<void> {
@@ -555,7 +644,7 @@ async function rotation(
     const k = `${blob}|${formatForPath(p)}`;
     let r = decrypted.get(k);
     if (r) return r;
-    const bytes = await reader.read(blob);
+    const bytes = await blobs.read(blob);
     const format = formatForPath(p);
     if (!looksSopsEncrypted(bytes, format)) r = "plain";
     else if (identities.length === 0) r = "no-identity";
@@ -578,7 +667,7 @@ async function rotation(
         const format = formatForPath(p);
         return format === "yaml" || format === "json";
       });
-      const contents: Array<Promise<Buffer>> = files.map(([, f]) => reader.read(f.blob));
+      const contents: Array<Promise<Buffer>> = files.map(([, f]) => blobs.read(f.blob));
       for (const [i, [p]] of files.entries()) {
         const format = formatForPath(p);
         const bytes = await contents[i]!;
@@ -626,7 +715,7 @@ async function rotation(
       if (r === "plain") {
         let parsed: ReturnType<typeof parseFile>;
         try {
-          parsed = parseFile(await reader.read(f.blob), formatForPath(p));
+          parsed = parseFile(await blobs.read(f.blob), formatForPath(p));
         } catch {
           undecided ||= `${p} at HEAD cannot be parsed`;
           continue;

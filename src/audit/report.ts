@@ -23,6 +23,8 @@ export interface HistorySummary {
   rotated: number;
   removed: number;
   unknown: number;
+  /** Recorded in .secret-guard.yaml `resolved`: listed, not counted for the exit code. */
+  resolved: number;
 }
 
 export function summarizeHistory(r: AuditResult): HistorySummary {
@@ -31,6 +33,7 @@ export function summarizeHistory(r: AuditResult): HistorySummary {
     commits: r.commits,
     blobsJudged: r.blobsJudged,
     exposures: r.exposures.length,
+    resolved: count((e) => e.resolved !== undefined),
     pushed: count((e) => e.pushed),
     inHead: count((e) => e.inHead),
     notRotated: count((e) => e.rotation === "NOT ROTATED"),
@@ -48,6 +51,12 @@ function secretLabel(e: Exposure): string {
 }
 
 const short = (id: string) => id.slice(0, 12);
+
+/** Remote branches carrying it, readable on big repositories: a few names, then a count. */
+export function pushedList(refs: string[], max = 3): string {
+  if (refs.length <= max) return refs.join(", ");
+  return `${refs.slice(0, max).join(", ")} and ${refs.length - max} more (${refs.length} remote branches)`;
+}
 
 export function formatHistoryJson(r: AuditResult): string {
   const out = {
@@ -72,6 +81,9 @@ export function formatHistoryJson(r: AuditResult): string {
       ...(e.pushed ? { pushedTo: e.pushedTo } : {}),
       rotation: e.rotation,
       rotationDetail: e.rotationDetail,
+      ...(e.resolved
+        ? { resolved: true, ...(e.resolved.reason ? { resolvedReason: e.resolved.reason } : {}) }
+        : {}),
     })),
     summary: summarizeHistory(r),
     ...(r.warnings.length ? { warnings: r.warnings } : {}),
@@ -86,7 +98,7 @@ function exposureMessage(e: Exposure): string {
     `last carried by ${short(e.lastCommit.id)}`,
     e.inHead ? "still in HEAD" : "no longer in HEAD",
     e.pushed
-      ? `pushed${e.pushedTo.length ? ` (${e.pushedTo.join(", ")})` : ""}: treat it as compromised`
+      ? `pushed${e.pushedTo.length ? ` (${pushedList(e.pushedTo)})` : ""}: treat it as compromised`
       : "not on any remote-tracking branch",
     `rotation: ${e.rotation}`,
   ].join("; ");
@@ -168,7 +180,15 @@ export function formatHistoryText(r: AuditResult, opts: { color: boolean }): str
           ? paint(c, "33", "rotation unknown")
           : paint(c, "32", e.rotation);
     lines.push(
-      [paint(c, "1", `${who || "value"}`), `key: ${e.key}`, status].filter(Boolean).join("  "),
+      [
+        paint(c, "1", `${who || (e.kind ? e.kind : "file")}`),
+        `key: ${e.key}`,
+        e.resolved
+          ? paint(c, "32", `resolved${e.resolved.reason ? ` (${e.resolved.reason})` : ""}`)
+          : status,
+      ]
+        .filter(Boolean)
+        .join("  "),
     );
     const row = (label: string, text: string) => lines.push(`    ${label.padEnd(9)}${text}`);
     row(e.paths.length > 1 ? "paths" : "path", e.paths.join(", "));
@@ -185,7 +205,7 @@ export function formatHistoryText(r: AuditResult, opts: { color: boolean }): str
         ? paint(
             c,
             "31",
-            `yes${e.pushedTo.length ? ` (${e.pushedTo.join(", ")})` : ""}: treat it as compromised`,
+            `yes${e.pushedTo.length ? ` (${pushedList(e.pushedTo)})` : ""}: treat it as compromised`,
           )
         : "no: local only (rotate anyway if this clone was shared)",
     );
@@ -206,13 +226,23 @@ export function formatHistoryText(r: AuditResult, opts: { color: boolean }): str
       `${s.notRotated} NOT ROTATED`,
     ];
     if (s.unknown) parts.push(`${s.unknown} rotation unknown`);
-    lines.push(paint(c, "31", `✖ ${parts.join(", ")} in ${scope}`));
+    if (s.resolved) parts.push(`${s.resolved} resolved`);
+    const open = s.exposures - s.resolved;
+    lines.push(
+      open > 0
+        ? paint(c, "31", `✖ ${parts.join(", ")} in ${scope}`)
+        : paint(
+            c,
+            "32",
+            `✔ ${parts.join(", ")} in ${scope}: every exposure is recorded as resolved`,
+          ),
+    );
     lines.push("");
     lines.push(...RUNBOOK);
     const cmds = [
       ...new Set(
         r.exposures
-          .filter((e) => e.rotation !== "rotated" && e.rotation !== "removed")
+          .filter((e) => !e.resolved && e.rotation !== "rotated" && e.rotation !== "removed")
           .map(newCommandFor)
           .filter((x): x is string => x !== undefined),
       ),

@@ -149,6 +149,11 @@ export function valueHash(key: string, field: string | undefined, plain: Buffer)
 export interface ExposedValue {
   /** sha256 of key name and value: in memory only, never printed. */
   hash: string;
+  /**
+   * sha256 of the value alone, to match `.secret-guard.yaml` `resolved` entries: never printed.
+   * Absent for exposures known only by their finding (inside a patch or an annotation).
+   */
+  valueSha256?: string;
   key: string;
   rule: RuleId;
   document: number;
@@ -209,6 +214,7 @@ export function exposedValues(
     const o = owner ?? l.owner;
     out.set(hash, {
       hash,
+      valueSha256: createHash("sha256").update(l.leaf.plain).digest("hex"),
       key,
       rule,
       document: l.doc,
@@ -234,6 +240,8 @@ export function exposedValues(
       if (l.leaf.plain.length === 0) continue;
       if (text !== undefined && (isEncValue(text) || isNestedSopsFile(l.path, text))) continue;
       if (opts.isAllowed?.(l.path.join("."), l.leaf.plain)) continue;
+      // Substitutions, templates and references are no exposure (core/exempt.ts).
+      if (!judgement.hasMetadata && text !== undefined && isExemptValue(text)) continue;
       const { key, field } = keyOf(l);
       add(l, must, key, valueHash(key, field, l.leaf.plain));
       continue;

@@ -7,6 +7,7 @@
  * overrides the policy for every commit.
  */
 import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { GuardError } from "../errors.js";
 import type { BlobReader } from "../git/catfile.js";
@@ -164,4 +165,112 @@ function abs(top: string, rel: string): string {
 
 function hash(b: Buffer): string {
   return createHash("sha256").update(b).digest("hex");
+}
+
+/**
+ * Per-folder policies (the Flux guide keeps `.sops.yaml` under `clusters/<name>/`):
+ * a file below the working directory is judged by the nearest `.sops.yaml` at or
+ * above its own folder, down from the working directory — what sops finds when
+ * run from that folder. In staged/all mode the candidates are the index's own
+ * `.sops.yaml` files, read through the sources' cat-file process, so the staged
+ * policy judges the staged files; PATH mode reads the disk. A file with none
+ * below the working directory keeps the policy found from there upward.
+ */
+export class FolderPolicies {
+  readonly warnings: string[] = [];
+  readonly #top: string;
+  readonly #cwdRel: string;
+  readonly #base: Configs;
+  readonly #index: Map<string, string> | undefined;
+  readonly #reader: BlobReader | undefined;
+  readonly #byRel = new Map<string, Promise<Configs>>();
+  readonly #byDir = new Map<string, Promise<Configs>>();
+  readonly #warned = new Set<string>();
+
+  constructor(opts: {
+    topLevel: string;
+    cwd: string;
+    base: Configs;
+    index?: Map<string, string>;
+    reader?: BlobReader;
+  }) {
+    this.#top = opts.topLevel;
+    let rel = path.relative(opts.topLevel, path.resolve(opts.cwd));
+    if (rel.startsWith("..") || path.isAbsolute(rel)) rel = "";
+    this.#cwdRel = rel.split(path.sep).join("/");
+    this.#base = opts.base;
+    this.#index = opts.index;
+    this.#reader = opts.reader;
+  }
+
+  /** True when some `.sops.yaml` lies below the working directory (else nothing changes). */
+  static async needed(index: Map<string, string> | undefined, cwdRel: string): Promise<boolean> {
+    if (!index) return false;
+    for (const p of index.keys()) {
+      const dir = p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : "";
+      if (dir !== cwdRel && inside(dir, cwdRel)) return true;
+    }
+    return false;
+  }
+
+  /** The configs judging `rel` (repository-relative, `/` separators). */
+  for(rel: string): Promise<Configs> {
+    const dir = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
+    let p = this.#byDir.get(dir);
+    if (!p) {
+      p = this.#resolve(dir);
+      this.#byDir.set(dir, p);
+    }
+    return p;
+  }
+
+  async #resolve(dir: string): Promise<Configs> {
+    if (!inside(dir, this.#cwdRel)) return this.#base;
+    for (let d: string | undefined = dir; d !== undefined; d = parentOf(d, this.#cwdRel)) {
+      const rel = d === "" ? CONFIG_FILE_NAME : `${d}/${CONFIG_FILE_NAME}`;
+      if (this.#has(rel)) return this.#load(rel);
+      const alt = d === "" ? ".sops.yml" : `${d}/.sops.yml`;
+      if (this.#has(alt) && !this.#warned.has(alt)) {
+        this.#warned.add(alt);
+        this.warnings.push(
+          `ignoring "${alt}": the sops config file must be called ${CONFIG_FILE_NAME} (sops ignores this file)`,
+        );
+      }
+    }
+    return this.#base;
+  }
+
+  #has(rel: string): boolean {
+    if (this.#index) return this.#index.has(rel);
+    return existsSync(abs(this.#top, rel));
+  }
+
+  #load(rel: string): Promise<Configs> {
+    let p = this.#byRel.get(rel);
+    if (!p) {
+      p = (async () => {
+        const file = abs(this.#top, rel);
+        let text: string;
+        const blob = this.#index?.get(rel);
+        if (blob && this.#reader) text = (await this.#reader.read(blob)).toString("utf8");
+        else text = readFileSync(file, "utf8");
+        const policy = parsePolicy(text, file, {
+          displayPath: `${rel}${this.#index ? " (staged)" : ""}`,
+        });
+        for (const w of policy.warnings) if (!this.warnings.includes(w)) this.warnings.push(w);
+        return { ...this.#base, policy, policySource: file };
+      })();
+      this.#byRel.set(rel, p);
+    }
+    return p;
+  }
+}
+
+function inside(dir: string, ancestor: string): boolean {
+  return ancestor === "" || dir === ancestor || dir.startsWith(`${ancestor}/`);
+}
+
+function parentOf(dir: string, stop: string): string | undefined {
+  if (dir === stop || dir === "") return undefined;
+  return dir.includes("/") ? dir.slice(0, dir.lastIndexOf("/")) : "";
 }

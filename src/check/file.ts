@@ -7,16 +7,31 @@
 import { type Judgement, judge } from "../core/judge.js";
 import type { GeneratorSource } from "../core/types.js";
 import type { CreationRule } from "../types.js";
-import { allowCheck, applySeverity, type GuardConfig, ignoreMatcher } from "./settings.js";
+import {
+  allowCheck,
+  applySeverity,
+  type GuardConfig,
+  globMatcher,
+  ignoreMatcher,
+  placeholderCheck,
+} from "./settings.js";
 
-/** The guard's settings with the ignore globs compiled. */
+/** The guard's settings with the ignore and mustEncrypt globs compiled. */
 export interface Settings extends GuardConfig {
   isIgnored(path: string): boolean;
+  isMustEncrypt?(path: string): boolean;
+  isPlaceholder?: (text: string) => boolean;
 }
 
 export async function prepareSettings(cfg: GuardConfig): Promise<Settings> {
   const ignored = await ignoreMatcher(cfg);
-  return { ...cfg, isIgnored: ignored };
+  const listed = await globMatcher(cfg.mustEncrypt ?? []);
+  return {
+    ...cfg,
+    isIgnored: ignored,
+    isMustEncrypt: listed,
+    isPlaceholder: placeholderCheck(cfg),
+  };
 }
 
 export interface CheckInput {
@@ -43,7 +58,7 @@ export function isGuardConfigPath(p: string): boolean {
   return CONFIG_NAMES.has(p.slice(p.lastIndexOf("/") + 1));
 }
 
-export function checkFile(input: CheckInput, settings: GuardConfig): Judgement {
+export function checkFile(input: CheckInput, settings: GuardConfig | Settings): Judgement {
   const config = isGuardConfigPath(input.path);
   const j = judge({
     path: input.path,
@@ -53,6 +68,10 @@ export function checkFile(input: CheckInput, settings: GuardConfig): Judgement {
     ...(input.generatorSource ? { generatorSource: input.generatorSource } : {}),
     secretKinds: settings.secretKinds,
     isAllowed: allowCheck(settings, input.path),
+    listed: !config && "isMustEncrypt" in settings && settings.isMustEncrypt?.(input.path) === true,
+    strict: settings.strict === true,
+    isPlaceholder:
+      "isPlaceholder" in settings ? settings.isPlaceholder : placeholderCheck(settings),
   });
   j.findings = applySeverity(j.findings, settings);
   if (config) for (const f of j.findings) f.fixable = false;

@@ -16,7 +16,7 @@ import { formatForPath } from "../sops/formats.js";
 import type { RefUpdate } from "../sources/push.js";
 import type { SkippedPath, SourceFile, SourceList } from "../sources/types.js";
 import type { CreationRule, Finding, Policy } from "../types.js";
-import { CommitConfigs, type Configs, diskConfigs } from "./configs.js";
+import { CommitConfigs, type Configs, diskConfigs, FolderPolicies } from "./configs.js";
 import { checkFile } from "./file.js";
 import {
   ancestorDirs,
@@ -63,7 +63,14 @@ export interface ScanResult {
   /** Files not judged, with the reason (symlinks, submodules, ignored by .secret-guard.yaml). */
   skipped: Array<{ path: string; reason: SkippedPath["reason"] | "ignored" }>;
   /** Files judged with findings, with their source and rule, for --fix. */
-  sources: Array<{ file: SourceFile; judgement: Judgement; rule?: CreationRule; bytes?: Buffer }>;
+  sources: Array<{
+    file: SourceFile;
+    judgement: Judgement;
+    rule?: CreationRule;
+    /** The policy that judged it (per-folder policies: not always `policy`). */
+    policy?: Policy;
+    bytes?: Buffer;
+  }>;
   warnings: string[];
 }
 
@@ -90,6 +97,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
   };
   try {
     let configsOf: (file: SourceFile) => Promise<Configs>;
+    let folders: FolderPolicies | undefined;
     if (judgesCommits(opts.mode)) {
       const reader = sources.reader;
       if (!reader || !sources.topLevel) throw new Error("range source without a reader");
@@ -116,6 +124,24 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
       result.policy = disk.policy;
       result.warnings.push(...(disk.policy?.warnings ?? []));
       configsOf = async () => disk;
+      // Per-folder policies below the working directory (none with --config / SOPS_CONFIG).
+      const top = sources.topLevel;
+      if (!opts.configPath && !env.SOPS_CONFIG && top) {
+        const index = sources.indexConfigs ? await sources.indexConfigs() : undefined;
+        let cwdRel = path.relative(top, path.resolve(opts.cwd)).split(path.sep).join("/");
+        if (cwdRel.startsWith("..")) cwdRel = "";
+        if (opts.mode === "paths" || (await FolderPolicies.needed(index, cwdRel))) {
+          folders = new FolderPolicies({
+            topLevel: top,
+            cwd: opts.cwd,
+            base: disk,
+            index,
+            reader: sources.reader,
+          });
+          const f = folders;
+          configsOf = (file) => f.for(file.path);
+        }
+      }
       if (opts.mode === "staged" && disk.policy?.hasCreationRules) {
         await addPolicyCovered(sources, disk.policy, opts, debug);
       }
@@ -137,6 +163,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
     }
     const gens = await findGeneratorSources(opts.mode, work, sources.reader, configsOf, result);
     result.filesScanned = work.length;
+    if (folders) for (const w of folders.warnings) result.warnings.push(w);
     const relevant = work.filter(({ file, rule }) => {
       const format = formatForPath(file.path);
       const why =
@@ -190,7 +217,13 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
       result.findings.push(...judgement.findings);
       // Content is kept only where a fix may need it (the cat-file process is closed afterwards).
       const keep = judgement.findings.some((f) => f.fixable);
-      result.sources.push({ file, judgement, rule, ...(keep ? { bytes } : {}) });
+      result.sources.push({
+        file,
+        judgement,
+        rule,
+        ...(configs.policy ? { policy: configs.policy } : {}),
+        ...(keep ? { bytes } : {}),
+      });
     }
   } finally {
     await sources.close();

@@ -10,12 +10,20 @@
  *   secretKinds: [Kind, ...]       extra kinds judged like v1/Secret
  *   allow: [{path, key, sha256, reason}]   accepted plaintext values, keyed by
  *                                  path, value path and the value's SHA-256
+ *   mustEncrypt: [glob, ...]       files that must be encrypted whatever rule covers them
+ *   resolved: [{commit, path, key, sha256, reason}]   history exposures rotated or
+ *                                  accepted: listed as resolved, exit code 0
+ *   placeholders: [RE2, ...]       whole-value patterns of the repository's own
+ *                                  placeholder tool (e.g. '^<secret:[^>]+>$'): not a leak
+ *   strict: true                   every file a creation rule covers must be encrypted
+ *                                  (the reading before broad rules were told apart)
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError } from "../errors.js";
+import { checkGoRegex, compileGoRegex } from "../sops/regex.js";
 import { type Finding, RULE_IDS, type RuleId } from "../types.js";
 
 export const CONFIG_NAME = ".secret-guard.yaml";
@@ -26,6 +34,23 @@ export interface GuardConfig {
   severity: Partial<Record<RuleId, "error" | "warning" | "off">>;
   secretKinds: string[];
   allow: AllowEntry[];
+  /** Repository-relative globs of files that must be encrypted (intent, see core/intent.ts). */
+  mustEncrypt: string[];
+  /** Every covered file must be encrypted, broad rule or not. */
+  strict: boolean;
+  /** History exposures recorded as rotated or accepted (never the value: its SHA-256). */
+  resolved: ResolvedEntry[];
+  /** Whole-value RE2 patterns of placeholders another tool replaces at deploy time. */
+  placeholders: string[];
+}
+
+export interface ResolvedEntry {
+  /** The commit that exposed it (full id or a prefix of at least 7 hex digits). */
+  commit: string;
+  path: string;
+  key: string;
+  sha256: string;
+  reason?: string;
 }
 
 /** Accept one plaintext value: by path, value path and SHA-256 of the value (never line numbers). */
@@ -36,7 +61,16 @@ export interface AllowEntry {
   reason?: string;
 }
 
-export const EMPTY_CONFIG: GuardConfig = { ignore: [], severity: {}, secretKinds: [], allow: [] };
+export const EMPTY_CONFIG: GuardConfig = {
+  ignore: [],
+  severity: {},
+  secretKinds: [],
+  allow: [],
+  mustEncrypt: [],
+  strict: false,
+  resolved: [],
+  placeholders: [],
+};
 
 /**
  * The nearest `.secret-guard.yaml` from `startDir` upward, stopping at `stopAt`
@@ -101,7 +135,7 @@ export function parseGuardConfig(text: string, file: string): GuardConfig {
   }
   const data = (doc.toJS() ?? {}) as unknown;
   if (typeof data !== "object" || Array.isArray(data)) fail(file, "top level", "must be a mapping");
-  const cfg: GuardConfig = { path: file, ignore: [], severity: {}, secretKinds: [], allow: [] };
+  const cfg: GuardConfig = { ...EMPTY_CONFIG, path: file };
   for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
     switch (k) {
       case "ignore":
@@ -127,11 +161,71 @@ export function parseGuardConfig(text: string, file: string): GuardConfig {
       case "allow":
         cfg.allow = allowList(file, v);
         break;
+      case "mustEncrypt":
+        cfg.mustEncrypt = stringList(file, "mustEncrypt", v);
+        break;
+      case "placeholders":
+        cfg.placeholders = stringList(file, "placeholders", v);
+        cfg.placeholders.forEach((re, i) => {
+          const err = checkGoRegex(re);
+          if (err) fail(file, `placeholders[${i}]`, `not a valid RE2 regular expression (${err})`);
+          if (!re.startsWith("^") || !re.endsWith("$"))
+            fail(
+              file,
+              `placeholders[${i}]`,
+              "must match a whole value: start with ^ and end with $",
+            );
+        });
+        break;
+      case "resolved":
+        cfg.resolved = resolvedList(file, v);
+        break;
+      case "strict":
+        if (v !== null && v !== undefined && typeof v !== "boolean")
+          fail(file, "strict", "must be true or false");
+        cfg.strict = v === true;
+        break;
       default:
-        fail(file, k, "unknown field (known: ignore, severity, secretKinds, allow)");
+        fail(
+          file,
+          k,
+          "unknown field (known: ignore, severity, secretKinds, allow, mustEncrypt, strict, resolved, placeholders)",
+        );
     }
   }
   return cfg;
+}
+
+function resolvedList(file: string, v: unknown): ResolvedEntry[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v))
+    fail(file, "resolved", "must be a list of {commit, path, key, sha256, reason}");
+  return v.map((e, i) => {
+    const at = `resolved[${i}]`;
+    if (!e || typeof e !== "object" || Array.isArray(e)) fail(file, at, "must be a mapping");
+    const o = e as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (!["commit", "path", "key", "sha256", "reason"].includes(k))
+        fail(file, `${at}.${k}`, "unknown field (known: commit, path, key, sha256, reason)");
+    }
+    if (typeof o.commit !== "string" || !/^[0-9a-f]{7,64}$/i.test(o.commit))
+      fail(file, `${at}.commit`, "must be the exposing commit's id (at least 7 hex digits)");
+    if (typeof o.path !== "string" || o.path === "")
+      fail(file, `${at}.path`, "must be the file's repository-relative path");
+    if (typeof o.key !== "string" || o.key === "")
+      fail(file, `${at}.key`, "must be the exposure's key, as history names it");
+    if (typeof o.sha256 !== "string" || !/^[0-9a-f]{64}$/i.test(o.sha256))
+      fail(file, `${at}.sha256`, "must be the SHA-256 of the value, 64 hex digits");
+    if (o.reason !== undefined && typeof o.reason !== "string")
+      fail(file, `${at}.reason`, "must be a string");
+    return {
+      commit: o.commit.toLowerCase(),
+      path: o.path,
+      key: o.key,
+      sha256: o.sha256.toLowerCase(),
+      reason: o.reason as string | undefined,
+    };
+  });
 }
 
 function allowList(file: string, v: unknown): AllowEntry[] {
@@ -182,6 +276,14 @@ export function allowCheck(
   };
 }
 
+/** The placeholder check of the settings, for the judgement; undefined when none is set. */
+export function placeholderCheck(cfg: GuardConfig): ((text: string) => boolean) | undefined {
+  const list = cfg.placeholders ?? [];
+  if (list.length === 0) return undefined;
+  const res = list.map((p) => compileGoRegex(p));
+  return (text) => res.some((re) => re.test(text));
+}
+
 /** Apply severity overrides; `off` drops the finding. */
 export function applySeverity(findings: Finding[], cfg: GuardConfig): Finding[] {
   if (Object.keys(cfg.severity).length === 0) return findings;
@@ -196,9 +298,14 @@ export function applySeverity(findings: Finding[], cfg: GuardConfig): Finding[] 
 
 /** A predicate for ignored paths (micromatch, loaded only when globs exist). */
 export async function ignoreMatcher(cfg: GuardConfig): Promise<(p: string) => boolean> {
-  if (cfg.ignore.length === 0) return () => false;
+  return globMatcher(cfg.ignore);
+}
+
+/** A predicate for repository-relative paths matching any of the globs (micromatch, dot files too). */
+export async function globMatcher(globs: readonly string[]): Promise<(p: string) => boolean> {
+  if (globs.length === 0) return () => false;
   const { default: micromatch } = await import("micromatch");
-  const matchers = cfg.ignore.map((g) => micromatch.matcher(g, { dot: true }));
+  const matchers = globs.map((g) => micromatch.matcher(g, { dot: true }));
   return (p) => matchers.some((m) => m(p));
 }
 
@@ -218,12 +325,18 @@ export function settingsLoosening(before: GuardConfig, after: GuardConfig): stri
       out.push(`adds allow entry for ${a.path} ${a.key}`);
   }
   for (const rule of RULE_IDS) {
-    const usual = rule === "nothing-encrypted" ? "warning" : "error";
+    const usual =
+      rule === "nothing-encrypted" || rule === "possible-credential" ? "warning" : "error";
     const b = before.severity[rule] ?? usual;
     const a = after.severity[rule] ?? usual;
     if (SEVERITY_RANK[a] < SEVERITY_RANK[b]) out.push(`lowers ${rule} from ${b} to ${a}`);
   }
   for (const k of before.secretKinds)
     if (!after.secretKinds.includes(k)) out.push(`drops secretKinds ${k}`);
+  for (const g of before.mustEncrypt)
+    if (!after.mustEncrypt.includes(g)) out.push(`drops mustEncrypt "${g}"`);
+  if (before.strict && !after.strict) out.push("drops strict: true");
+  for (const p of after.placeholders ?? [])
+    if (!(before.placeholders ?? []).includes(p)) out.push(`adds placeholders "${p}"`);
   return out;
 }

@@ -86,7 +86,8 @@ which values must be encrypted, and reports every plaintext value by key name
 
 Rules: unencrypted, partially-encrypted, missing-sops-metadata,
 secret-outside-policy, recipient-mismatch, encryption-removed, unparseable,
-nothing-encrypted (warning).
+nothing-encrypted (warning), possible-credential (warning: a credential-looking
+value in a file a broad rule covers but that need not be encrypted).
 
 Examples:
   secret-guard scan
@@ -99,8 +100,12 @@ ${EXIT}`,
   explain: `Usage: secret-guard explain PATH [options]
 
 Shows which .sops.yaml applies, the path string sops matches, which creation
-rule covers PATH (first match wins), the selector, which values sops would
-encrypt and whether each one is, and the verdict. Values are never shown.
+rule covers PATH (first match wins; with per-folder .sops.yaml files below the
+working directory, the nearest one at or above PATH's folder), the selector,
+whether the file must be encrypted and why (a Secret, sops metadata, a marked
+name, a specific rule, mustEncrypt/strict; or a broad rule: Secret content
+only), which values sops would encrypt and whether each one is, and the
+verdict. Values are never shown.
 
 Example:
   secret-guard explain flux/secrets/develop/backend-secrets.yaml
@@ -258,6 +263,10 @@ pushed (reachable from remote-tracking refs: treat it as compromised), and its
 rotation status against the encrypted Secret at HEAD (NOT ROTATED, rotated,
 removed, unknown without a local age identity). Values are compared through
 hashes in memory; none is ever printed. The runbook follows the findings.
+Exposures recorded in .secret-guard.yaml \`resolved\` (commit, path, key,
+sha256 of the value, reason) are listed as resolved and do not fail. Objects
+the clone lacks (partial or shallow clone) are named by blob, path and commit;
+the audit goes on without them.
 
 Options:
   --all-refs       every branch, tag, remote-tracking ref and stash
@@ -268,7 +277,8 @@ Examples:
   SOPS_AGE_KEY_FILE=cluster.agekey secret-guard history --all-refs --format sarif -o leaks.sarif
 
 ${COMMON}
-Exit codes: 0 no exposure, 1 exposures found, 2 could not check.
+Exit codes: 0 no open exposure, 1 exposures found (not all resolved), 2 could
+not check (including objects missing from the repository).
 `,
   updatekeys: `Usage: secret-guard updatekeys [PATH...] [--dry-run] [--rotate] [options]
 

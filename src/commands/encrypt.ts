@@ -5,6 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { isGuardConfigPath } from "../check/file.js";
 import { judge } from "../core/judge.js";
 import { ConfigError, GuardError, UsageError } from "../errors.js";
 import { loadPolicy, ruleFor } from "../policy/index.js";
@@ -41,6 +42,13 @@ export async function encryptCommand(args: ParsedArgs, io: Io): Promise<CommandR
   let failed = 0;
   for (const arg of args.positionals) {
     const abs = path.resolve(cwd, arg);
+    if (isGuardConfigPath(abs.split(path.sep).join("/"))) {
+      lines.push(
+        `✖ ${arg}: a configuration file (.sops.yaml, .sops.yml, .secret-guard.yaml) is never encrypted; left as it is`,
+      );
+      failed++;
+      continue;
+    }
     const rule = ruleFor(policy, abs);
     if (!rule) {
       lines.push(

@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { diskConfigs } from "../check/configs.js";
+import { diskConfigs, FolderPolicies } from "../check/configs.js";
 import { checkFile, isGuardConfigPath } from "../check/file.js";
 import { describeSelector } from "../core/judge.js";
 import { UsageError } from "../errors.js";
@@ -39,8 +39,6 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
     configPath: typeof v.config === "string" ? v.config : undefined,
     env: io.env,
   });
-  const { policy, settings } = configs;
-  const rule = policy?.hasCreationRules ? ruleFor(policy, target) : undefined;
   const display = (
     top && !path.relative(top, target).startsWith("..")
       ? path.relative(top, target)
@@ -48,6 +46,16 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
   )
     .split(path.sep)
     .join("/");
+  // Per-folder policies: the nearest .sops.yaml at or above the file's folder, below here.
+  let perFolder = false;
+  let judging = configs;
+  if (top && typeof v.config !== "string" && !io.env.SOPS_CONFIG) {
+    const folders = new FolderPolicies({ topLevel: top, cwd, base: configs });
+    judging = await folders.for(display);
+    perFolder = judging.policy !== configs.policy;
+  }
+  const { policy, settings } = judging;
+  const rule = policy?.hasCreationRules ? ruleFor(policy, target) : undefined;
   const ignored = settings.isIgnored(display);
   const j = ignored
     ? { findings: [], mustEncrypt: [], hasMetadata: false, selector: undefined }
@@ -60,6 +68,7 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
       version: VERSION,
       path: display,
       config: policy?.configPath ?? null,
+      perFolder,
       settings: configs.settingsSource ?? null,
       ignored,
       matchedPath: policy ? relativeForMatch(policy, target) : null,
@@ -68,12 +77,14 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
             index: rule.index,
             pathRegex: rule.pathRegex ?? "",
             age: rule.age,
+            ...(rule.pgp ? { pgp: rule.pgp } : {}),
             otherKeyTypes: rule.otherKeyTypes,
             selector: rule.selector,
           }
         : null,
       format,
       selector: j.selector ?? null,
+      intent: "intent" in j && j.intent ? { must: j.intent.must, reason: j.intent.reason } : null,
       values: j.mustEncrypt.map((m) => ({
         document: m.document,
         key: m.path.join("."),
@@ -95,7 +106,9 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
       "config:    no .sops.yaml found from the working directory upward (sops would need keys on its command line)",
     );
   } else {
-    lines.push(`config:    ${policy.configPath}`);
+    lines.push(
+      `config:    ${policy.configPath}${perFolder ? " (per folder: the nearest .sops.yaml at or above the file's folder, what sops finds when run there)" : ""}`,
+    );
     lines.push(
       `matched:   "${relativeForMatch(policy, target)}" (the path relative to the config's folder, as sops matches it)`,
     );
@@ -106,11 +119,12 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
       );
     else {
       lines.push(
-        `rule:      creation_rules[${rule.index}] ${rule.pathRegex ? `path_regex ${rule.pathRegex}` : "(no path_regex: matches every file)"}${rule.index > 0 ? ` — first match; rules 0..${rule.index - 1} did not match` : " — first match"}`,
+        `rule:      creation_rules[${rule.index}] ${rule.pathRegex ? `path_regex ${rule.pathRegex}` : "(no path_regex: matches every file)"}${rule.index === 1 ? " — first match; rule 0 did not match" : rule.index > 1 ? ` — first match; rules 0..${rule.index - 1} did not match` : " — first match"}`,
       );
       const keys = [
         ...(rule.age.length ? [`age ${rule.age.join(", ")}`] : []),
-        ...rule.otherKeyTypes,
+        ...(rule.pgp?.length ? [`pgp ${rule.pgp.join(", ")}`] : []),
+        ...rule.otherKeyTypes.filter((k) => k !== "pgp" || !rule.pgp?.length),
         ...(rule.keyGroupCount > 1 ? [`${rule.keyGroupCount} key groups`] : []),
       ];
       lines.push(`keys:      ${keys.join("; ") || "none"}`);
@@ -126,6 +140,13 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
     lines.push(
       "config:    this is a configuration file: never judged by creation rules, never encrypted",
     );
+  if ("intent" in j && j.intent) lines.push(`intent:    ${j.intent.text}`);
+  if ("readAs" in j && j.readAs === "template")
+    lines.push(
+      "read as:   a template (Helm/Go/Jinja actions): template expressions are exempt, literal values are judged",
+    );
+  if ("readAs" in j && j.readAs === "foreign-ciphertext")
+    lines.push("read as:   git-crypt ciphertext: never plaintext, not judged further");
   if (j.hasMetadata)
     lines.push(
       `encrypted: yes — sops metadata present; stored selector ${describeSelector(j.selector)}`,

@@ -40,7 +40,7 @@ export async function fixScan(
   );
   const targetPaths = new Set(targets.map((t) => t.file.path));
   out.findings = result.findings.filter((f) => !targetPaths.has(f.path));
-  if (targets.length === 0 || !policy) return out;
+  if (targets.length === 0 || !targets.every((t) => t.policy ?? policy)) return out;
   if (opts.staged && result.topLevel && !opts.env.GIT_INDEX_FILE) {
     // Outside a commit, a held index.lock means another git process is at work: touch nothing.
     const { absoluteGitDir } = await import("../git/repo.js");
@@ -80,7 +80,7 @@ export async function fixScan(
         absPath: file.absPath,
         format: formatForPath(file.path),
         rule: rule!,
-        configPath: policy.configPath,
+        configPath: (t.policy ?? policy)!.configPath,
         existingDataKey,
       });
       const after = judge({ path: file.path, bytes: encrypted, rule });

@@ -41,8 +41,10 @@ export async function historyCommand(args: ParsedArgs, io: Io): Promise<CommandR
     output = report.formatHistoryText(result, { color });
   }
   if (format !== "text") for (const w of result.warnings) messages.push(`warning: ${w}`);
+  // Resolved exposures are listed but do not fail; objects the clone lacks could not be judged.
+  const open = result.exposures.filter((e) => !e.resolved).length;
   return {
-    exitCode: result.exposures.length > 0 ? 1 : 0,
+    exitCode: open > 0 ? 1 : result.missing.length > 0 ? 2 : 0,
     output,
     messages: v.quiet ? [] : messages,
   };

@@ -106,6 +106,8 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
       : {}),
   });
   const messages: string[] = [];
+  // Configuration warnings go to stderr first, once each, before any prompt or report.
+  if (!v.quiet) for (const w of new Set(result.warnings)) io.stderr(`warning: ${w}\n`);
   const fixableFiles = [
     ...new Set(
       result.findings.filter((f) => f.fixable && f.severity === "error").map((f) => f.path),
@@ -162,7 +164,6 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
   if (!result.policy && errors === 0 && report.findings.length === 0) {
     notes.push("note: no .sops.yaml found from here upward; only Secret manifests were checked");
   }
-  for (const w of result.warnings) warnings.push(`warning: ${w}`);
   if (result.topLevel && coverageMode) {
     const fixedSecrets = await secretsAmong(result, fixedYaml);
     const candidates = [...encryptedSecrets, ...fixedSecrets];

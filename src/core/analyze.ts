@@ -33,9 +33,12 @@ import {
 } from "../sops/tree.js";
 import { get, getString, mapItems, walkLeaves } from "../sops/walk.js";
 import type { Format, Selector } from "../types.js";
+import { credentialLike } from "./credential.js";
 import { type DocInfo, docInfo } from "./describe.js";
-import { isExemptValue } from "./exempt.js";
+import { type ExemptContext, exemptionOf, isExemptValue } from "./exempt.js";
+import { type Intent, intentOf, isForeignCiphertext, isPublicPem } from "./intent.js";
 import { kubeObjects, type Origin } from "./kube.js";
+import { isTemplateMarked, templateVariants } from "./template.js";
 import type { JudgeInput, MustEncrypt, ValueState } from "./types.js";
 
 /**
@@ -105,6 +108,16 @@ export interface DocAnalysis {
   secretsOutside: Array<{ object: SecretObject } & PlainKeys>;
   /** kustomize secretGenerator literals with plaintext values the selectors leave alone. */
   literalsOutside: PlainKeys;
+  /** Under a broad rule, in a file that need not be encrypted: picked values that look like credentials. */
+  credentials: Credential[];
+}
+
+/** A value that looks like a credential (its key path, where, and which format; never the value). */
+export interface Credential {
+  key: string;
+  line?: number;
+  column?: number;
+  label: string;
 }
 
 export interface Analysis {
@@ -135,6 +148,16 @@ export interface Analysis {
   malformed: number;
   /** A secretGenerator source that is not sops-encrypted: the keys kustomize would make plaintext. */
   generatorPlain?: PlainKeys;
+  /** Must the file be encrypted, and why (core/intent.ts; set when a rule or metadata applies). */
+  intent?: Intent;
+  /** What the selectors pick is REQUIRED encrypted: judged, and the intent says must. */
+  required: boolean;
+  /** Read as a template (core/template.ts), or recognised as another tool's ciphertext. */
+  readWith?: "template" | "foreign-ciphertext";
+  /** The file did not parse as YAML but reads as a template: judge these variants instead. */
+  templateVariants?: string[];
+  /** A file that need not be encrypted and does not parse: a credential format seen in its text. */
+  rawCredential?: string;
 }
 
 function leafText(leaf: Leaf): string {
@@ -189,11 +212,17 @@ export function analyze(input: JudgeInput): Analysis {
     encrypted: 0,
     plaintext: 0,
     malformed: 0,
+    required: false,
   };
   const selfEncrypted = looksSopsEncryptedAny(bytes);
   const gen = input.generatorSource;
   const canMatter = (format === "yaml" || format === "json") && mayMatter(bytes, input.secretKinds);
   if (!rule && !a.headEncrypted && !selfEncrypted && !canMatter && !gen) return a;
+  if (!selfEncrypted && isForeignCiphertext(bytes)) {
+    a.readWith = "foreign-ciphertext";
+    return a;
+  }
+  if (input.templated) a.readWith = "template";
 
   // A generator's env file is read as kustomize reads it (dotenv), whatever its name.
   const readAs: Format = gen?.field === "envs" && format === "binary" ? "dotenv" : format;
@@ -201,14 +230,40 @@ export function analyze(input: JudgeInput): Analysis {
   try {
     parsed = parseFile(bytes, readAs);
   } catch (e) {
+    // Templates (Helm, Jinja, gomplate) are read through the template-aware reader.
+    if (readAs === "yaml" && !input.templated) {
+      const variants = templateVariants(Buffer.from(bytes).toString("utf8"));
+      if (variants) {
+        a.templateVariants = variants;
+        return a;
+      }
+    }
+    const preIntent = intentOf({
+      path,
+      rule,
+      hasMetadata: selfEncrypted || a.headEncrypted,
+      hasEncMarkers: Buffer.from(bytes).includes("ENC["),
+      holdsSecret: false,
+      listed: input.listed,
+      strict: input.strict,
+    });
+    if (rule) a.intent = preIntent;
     const mustCheck =
-      rule !== undefined ||
+      (rule !== undefined && preIntent.must) ||
       a.headEncrypted ||
       selfEncrypted ||
       gen !== undefined ||
       strongHint(bytes);
     if (mustCheck)
       a.parseError = e instanceof ParseError ? e : new ParseError("could not be parsed");
+    // Need not be encrypted and not a store sops reads: still looked at for credentials.
+    else if (rule)
+      a.rawCredential = credentialLike(
+        Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 1 << 22)).toString(
+          "latin1",
+        ),
+        { entropy: false },
+      );
     return a;
   }
   a.parsed = true;
@@ -227,9 +282,26 @@ export function analyze(input: JudgeInput): Analysis {
     a.selector = a.meta?.selector ?? rule?.selector ?? DEFAULT_SELECTOR;
     if (rule) a.selector = rule.selector;
   }
+  const intent = intentOf({
+    path,
+    rule,
+    hasMetadata: a.meta !== undefined || a.headEncrypted,
+    hasEncMarkers: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).includes("ENC["),
+    publicPem: readAs === "binary" && isPublicPem(Buffer.from(bytes).toString("latin1")),
+    holdsSecret: parsed.docs.some((d) => secretObjects(d, input.secretKinds).length > 0),
+    kinds: parsed.docs.map((d) => getString(d.root, "kind")),
+    listed: input.listed,
+    strict: input.strict,
+  });
+  if (a.judged) a.intent = intent;
+  // What the selectors pick is REQUIRED encrypted only in a file that must be encrypted;
+  // a file under a broad rule is judged for Secret content only.
+  a.required = a.judged && intent.must;
 
   for (const doc of parsed.docs) {
-    const values = a.judged ? valuesToEncrypt(doc, a.selectors, input, readAs) : [];
+    const values = a.required
+      ? valuesToEncrypt(doc, a.selectors, input, readAs, a.meta !== undefined)
+      : [];
     for (const m of values) a.mustEncrypt.push(m);
     a.docs.push({
       doc,
@@ -237,6 +309,11 @@ export function analyze(input: JudgeInput): Analysis {
       values,
       secretsOutside: readAs === "yaml" || readAs === "json" ? secretsOutside(doc, a, input) : [],
       literalsOutside: literalsOutside(doc, a, input),
+      // Binary stores ignore selectors: the whole content is one value.
+      credentials:
+        a.judged && !a.required && rule
+          ? credentials(doc, readAs === "binary" ? [] : a.selectors, input)
+          : [],
     });
   }
   a.encrypted = a.mustEncrypt.filter((m) => m.state === "encrypted").length;
@@ -283,6 +360,7 @@ function stateOf(
   text: string | undefined,
   leaf: Leaf,
   input: JudgeInput,
+  exempt: () => boolean,
 ): ValueState {
   if (text !== undefined) {
     const s = encState(text);
@@ -292,6 +370,7 @@ function stateOf(
   }
   if (leaf.plain.length === 0) return "empty";
   if (input.isAllowed?.(path.join("."), leaf.plain)) return "allowed";
+  if (exempt()) return "exempt";
   return "plaintext";
 }
 
@@ -305,8 +384,12 @@ function valuesToEncrypt(
   selectors: readonly Selector[],
   input: JudgeInput,
   format: Format,
+  hasMetadata: boolean,
 ): MustEncrypt[] {
   const list: MustEncrypt[] = [];
+  const ctx = exemptContext(doc.root, input);
+  // Inside an encrypted file a plaintext `${VAR}` stays an error: Flux's decryption fails on it.
+  const exempt = (leaf: Leaf) => () => !hasMetadata && leafExempt(leaf, ctx, input);
   for (const v of walkLeaves(doc.root)) {
     if (!picked(v.path, selectors, v.comments)) continue;
     const text = v.leaf.type === "str" ? leafText(v.leaf) : undefined;
@@ -315,7 +398,7 @@ function valuesToEncrypt(
       path: v.path,
       line: v.leaf.pos?.line,
       column: v.leaf.pos?.column,
-      state: stateOf(v.path, text, v.leaf, input),
+      state: stateOf(v.path, text, v.leaf, input, exempt(v.leaf)),
     });
   }
   commentsToEncrypt(
@@ -374,9 +457,11 @@ function secretsOutside(
   input: JudgeInput,
 ): DocAnalysis["secretsOutside"] {
   const out: DocAnalysis["secretsOutside"] = [];
+  const docCtx = exemptContext(doc.root, input);
   for (const s of secretObjects(doc, input.secretKinds)) {
     const keys: string[] = [];
     let first: PlainKeys["first"];
+    const ctx = { ...docCtx, ...exemptContext(s.node, input) };
     // Inside a string (a patch, an annotation) no selector reaches the values.
     const embedded = s.origin === "patch" || s.origin === "last-applied-configuration";
     for (const it of mapItems(s.node)) {
@@ -386,11 +471,11 @@ function secretsOutside(
       if (!field) continue;
       for (const entry of mapItems(it.value)) {
         const full = [...s.prefix, it.key, entry.key];
-        if (!embedded && a.judged && field === it.key && picked(full, a.selectors)) continue;
+        if (!embedded && a.required && field === it.key && picked(full, a.selectors)) continue;
         for (const v of walkLeaves(entry.value, full)) {
           const text = leafText(v.leaf);
           if (input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
-          if (isExemptValue(text) || encState(text) !== "plaintext") continue;
+          if (leafExempt(v.leaf, ctx, input) || encState(text) !== "plaintext") continue;
           if (isNestedSopsFile([...s.prefix, field, entry.key], text)) continue;
           keys.push(entry.key);
           if (field !== it.key && !s.typos.includes(`${it.key} (did you mean ${field}?)`))
@@ -419,11 +504,12 @@ function literalsOutside(doc: TreeDoc, a: Analysis, input: JudgeInput): PlainKey
       const eq = text.indexOf("=");
       if (eq === -1) continue;
       // Picked by a selector: encrypted, or reported as unencrypted/partially-encrypted.
-      if (a.judged && picked(["secretGenerator", "literals"], a.selectors)) continue;
+      if (a.required && picked(["secretGenerator", "literals"], a.selectors)) continue;
       let value = text.slice(eq + 1);
       // kustomize strips one pair of matching quotes around the value.
       if (/^(["']).*\1$/s.test(value) && value.length >= 2) value = value.slice(1, -1);
-      if (isExemptValue(value)) continue;
+      if (isExemptValue(value, exemptContext(doc.root, input))) continue;
+      if (input.templated && isTemplateMarked(value)) continue;
       const literalKey = `secretGenerator.literals.${text.slice(0, eq)}`;
       if (input.isAllowed?.(literalKey, Buffer.from(value, "utf8"))) continue;
       keys.push(text.slice(0, eq));
@@ -431,6 +517,39 @@ function literalsOutside(doc: TreeDoc, a: Analysis, input: JudgeInput): PlainKey
     }
   }
   return { keys, first };
+}
+
+/** Values the selectors pick that look like credentials (for a file that need not be encrypted). */
+function credentials(
+  doc: TreeDoc,
+  selectors: readonly Selector[],
+  input: JudgeInput,
+): Credential[] {
+  const out: Credential[] = [];
+  const ctx = exemptContext(doc.root, input);
+  for (const v of walkLeaves(doc.root)) {
+    if (!picked(v.path, selectors, v.comments)) continue;
+    if (v.leaf.type !== "str" || leafExempt(v.leaf, ctx, input)) continue;
+    const label = credentialLike(leafText(v.leaf));
+    if (!label || input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
+    out.push({ key: v.path.join("."), line: v.leaf.pos?.line, column: v.leaf.pos?.column, label });
+  }
+  return out;
+}
+
+/** Exemption context of an object: argocd-vault-plugin placeholders need its annotation. */
+function exemptContext(root: TreeNode, input?: JudgeInput): ExemptContext {
+  const ann = get(get(root, "metadata"), "annotations");
+  const ctx: ExemptContext = get(ann, "avp.kubernetes.io/path") !== undefined ? { avp: true } : {};
+  if (input?.isPlaceholder) ctx.isPlaceholder = input.isPlaceholder;
+  return ctx;
+}
+
+/** Is this plaintext leaf no leak (substitution, template, reference, empty)? */
+function leafExempt(leaf: Leaf, ctx: ExemptContext, input: JudgeInput): boolean {
+  const text = leafText(leaf);
+  if (input.templated && isTemplateMarked(text)) return true;
+  return exemptionOf(text, leaf.tag ? { ...ctx, tag: leaf.tag } : ctx) !== undefined;
 }
 
 export function seqMaps(node: TreeNode | undefined): TreeNode[] {

@@ -32,9 +32,9 @@ export function withInfo(f: Finding, info: DocInfo | undefined): Finding {
   return f;
 }
 
-/** `Secret develop/backend`, or `document`. */
-export function describe(info: DocInfo | undefined): string {
-  if (!info?.kind) return "document";
+/** `Secret develop/backend`; without a kind `the file`, or `document N` in a multi-document file. */
+export function describe(info: DocInfo | undefined, doc?: number): string {
+  if (!info?.kind) return doc === undefined ? "the file" : `document ${doc}`;
   const id = [info.namespace, info.name].filter(Boolean).join("/");
   return id ? `${info.kind} ${id}` : info.kind;
 }

@@ -13,11 +13,13 @@ import type { JudgeInput, Judgement } from "./types.js";
 export { mayHoldSecret } from "./analyze.js";
 export { describeSelector } from "./describe.js";
 export { isExemptValue } from "./exempt.js";
+export type { Intent } from "./intent.js";
 export type { JudgeInput, Judgement, MustEncrypt, ValueState } from "./types.js";
 
 /** Judge one file. Never throws for bad content: that is an `unparseable` finding. */
 export function judge(input: JudgeInput): Judgement {
   const a = analyze(input);
+  if (a.templateVariants) return judgeTemplate(input, a.templateVariants);
   const findings: Finding[] = [];
   for (const rule of JUDGE_RULES) findings.push(...rule.check(a));
   return {
@@ -28,7 +30,32 @@ export function judge(input: JudgeInput): Judgement {
     hasMetadata: a.meta !== undefined,
     ...(a.selector !== undefined ? { selector: a.selector } : {}),
     mustEncrypt: a.mustEncrypt,
+    ...(a.intent ? { intent: a.intent } : {}),
+    ...(a.readWith ? { readAs: a.readWith } : {}),
   };
+}
+
+/** Judge each readable variant of a template (core/template.ts); the findings of all, once each. */
+function judgeTemplate(input: JudgeInput, variants: string[]): Judgement {
+  const results = variants.map((v) =>
+    judge({ ...input, bytes: Buffer.from(v, "utf8"), templated: true }),
+  );
+  const out = results[0]!;
+  const seen = new Set(out.findings.map((f) => JSON.stringify(f)));
+  for (const r of results.slice(1)) {
+    for (const f of r.findings) {
+      const k = JSON.stringify(f);
+      if (!seen.has(k)) out.findings.push(f);
+      seen.add(k);
+    }
+  }
+  // One readable variant is enough: a branch that does not parse is not a reason to block.
+  if (results.some((r) => r.parsed)) {
+    out.findings = out.findings.filter((f) => f.rule !== "unparseable");
+    out.parsed = true;
+  }
+  out.readAs = "template";
+  return out;
 }
 
 /** Shorthand used by callers that only need the findings. */

@@ -3,6 +3,7 @@
  * (Judgement). Neither can carry a secret value.
  */
 import type { CreationRule, Finding, Format, Selector } from "../types.js";
+import type { Intent } from "./intent.js";
 
 export interface JudgeInput {
   /** Display path (repository-relative, `/` separators). */
@@ -19,6 +20,14 @@ export interface JudgeInput {
    * (mapping keys joined with ".") is accepted. The value never leaves memory.
    */
   isAllowed?: (keyPath: string, value: Uint8Array) => boolean;
+  /** `.secret-guard.yaml` `mustEncrypt` lists this path. */
+  listed?: boolean;
+  /** `.secret-guard.yaml` `strict: true`: every covered file must be encrypted. */
+  strict?: boolean;
+  /** `.secret-guard.yaml` `placeholders`: a whole value another tool replaces at deploy time. */
+  isPlaceholder?: (text: string) => boolean;
+  /** Internal: the bytes are a readable variant of a template (see template.ts). */
+  templated?: boolean;
   /**
    * Set when a kustomization's secretGenerator names this file as a source
    * (`envs:` or `files:`): kustomize turns its content into Secret data.
@@ -45,6 +54,8 @@ export type ValueState =
   | "empty"
   | "nested"
   | "allowed"
+  /** A substitution, template expression or reference, in a file without sops metadata. */
+  | "exempt"
   /** `ENC[...]` that is not a value sops wrote (a placeholder, `ENC[]`): broken, not exposed. */
   | "malformed";
 
@@ -70,4 +81,8 @@ export interface Judgement {
   /** The selector used to decide which values must be encrypted. */
   selector?: Selector;
   mustEncrypt: MustEncrypt[];
+  /** Whether the file must be encrypted, and why (set when a rule or metadata applies). */
+  intent?: Intent;
+  /** How the file was read when it is not plain YAML: a template, or another tool's ciphertext. */
+  readAs?: "template" | "foreign-ciphertext";
 }

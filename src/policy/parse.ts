@@ -35,7 +35,8 @@ const FLAT_KEY_FIELDS = [
   "hc_vault_transit_uri",
 ] as const;
 
-const TOP_KEYS = new Set(["creation_rules", "destination_rules", "stores"]);
+// `keys` is not read by sops, but it is the usual list of YAML anchors (`- &me age1…`): no warning.
+const TOP_KEYS = new Set(["creation_rules", "destination_rules", "stores", "keys"]);
 const RULE_KEYS = new Set<string>([
   "path_regex",
   "age",
@@ -318,7 +319,16 @@ function objectList(ctx: Ctx, obj: Obj, key: string, where: string): Obj[] {
 
 interface Group {
   age: string[];
+  pgp: string[];
   other: Set<string>;
+}
+
+/** PGP fingerprints as sops compares them: comma-separated, spaces dropped, upper case. */
+function pgpFingerprints(items: string[]): string[] {
+  return items
+    .flatMap((s) => s.split(","))
+    .map((s) => s.replace(/\s+/g, "").toUpperCase())
+    .filter((s) => s !== "");
 }
 
 /** One `key_groups` entry (S:config/config.go extractMasterKeys), `merge` flattened. */
@@ -326,23 +336,27 @@ function parseGroup(ctx: Ctx, raw: unknown, where: string, depth: number): Group
   if (!isObj(raw)) return ctx.fail(where, `must be a mapping (got ${typeName(raw)})`);
   if (depth > 32) return ctx.fail(where, "key group merge nesting too deep");
   ctx.unknownKeys(raw, GROUP_KEYS, where, (k) => `${where}.${k}`);
-  const group: Group = { age: [], other: new Set() };
+  const group: Group = { age: [], pgp: [], other: new Set() };
   const merge = opt(ctx, raw, "merge", where, "a list of key groups", isList) ?? [];
   merge.forEach((sub, j) => {
     const g = parseGroup(ctx, sub, `${where}.merge[${j}]`, depth + 1);
     group.age.push(...g.age);
+    group.pgp.push(...g.pgp);
     for (const o of g.other) group.other.add(o);
   });
   stringList(ctx, raw, "age", where).forEach((item, j) => {
     // MasterKeysFromRecipients: "" gives no key; otherwise every piece must parse.
     if (item !== "") ctx.recipients(item, `${where}.age[${j}]`, false, group.age);
   });
-  if (stringList(ctx, raw, "pgp", where).length > 0) group.other.add("pgp");
+  const pgp = stringList(ctx, raw, "pgp", where);
+  if (pgp.length > 0) group.other.add("pgp");
+  group.pgp.push(...pgpFingerprints(pgp));
   if (stringList(ctx, raw, "hc_vault", where).length > 0) group.other.add("hc_vault");
   for (const key of GROUP_OBJECT_FIELDS) {
     if (objectList(ctx, raw, key, where).length > 0) group.other.add(key);
   }
   group.age = [...new Set(group.age)];
+  group.pgp = [...new Set(group.pgp)];
   return group;
 }
 
@@ -401,6 +415,7 @@ function parseRule(ctx: Ctx, raw: unknown, index: number): CreationRule {
 
   const rawGroups = opt(ctx, raw, "key_groups", where, "a list of key groups", isList) ?? [];
   let age: string[] = [];
+  let pgp: string[] = [];
   const otherKeyTypes: string[] = [];
   let keyGroups: { age: string[]; otherKeyTypes: string[] }[] | undefined;
 
@@ -415,6 +430,7 @@ function parseRule(ctx: Ctx, raw: unknown, index: number): CreationRule {
     const groups = rawGroups.map((g, j) => parseGroup(ctx, g, `${where}.key_groups[${j}]`, 0));
     keyGroups = groups.map((g) => ({ age: g.age, otherKeyTypes: [...g.other] }));
     age = [...new Set(groups.flatMap((g) => g.age))];
+    pgp = [...new Set(groups.flatMap((g) => g.pgp))];
     for (const g of groups)
       for (const o of g.other) if (!otherKeyTypes.includes(o)) otherKeyTypes.push(o);
     if (groups.length >= 2 && shamirThreshold !== undefined && shamirThreshold > groups.length) {
@@ -447,6 +463,7 @@ function parseRule(ctx: Ctx, raw: unknown, index: number): CreationRule {
                 .filter((s) => s !== "")
             : v;
       if (keys.length > 0) otherKeyTypes.push(key);
+      if (key === "pgp") pgp = pgpFingerprints(keys);
     }
     if (stringList(ctx, raw, "hckms", where).length > 0) otherKeyTypes.push("hckms");
     if (objectList(ctx, raw, "plugins", where).length > 0) otherKeyTypes.push("plugins");
@@ -463,6 +480,7 @@ function parseRule(ctx: Ctx, raw: unknown, index: number): CreationRule {
   if (pathRegex !== undefined) rule.pathRegex = pathRegex;
   if (shamirThreshold !== undefined) rule.shamirThreshold = shamirThreshold;
   if (keyGroups) rule.keyGroups = keyGroups;
+  if (pgp.length > 0) rule.pgp = pgp;
   return rule;
 }
 

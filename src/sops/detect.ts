@@ -84,6 +84,8 @@ export interface MetaView {
   /** The selector stored in the file (sops' default when none is stored). */
   selector: Selector;
   ageRecipients: string[];
+  /** PGP fingerprints (`fp`), upper case. */
+  pgpFingerprints: string[];
   /** Key types other than age that hold at least one key. */
   otherKeyTypes: string[];
   macOnlyEncrypted: boolean;
@@ -103,6 +105,14 @@ function recipientsOf(list: unknown): string[] {
   return list
     .map((e) => (e && typeof e === "object" ? (e as Record<string, unknown>).recipient : undefined))
     .filter((r): r is string => typeof r === "string" && r !== "");
+}
+
+function fingerprintsOf(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  return list
+    .map((e) => (e && typeof e === "object" ? (e as Record<string, unknown>).fp : undefined))
+    .filter((f): f is string => typeof f === "string" && f !== "")
+    .map((f) => f.replace(/\s+/g, "").toUpperCase());
 }
 
 /** Key stanzas (flat or in key groups) that carry a non-empty wrapped data key. */
@@ -132,6 +142,7 @@ export function metaView(meta: unknown): MetaView {
   const view: MetaView = {
     selector: DEFAULT_SELECTOR,
     ageRecipients: [],
+    pgpFingerprints: [],
     otherKeyTypes: [],
     macOnlyEncrypted: false,
     hasMac: false,
@@ -147,12 +158,14 @@ export function metaView(meta: unknown): MetaView {
   const field = set[0];
   if (field) view.selector = { field, value: m[field] as string };
   view.ageRecipients.push(...recipientsOf(m.age));
+  view.pgpFingerprints.push(...fingerprintsOf(m.pgp));
   for (const k of OTHER_KEY_TYPES) if (nonEmptyList(m[k])) view.otherKeyTypes.push(k);
   if (nonEmptyList(m.key_groups)) {
     for (const g of m.key_groups) {
       if (!g || typeof g !== "object") continue;
       const group = g as Record<string, unknown>;
       view.ageRecipients.push(...recipientsOf(group.age));
+      view.pgpFingerprints.push(...fingerprintsOf(group.pgp));
       for (const k of OTHER_KEY_TYPES) {
         if (nonEmptyList(group[k]) && !view.otherKeyTypes.includes(k)) view.otherKeyTypes.push(k);
       }

@@ -324,6 +324,8 @@ export function scalarToLeaf(node: Scalar, p?: Pos): Leaf | NullLeaf {
   const leaf: Leaf = { kind: "leaf", type: r.type, plain: Buffer.from(r.text, "utf8"), pos: p };
   if (r.type === "str") leaf.str = r.text;
   if (plainStyle) leaf.plainStyle = true;
+  if (node.tag && node.tag !== "!" && !node.tag.startsWith("tag:yaml.org,2002:"))
+    leaf.tag = node.tag;
   return leaf;
 }
 

@@ -20,6 +20,8 @@ export interface Leaf {
   plain: Buffer;
   /** The decoded string when type is "str" (e.g. an `ENC[...]` text). */
   str?: string;
+  /** An explicit YAML tag outside the core schema (`!env_var`), as written. */
+  tag?: string;
   /** True when the YAML scalar was plain (unquoted). */
   plainStyle?: boolean;
   pos?: Pos;

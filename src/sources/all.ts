@@ -67,5 +67,18 @@ export async function allFiles(cwd: string, opts: SourceOptions = {}): Promise<S
       files.push(toFile(g, stage0 ? undefined : g.stage));
     }
   }
-  return { files, skipped, topLevel: info.topLevel, close: () => reader.close(), reader };
+  const configs = new Map<string, string>();
+  for (const f of files) {
+    const base = f.path.slice(f.path.lastIndexOf("/") + 1);
+    if ((base === ".sops.yaml" || base === ".sops.yml") && f.stage === undefined && f.blobId)
+      configs.set(f.path, f.blobId);
+  }
+  return {
+    files,
+    skipped,
+    topLevel: info.topLevel,
+    close: () => reader.close(),
+    reader,
+    indexConfigs: async () => configs,
+  };
 }

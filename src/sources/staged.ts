@@ -5,7 +5,7 @@
 import { GitError } from "../errors.js";
 import { BlobReader } from "../git/catfile.js";
 import { git, NO_QUOTEPATH } from "../git/exec.js";
-import { parseRawZ } from "../git/parse.js";
+import { parseLsFilesStageZ, parseRawZ } from "../git/parse.js";
 import { EMPTY_TREE, repoInfo } from "../git/repo.js";
 import { absUnder, isRegularMode, skipReason } from "./internal.js";
 import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";
@@ -77,5 +77,39 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
     if ((e.status === "R" || e.status === "C") && e.dstPath !== undefined) file.oldPath = e.srcPath;
     files.push(file);
   }
-  return { files, skipped, topLevel: info.topLevel, close: () => reader.close(), reader };
+  return {
+    files,
+    skipped,
+    topLevel: info.topLevel,
+    close: () => reader.close(),
+    reader,
+    indexConfigs: () => indexConfigs(info.topLevel, opts),
+  };
+}
+
+/**
+ * Every `.sops.yaml` / `.sops.yml` in the index, at any depth:
+ *
+ *   git -c core.quotepath=false ls-files -s -z -- '*.sops.yaml' '*.sops.yml'
+ *
+ *   <mode> <blob> <stage>\t<path>\0     (the pathspec `*` also crosses `/`)
+ */
+export async function indexConfigs(
+  topLevel: string,
+  opts: SourceOptions = {},
+): Promise<Map<string, string>> {
+  const r = await git(
+    [...NO_QUOTEPATH, "ls-files", "-s", "-z", "--", "*.sops.yaml", "*.sops.yml"],
+    {
+      cwd: topLevel,
+      env: opts.env,
+    },
+  );
+  const out = new Map<string, string>();
+  for (const e of parseLsFilesStageZ(r.stdout)) {
+    const base = e.path.slice(e.path.lastIndexOf("/") + 1);
+    if ((base === ".sops.yaml" || base === ".sops.yml") && e.stage === 0 && isRegularMode(e.mode))
+      out.set(e.path, e.blob);
+  }
+  return out;
 }

@@ -53,6 +53,11 @@ export interface SourceList {
   close(): Promise<void>;
   /** The cat-file process behind read() (git sources), for per-commit config lookups. */
   reader?: BlobReader;
+  /**
+   * staged/all only: every `.sops.yaml` and `.sops.yml` in the index (repository-relative
+   * path → blob id), so per-folder policies judge staged files by the staged policy.
+   */
+  indexConfigs?: () => Promise<Map<string, string>>;
 }
 
 export interface SourceOptions {

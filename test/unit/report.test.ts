@@ -123,6 +123,7 @@ describe("rules", () => {
       "encryption-removed",
       "unparseable",
       "nothing-encrypted",
+      "possible-credential",
       "decrypt-failed",
       "mac-mismatch",
     ];

@@ -3,8 +3,8 @@
  * habit): test/fixtures/rules/<rule-id>/ng/* must raise that rule,
  * test/fixtures/rules/<rule-id>/ok/* must raise nothing. Each fixture is
  * judged at flux/secrets/develop/<name> under a data/stringData rule, unless
- * cases.json says otherwise (path, rule: "none" | a selector, head: a fixture
- * used as HEAD's content). No output may carry a fixture's canary values.
+ * cases.json says otherwise (path, rule: "none" | a selector, pathRegex, head:
+ * a fixture used as HEAD's content). No output may carry a fixture's canary values.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -20,6 +20,8 @@ const AGE = "age1l44xcng8dqj32nlv6d930qvvrny05hglzcv9qpc7kxjc6902ma4qufys29";
 interface Case {
   path?: string;
   rule?: "none" | Selector;
+  /** The rule's path_regex ("" = none, a catch-all); default a specific secrets folder. */
+  pathRegex?: string;
   head?: string;
 }
 const cases = JSON.parse(readFileSync(path.join(ROOT, "cases.json"), "utf8")) as Record<
@@ -31,7 +33,7 @@ function ruleOf(c: Case): CreationRule | undefined {
   if (c.rule === "none") return undefined;
   return {
     index: 0,
-    pathRegex: "flux/secrets/develop/.*",
+    pathRegex: c.pathRegex === undefined ? "flux/secrets/develop/.*" : c.pathRegex || undefined,
     age: [AGE],
     otherKeyTypes: [],
     keyGroupCount: 0,

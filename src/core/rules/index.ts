@@ -7,6 +7,7 @@ import { encryptionRemoved } from "./encryption-removed.js";
 import { missingSopsMetadata } from "./missing-sops-metadata.js";
 import { nothingEncrypted } from "./nothing-encrypted.js";
 import { partiallyEncrypted } from "./partially-encrypted.js";
+import { possibleCredential } from "./possible-credential.js";
 import { recipientMismatch } from "./recipient-mismatch.js";
 import type { JudgeRule } from "./rule.js";
 import { secretOutsidePolicy } from "./secret-outside-policy.js";
@@ -22,6 +23,7 @@ export const JUDGE_RULES: readonly JudgeRule[] = [
   nothingEncrypted,
   recipientMismatch,
   secretOutsidePolicy,
+  possibleCredential,
 ];
 
 export type { JudgeRule };

@@ -11,6 +11,8 @@ export const nothingEncrypted: JudgeRule = {
   id: "nothing-encrypted",
   check(a: Analysis): Finding[] {
     if (!a.meta || a.encrypted > 0 || a.plaintext > 0 || a.malformed > 0) return [];
+    // Every value the selector picks is empty: nothing to encrypt, nothing in the clear.
+    if (a.mustEncrypt.length > 0 && a.mustEncrypt.every((m) => m.state === "empty")) return [];
     if (a.input.rule === undefined && a.format === "binary") return [];
     return [
       {

@@ -16,7 +16,7 @@ export const partiallyEncrypted: JudgeRule = {
         d,
         "partially-encrypted",
         (plain) =>
-          `${describe(d.info)}: ${plain.length} of ${plain.length + enc} values that ${whereRequired(a)} requires encrypted are plaintext in an otherwise encrypted file (sops and Flux will refuse it)`,
+          `${describe(d.info, a.multi ? d.doc.index : undefined)}: ${plain.length} of ${plain.length + enc} values that ${whereRequired(a)} requires encrypted are plaintext in an otherwise encrypted file (sops and Flux will refuse it)`,
       );
     });
   },

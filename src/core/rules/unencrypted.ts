@@ -15,7 +15,7 @@ export const unencrypted: JudgeRule = {
         d,
         "unencrypted",
         (plain) =>
-          `${describe(d.info)}: ${plain.length} plaintext value${plain.length === 1 ? "" : "s"} that ${whereRequired(a)} requires encrypted`,
+          `${describe(d.info, a.multi ? d.doc.index : undefined)}: ${plain.length} plaintext value${plain.length === 1 ? "" : "s"} that ${whereRequired(a)} requires encrypted${a.intent ? ` (${a.intent.text})` : ""}`,
       ),
     );
   },
