@@ -34,6 +34,7 @@ const COMMAND_OPTIONS = {
     fix: { type: "boolean" },
     hook: { type: "boolean" },
     engine: { type: "string" },
+    "no-cache": { type: "boolean" },
   },
   explain: {},
   install: { force: { type: "boolean" } },
@@ -51,7 +52,7 @@ const COMMAND_OPTIONS = {
     env: { type: "string", multiple: true },
     force: { type: "boolean" },
   },
-  history: { "all-refs": { type: "boolean" } },
+  history: { "all-refs": { type: "boolean" }, "no-cache": { type: "boolean" } },
   updatekeys: { "dry-run": { type: "boolean" } },
 } as const;
 

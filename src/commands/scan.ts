@@ -39,6 +39,7 @@ export function scanOptionsFrom(args: ParsedArgs, io: Io): ScanOptions {
     range: typeof v.range === "string" ? v.range : undefined,
     configPath: typeof v.config === "string" ? v.config : undefined,
     env: io.env,
+    cache: v["no-cache"] !== true,
   };
 }
 
