@@ -9,7 +9,8 @@ const COMMON = `Common options:
   -C, --cwd DIR                  run as if started in DIR
   -q, --quiet                    print nothing when there is nothing to report
       --no-color                 no colours (also NO_COLOR=1)
-      --debug                    stack traces for internal errors (never values)
+      --debug                    what the guard did on stderr: config files, git commands,
+                                 files judged or skipped, timings, stack traces (never values)
   -h, --help                     this help
   -v, --version                  the version
 `;

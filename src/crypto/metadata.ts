@@ -7,6 +7,7 @@
  * sops refuse the block is listed in `problems` instead of thrown. Values
  * from dotenv/INI arrive as strings (sops decodes them weakly typed).
  */
+import { DEFAULT_SELECTOR } from "../sops/select.js";
 import { OTHER_KEY_TYPES, SELECTOR_FIELDS, type Selector, type SelectorField } from "../types.js";
 import { goRfc3339Reformat } from "./aes.js";
 
@@ -44,7 +45,7 @@ export interface SopsMetadata {
   problems: string[];
 }
 
-const DEFAULT: Selector = { field: "unencrypted_suffix", value: "_unencrypted", isDefault: true };
+const DEFAULT: Selector = DEFAULT_SELECTOR;
 
 type Obj = Record<string, unknown>;
 

@@ -5,10 +5,12 @@
  * the file, the rule index and the field; they never quote the file beyond
  * the offending regex/field value (YAML syntax errors: position + reason only).
  */
+
 import { dirname, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { ConfigError } from "../errors.js";
 import { checkGoRegex } from "../sops/regex.js";
+import { DEFAULT_SELECTOR } from "../sops/select.js";
 import {
   type CreationRule,
   type Policy,
@@ -60,12 +62,6 @@ const GROUP_KEYS = new Set([
 ]);
 /** Key-group fields whose items are mappings, in output order. */
 const GROUP_OBJECT_FIELDS = ["kms", "gcp_kms", "hckms", "azure_keyvault", "plugins"] as const;
-
-const DEFAULT_SELECTOR: Selector = {
-  field: "unencrypted_suffix",
-  value: "_unencrypted",
-  isDefault: true,
-};
 
 export interface ParseOptions {
   /** How the file is named in messages (default: `configPath` as given). */
