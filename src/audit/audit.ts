@@ -16,7 +16,7 @@
  *     Secret at HEAD with a local age identity, was the value rotated?
  */
 
-import { type CacheOptions, openVerdictCache } from "../check/cache.js";
+import { type CacheOptions, openVerdictCache, type VerdictInput } from "../check/cache.js";
 import { candidatesFor } from "../check/configs.js";
 import { checkFile, isGuardConfigPath, prepareSettings, type Settings } from "../check/file.js";
 import {
@@ -369,12 +369,15 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
           debug: opts.debug,
         })
       : undefined;
-    const verdictOf = (job: Job) => ({
-      blob: job.blob,
-      path: job.path,
-      rule: job.rule,
-      settings: job.settings,
-    });
+    const verdicts = new Map<Job, VerdictInput>();
+    const verdictOf = (job: Job): VerdictInput => {
+      let v = verdicts.get(job);
+      if (!v) {
+        v = { blob: job.blob, path: job.path, rule: job.rule, settings: job.settings };
+        verdicts.set(job, v);
+      }
+      return v;
+    };
     const list = [...jobs.values()].filter((job) => {
       const hit = cache?.lookup(verdictOf(job));
       if (hit === "clean-encrypted") encryptedBlobs.add(job.blob);

@@ -26,7 +26,7 @@
  * files are judged afresh) and replaced on the next write; writes go to a temp
  * file renamed over the bucket. A cache problem never fails a run.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, hash, randomBytes } from "node:crypto";
 import {
   closeSync,
   constants,
@@ -133,6 +133,7 @@ export class VerdictCache {
   readonly #buckets = new Map<number, Map<string, number>>();
   readonly #added = new Map<number, Map<string, number>>();
   readonly #ids = new WeakMap<object, string>();
+  readonly #keys = new WeakMap<VerdictInput, Buffer>();
 
   constructor(dir: string, engine: string, debug: (line: string) => void) {
     this.dir = dir;
@@ -140,23 +141,28 @@ export class VerdictCache {
     this.#debug = debug;
   }
 
-  /** The key of a verdict: a SHA-256 over everything it depends on. */
+  /** The key of a verdict: a SHA-256 over everything it depends on (kept per input object). */
   key(v: VerdictInput): Buffer {
-    return createHash("sha256")
-      .update(
-        [
-          "secret-guard verdict",
-          String(CACHE_SCHEMA),
-          this.#engine,
-          v.blob,
-          v.rule ? this.#id(v.rule, () => v.rule) : "-",
-          // Where the settings file lies does not change a verdict: its content does.
-          this.#id(v.settings, () => ({ ...v.settings, path: undefined })),
-          v.path,
-          v.headBlob ?? "-",
-        ].join("\0"),
-      )
-      .digest();
+    let k = this.#keys.get(v);
+    if (k) return k;
+    // crypto.hash: one call per key, noticeably cheaper than createHash on 20,000 files.
+    k = hash(
+      "sha256",
+      [
+        "secret-guard verdict",
+        String(CACHE_SCHEMA),
+        this.#engine,
+        v.blob,
+        v.rule ? this.#id(v.rule, () => v.rule) : "-",
+        // Where the settings file lies does not change a verdict: its content does.
+        this.#id(v.settings, () => ({ ...v.settings, path: undefined })),
+        v.path,
+        v.headBlob ?? "-",
+      ].join("\0"),
+      "buffer",
+    );
+    this.#keys.set(v, k);
+    return k;
   }
 
   /** The cached verdict, when these exact inputs were judged clean before. */

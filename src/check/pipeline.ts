@@ -135,16 +135,20 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
             debug,
           })
         : undefined;
-    const verdictOf = (w: (typeof work)[number]): VerdictInput | undefined =>
-      w.file.blobId === undefined
-        ? undefined
-        : {
-            blob: w.file.blobId,
-            path: w.file.path,
-            rule: w.rule,
-            settings: w.configs.settings,
-            headBlob: w.file.headBlobId,
-          };
+    // Content-addressed inputs only: a file with no blob id (read from disk) is never cached.
+    const verdicts = new Map<(typeof work)[number], VerdictInput | undefined>();
+    const verdictOf = (w: (typeof work)[number]): VerdictInput | undefined => {
+      if (!verdicts.has(w) && w.file.blobId !== undefined) {
+        verdicts.set(w, {
+          blob: w.file.blobId,
+          path: w.file.path,
+          rule: w.rule,
+          settings: w.configs.settings,
+          headBlob: w.file.headBlobId,
+        });
+      }
+      return verdicts.get(w);
+    };
     const toJudge = relevant.filter((w) => {
       const v = cache && verdictOf(w);
       if (!v || !cache.lookup(v)) return true;

@@ -68,6 +68,12 @@ which values must be encrypted, and reports every plaintext value by key name
                    them (staged mode) or rewrite them (PATH mode)
   --engine auto|sops|native   encryption engine for --fix (default auto)
   --hook           set by the pre-commit hook: staged mode, commit wording
+  --no-cache       judge every file afresh (also SECRET_GUARD_NO_CACHE=1). By
+                   default staged, --all and --range remember which git blobs
+                   were judged clean under which rule, settings and guard
+                   version (hashes only, in <git dir>/secret-guard/verdicts)
+                   and skip them next time; a file with any finding is judged
+                   every time, and PATH files are never cached
 
 Rules: unencrypted, partially-encrypted, missing-sops-metadata,
 secret-outside-policy, recipient-mismatch, encryption-removed, unparseable,
@@ -157,6 +163,11 @@ pushed (reachable from remote-tracking refs: treat it as compromised), and its
 rotation status against the encrypted Secret at HEAD (NOT ROTATED, rotated,
 removed, unknown without a local age identity). Values are compared through
 hashes in memory; none is ever printed. The runbook follows the findings.
+
+  --all-refs       every ref instead of HEAD
+  --no-cache       judge every file version afresh (also SECRET_GUARD_NO_CACHE=1);
+                   by default versions judged clean before (same blob, rule,
+                   settings, path and guard version) are skipped, as in scan
 
 Examples:
   secret-guard history
