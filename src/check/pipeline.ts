@@ -6,10 +6,12 @@
  * `history` judge through the same checkFile and configs.
  */
 
+import path from "node:path";
 import { type Judgement, mayHoldSecret } from "../core/judge.js";
 import { ruleFor } from "../policy/index.js";
 import { looksSopsEncrypted } from "../sops/detect.js";
 import { formatForPath } from "../sops/formats.js";
+import type { RefUpdate } from "../sources/push.js";
 import type { SkippedPath, SourceFile, SourceList } from "../sources/types.js";
 import type { CreationRule, Finding, Policy } from "../types.js";
 import { type CacheOptions, openVerdictCache, type VerdictInput } from "./cache.js";
@@ -17,21 +19,30 @@ import { CommitConfigs, type Configs, diskConfigs } from "./configs.js";
 import { checkFile } from "./file.js";
 import { settingsLoosening } from "./settings.js";
 
-export type ScanMode = "staged" | "all" | "range" | "paths";
+export type ScanMode = "staged" | "all" | "range" | "paths" | "push" | "receive";
+
+/** Modes that judge commits, each with its own policy (per-commit configs). */
+export function judgesCommits(mode: ScanMode): boolean {
+  return mode === "range" || mode === "push" || mode === "receive";
+}
 
 export interface ScanOptions {
   cwd: string;
   mode: ScanMode;
   paths?: string[];
   range?: string;
+  /** push / receive: the ref updates git gave the hook on stdin. */
+  refs?: RefUpdate[];
+  /** push: the remote's name (or URL), the pre-push hook's first argument. */
+  remote?: string;
   /** Explicit `.sops.yaml` (else found as sops finds it; in a range, each commit's own). */
   configPath?: string;
   env?: NodeJS.ProcessEnv;
   /** Log what the guard does (never a value). */
   debug?: (line: string) => void;
   /**
-   * Reuse clean verdicts of identical git content (src/check/cache.ts) in staged, all and
-   * range modes; never for PATH files. Off unless asked for; SECRET_GUARD_NO_CACHE=1 turns it off.
+   * Reuse clean verdicts of identical git content (src/check/cache.ts) in every mode that
+   * reads git blobs (staged, all, range, push, receive); never for PATH files. Off unless asked for; SECRET_GUARD_NO_CACHE=1 turns it off.
    */
   cache?: boolean | CacheOptions;
 }
@@ -75,7 +86,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
   };
   try {
     let configsOf: (file: SourceFile) => Promise<Configs>;
-    if (opts.mode === "range") {
+    if (judgesCommits(opts.mode)) {
       const reader = sources.reader;
       if (!reader || !sources.topLevel) throw new Error("range source without a reader");
       const perCommit = new CommitConfigs({
@@ -101,6 +112,9 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
       result.policy = disk.policy;
       result.warnings.push(...(disk.policy?.warnings ?? []));
       configsOf = async () => disk;
+      if (opts.mode === "staged" && disk.policy?.hasCreationRules) {
+        await addPolicyCovered(sources, disk.policy, opts, debug);
+      }
     }
 
     const work: Array<{ file: SourceFile; configs: Configs; rule?: CreationRule }> = [];
@@ -203,10 +217,46 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
   return result;
 }
 
+/**
+ * A commit that changes the policy is judged by it: when the staged files include the
+ * `.sops.yaml` in force, every other file of the index that a creation rule covers is judged
+ * too (e.g. files still encrypted for the recipients the change removed: recipient-mismatch).
+ */
+async function addPolicyCovered(
+  sources: SourceList,
+  policy: Policy,
+  opts: ScanOptions,
+  debug: (line: string) => void,
+): Promise<void> {
+  const top = sources.topLevel;
+  if (!top || !policy.configPath) return;
+  const rel = path.relative(top, policy.configPath).split(path.sep).join("/");
+  if (!sources.files.some((f) => f.path === rel)) return;
+  const { allFiles } = await import("../sources/index.js");
+  const all = await allFiles(opts.cwd, { env: opts.env });
+  const have = new Set(sources.files.map((f) => f.path));
+  let added = 0;
+  for (const f of all.files) {
+    if (have.has(f.path) || f.stage !== undefined) continue;
+    if (!ruleFor(policy, f.absPath)) continue;
+    sources.files.push(f);
+    added++;
+  }
+  debug(`${rel} is staged: ${added} other covered file(s) of the index judged by it`);
+  const closeFirst = sources.close;
+  sources.close = async () => {
+    await Promise.all([closeFirst(), all.close()]);
+  };
+}
+
 async function listSources(opts: ScanOptions): Promise<SourceList> {
   const src = await import("../sources/index.js");
   const sopts = { env: opts.env };
   switch (opts.mode) {
+    case "push":
+      return src.pushFiles(opts.cwd, opts.refs ?? [], opts.remote, sopts);
+    case "receive":
+      return src.receiveFiles(opts.cwd, opts.refs ?? [], sopts);
     case "staged":
       return src.stagedFiles(opts.cwd, sopts);
     case "all":

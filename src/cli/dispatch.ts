@@ -10,6 +10,8 @@ export async function dispatch(args: ParsedArgs, io: Io): Promise<CommandResult>
       return (await import("../commands/explain.js")).explainCommand(args, io);
     case "install":
       return (await import("../commands/install.js")).installCommand(args, io);
+    case "uninstall":
+      return (await import("../commands/install.js")).uninstallCommand(args, io);
     case "encrypt":
       return (await import("../commands/encrypt.js")).encryptCommand(args, io);
     case "verify":

@@ -35,7 +35,10 @@ Commands:
                          recipients
   new ENV NAME           create or edit flux/secrets/ENV/NAME.yaml safely
   init                   set a repository up: .sops.yaml, folders, hook
-  install                install the pre-commit hook (husky-aware, idempotent)
+  install                install the hooks (pre-commit, pre-merge-commit, pre-push)
+                         where git runs them, and prove git runs them;
+                         --server: the pre-receive hook of a bare repository
+  uninstall              remove exactly what install added
   history [RANGE]        leak audit: every plaintext exposure ever committed
   updatekeys [PATH...]   re-wrap data keys after the rule's age keys changed
 
@@ -68,8 +71,16 @@ which values must be encrypted, and reports every plaintext value by key name
                    them (staged mode) or rewrite them (PATH mode)
   --engine auto|sops|native   encryption engine for --fix (default auto)
   --hook           set by the pre-commit hook: staged mode, commit wording
+  --push [--remote NAME]   what the pre-push hook runs: reads git's
+                   "<local ref> <local sha> <remote ref> <remote sha>" lines on
+                   stdin and judges every commit being pushed (new branches:
+                   the commits on no remote-tracking ref of NAME), each with
+                   its own .sops.yaml and .secret-guard.yaml; deletions skipped
+  --receive        what the pre-receive hook runs: reads "<old> <new> <ref>"
+                   lines and judges every new commit (not reachable from any
+                   existing ref), each with its own policy
   --no-cache       judge every file afresh (also SECRET_GUARD_NO_CACHE=1). By
-                   default staged, --all and --range remember which git blobs
+                   default staged, --all, --range and the push hooks remember which git blobs
                    were judged clean under which rule, settings and guard
                    version (hashes only, in <git dir>/secret-guard/verdicts)
                    and skip them next time; a file with any finding is judged
@@ -97,19 +108,47 @@ Example:
   secret-guard explain flux/secrets/develop/backend-secrets.yaml
 
 ${COMMON}`,
-  install: `Usage: secret-guard install [--force] [options]
+  install: `Usage: secret-guard install [--hooks LIST] [--server] [--no-probe] [options]
 
-Installs the pre-commit hook. With husky (a .husky/ folder or core.hooksPath
-set by husky) the line is added to .husky/pre-commit; otherwise the hook is
-written to the hooks folder git uses (core.hooksPath or .git/hooks). Running
-it again changes nothing. An existing foreign hook is kept and secret-guard is
-added to it.
+Installs the hooks where git runs them: pre-commit (the index), pre-merge-commit
+(what a merge is about to commit) and pre-push (every commit being pushed, also
+those made with --no-verify). --hooks pre-commit,pre-push picks some.
 
-The hook finds secret-guard in node_modules/.bin, then on PATH; if it cannot
-find it, it blocks the commit and says how to install it.
+  where     the folder git runs hooks from (core.hooksPath or .git/hooks); with
+            husky 9 active (core.hooksPath .husky/_) a block in .husky/<hook>;
+            a .husky/ folder git does not run gets the block too, and install
+            says the hook git runs now is in .git/hooks
+  foreign   a shell hook keeps its lines: the block goes at its top when it has
+            an exit or exec anywhere, else at its end; a hook in another
+            language is moved to <hook>.secret-guard-chained and run after the
+            check; the pre-commit framework's hook is never edited: install
+            exits 1 and prints the .pre-commit-config.yaml entry to add
+  proof     each hook is then run once as git runs it (git hook run, with
+            SECRET_GUARD_PROBE set: the block answers and exits before doing
+            anything); one that does not answer is reported, exit 1.
+            --no-probe skips this
+  --server  inside a bare repository: hooks/pre-receive, which rejects a push
+            whose new commits add plaintext Secret values
 
-Example:
+The hooks find secret-guard in node_modules/.bin, then on PATH, then at
+\`git config secret-guard.path\` (this copy, written by install; no committed
+file holds a machine path). Without it they block and say how to install it.
+Running install again changes nothing; \`secret-guard uninstall\` removes
+exactly what it added.
+
+Examples:
   npx secret-guard install
+  npx secret-guard install --hooks pre-push
+  cd /srv/git/team.git && secret-guard install --server
+
+${COMMON}
+Exit codes: 0 installed and proven to run, 1 refused or not running, 2 could not install.
+`,
+  uninstall: `Usage: secret-guard uninstall [--server] [options]
+
+Removes what install added: the marked blocks (the rest of a foreign hook is
+kept byte for byte), the hook files it created, a chained hook moved back, and
+the secret-guard.path setting.
 
 ${COMMON}`,
   encrypt: `Usage: secret-guard encrypt PATH... [--engine auto|sops|native]
@@ -122,15 +161,21 @@ Example:
   secret-guard encrypt flux/secrets/develop/backend-secrets.yaml
 
 ${COMMON}`,
-  verify: `Usage: secret-guard verify [PATH...]
+  verify: `Usage: secret-guard verify [PATH...] [--identity FILE] [--worktree]
 
 Decrypts each encrypted file with the local age identities (SOPS_AGE_KEY,
 SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, ~/.config/sops/age/keys.txt), checks the
-MAC and compares the recipients with the rule. With no PATH, every tracked
-file that a rule covers.
+MAC and compares the recipients with the rule, and names the identity (its
+public recipient, never the key) that opened each file.
+
+  (no PATH)         every tracked file a rule covers, as the index has it
+  --worktree        the same files as they are on disk
+  PATH...           these files on disk
+  --identity FILE   only the identities in FILE (the cluster's sops-age key),
+                    none from the environment or the default keys.txt
 
 Example:
-  SOPS_AGE_KEY_FILE=~/.config/sops/age/keys.txt secret-guard verify
+  secret-guard verify --identity ./cluster.agekey
 
 ${COMMON}`,
   new: `Usage: secret-guard new ENV NAME [--from-env-file FILE | --from-file KEY=PATH... | --stdin]
@@ -177,17 +222,21 @@ Examples:
 ${COMMON}
 Exit codes: 0 no exposure, 1 exposures found, 2 could not check.
 `,
-  updatekeys: `Usage: secret-guard updatekeys [PATH...] [--dry-run] [options]
+  updatekeys: `Usage: secret-guard updatekeys [PATH...] [--dry-run] [--rotate] [options]
 
 After the age recipients of a creation rule change, re-wraps each covered
 file's data key for the rule's current recipients. A local age identity must
 open the file; values, MAC and lastmodified are untouched, and recipients that
 stay keep their enc block. With no PATH, every tracked encrypted file that a
 rule covers. --dry-run shows the recipients that would be added and removed.
+--rotate (after a key compromise, like \`sops rotate\`): a new data key, every
+value re-encrypted, the MAC recomputed, the key wrapped for the rule's
+recipients.
 
 Examples:
   secret-guard updatekeys --dry-run
   SOPS_AGE_KEY_FILE=old.agekey secret-guard updatekeys flux/secrets/production/
+  secret-guard updatekeys --rotate flux/secrets/production/
 
 ${COMMON}`,
 };

@@ -33,13 +33,22 @@ const COMMAND_OPTIONS = {
     range: { type: "string" },
     fix: { type: "boolean" },
     hook: { type: "boolean" },
+    push: { type: "boolean" },
+    remote: { type: "string" },
+    receive: { type: "boolean" },
     engine: { type: "string" },
     "no-cache": { type: "boolean" },
   },
   explain: {},
-  install: { force: { type: "boolean" } },
+  install: {
+    force: { type: "boolean" },
+    hooks: { type: "string" },
+    server: { type: "boolean" },
+    "no-probe": { type: "boolean" },
+  },
+  uninstall: { server: { type: "boolean" } },
   encrypt: { engine: { type: "string" } },
-  verify: {},
+  verify: { identity: { type: "string" }, worktree: { type: "boolean" } },
   new: {
     "from-env-file": { type: "string" },
     "from-file": { type: "string", multiple: true },
@@ -53,7 +62,7 @@ const COMMAND_OPTIONS = {
     force: { type: "boolean" },
   },
   history: { "all-refs": { type: "boolean" }, "no-cache": { type: "boolean" } },
-  updatekeys: { "dry-run": { type: "boolean" } },
+  updatekeys: { "dry-run": { type: "boolean" }, rotate: { type: "boolean" } },
 } as const;
 
 export type CommandName = keyof typeof COMMAND_OPTIONS;
@@ -182,6 +191,11 @@ export async function main(argv: string[]): Promise<void> {
     env: process.env,
     cwd: process.cwd(),
     isTTY: process.stdout.isTTY === true,
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString("utf8");
+    },
     ...(process.env.SECRET_GUARD_TEST_FAIL_AT
       ? {
           failAt: {

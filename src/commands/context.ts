@@ -10,6 +10,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   cwd: string;
   isTTY: boolean;
+  /** Everything on stdin (the push hooks' ref lines). Absent: stdin is empty. */
+  readStdin?: () => Promise<string>;
   /**
    * Test seam, injected by tests only: a failure at a named write step
    * (`mode`: kill, int, or an error by default).

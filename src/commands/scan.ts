@@ -20,23 +20,31 @@ export function scanOptionsFrom(args: ParsedArgs, io: Io): ScanOptions {
   const modes = [
     v.all ? "--all" : "",
     v.range !== undefined ? "--range" : "",
+    v.push ? "--push" : "",
+    v.receive ? "--receive" : "",
     args.positionals.length ? "PATH" : "",
   ].filter(Boolean);
   if (modes.length > 1) throw new UsageError(`${modes.join(" and ")} cannot be combined`);
   if (v.hook && modes.length > 0)
     throw new UsageError("--hook scans the staged content and takes no other mode");
+  if (v.remote !== undefined && !v.push) throw new UsageError("--remote goes with --push");
   const mode: ScanMode = v.all
     ? "all"
     : v.range !== undefined
       ? "range"
-      : args.positionals.length
-        ? "paths"
-        : "staged";
+      : v.push
+        ? "push"
+        : v.receive
+          ? "receive"
+          : args.positionals.length
+            ? "paths"
+            : "staged";
   return {
     cwd,
     mode,
     paths: args.positionals,
     range: typeof v.range === "string" ? v.range : undefined,
+    remote: typeof v.remote === "string" ? v.remote : undefined,
     configPath: typeof v.config === "string" ? v.config : undefined,
     env: io.env,
     cache: v["no-cache"] !== true,
@@ -70,10 +78,15 @@ function fixCommand(result: ScanResult, f: Finding[]): string | undefined {
 export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResult> {
   const opts = scanOptionsFrom(args, io);
   const v = args.values;
-  if (v.fix && (opts.mode === "all" || opts.mode === "range")) {
+  if (v.fix && opts.mode !== "staged" && opts.mode !== "paths") {
     throw new UsageError(
-      "--fix works on staged files or on PATH arguments, not with --all or --range",
+      "--fix works on staged files or on PATH arguments, not with --all, --range, --push or --receive",
     );
+  }
+  if (opts.mode === "push" || opts.mode === "receive") {
+    const { parsePrePush, parsePreReceive } = await import("../sources/index.js");
+    const text = io.readStdin ? await io.readStdin() : "";
+    opts.refs = opts.mode === "push" ? parsePrePush(text) : parsePreReceive(text);
   }
   const result = await scanRepo({
     ...opts,
@@ -112,14 +125,30 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
   }
   const report = summarize(result, opts.mode);
   const errors = report.summary.errors;
+
   if (!result.policy && errors === 0 && report.findings.length === 0) {
     notes.push("note: no .sops.yaml found from here upward; only Secret manifests were checked");
   }
   for (const w of result.warnings) notes.push(`warning: ${w}`);
+  if (errors > 0 && (opts.mode === "push" || opts.mode === "receive")) {
+    notes.push(...pushNotes(result, opts.mode));
+  }
+  if (errors > 0 && opts.mode === "staged" && v.hook) {
+    // `git commit -a` / `git commit PATH`: git judged a temporary index, which it throws away
+    // when the hook fails; `scan --fix` alone would then find nothing staged. Stage first.
+    const temp = await temporaryIndex(opts.cwd, io.env);
+    const files = [...new Set(result.findings.filter((f) => f.fixable).map((f) => f.path))];
+    if (temp && files.length > 0) {
+      report.fixAll = `git add -- ${files.map((p) => shellQuote(p)).join(" ")} && npx secret-guard scan --fix`;
+    }
+  }
   if (errors > 0) {
     // Other modes get per-file fix lines from the text report itself.
     const cmd =
-      opts.mode === "staged" || format !== "text" ? fixCommand(result, result.findings) : undefined;
+      report.fixAll ??
+      (opts.mode === "staged" || format !== "text"
+        ? fixCommand(result, result.findings)
+        : undefined);
     if (cmd) notes.push(`fix: ${cmd}`);
     if (opts.mode === "staged") {
       const leaked = [
@@ -157,6 +186,45 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
   if (format !== "text") messages.push(...notes);
   const output = await renderReport(report, args, io);
   return { exitCode: errors > 0 ? 1 : 0, output, messages: v.quiet ? [] : messages };
+}
+
+/**
+ * True when git points GIT_INDEX_FILE at an index other than the repository's own: the
+ * temporary index of `git commit -a` (index.lock) or `git commit PATH` (next-index-*.lock).
+ */
+async function temporaryIndex(cwd: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  if (!env.GIT_INDEX_FILE) return false;
+  const { repoInfo } = await import("../git/repo.js");
+  const info = await repoInfo(cwd, { env });
+  return path.resolve(info.indexFile) !== path.resolve(info.gitDir, "index");
+}
+
+/** What to do when a push is stopped: the commits carrying the findings, and how to redo them. */
+function pushNotes(result: ScanResult, mode: "push" | "receive"): string[] {
+  const byCommit = new Map<string, Set<string>>();
+  for (const s of result.sources) {
+    if (!s.file.commit || !s.judgement.findings.some((f) => f.severity === "error")) continue;
+    const set = byCommit.get(s.file.commit) ?? new Set<string>();
+    set.add(s.file.path);
+    byCommit.set(s.file.commit, set);
+  }
+  const lines = [
+    mode === "push"
+      ? "Push blocked: nothing was sent. These commits would publish the findings above:"
+      : "Push rejected: the repository was not changed. These pushed commits carry the findings above:",
+  ];
+  for (const [commit, paths] of byCommit)
+    lines.push(`  ${commit.slice(0, 12)}  ${[...paths].join(", ")}`);
+  const first = [...byCommit.keys()][0];
+  lines.push(
+    "Encrypt the files and rewrite those commits so none of them holds the plaintext, e.g.:",
+    "  npx secret-guard encrypt <path> && git add <path> && git commit --amend   (the last commit)",
+    `  git rebase -i ${first ? `${first.slice(0, 12)}^` : "<commit>^"}   (an older one: edit it, encrypt, git commit --amend, git rebase --continue)`,
+    mode === "push"
+      ? "The values never left this machine; if they were pushed anywhere else, rotate them."
+      : "Treat every value as exposed on the machine it came from; if it was pushed anywhere else, rotate it.",
+  );
+  return lines;
 }
 
 function countBy(list: Array<{ reason: string }>): Record<string, number> {

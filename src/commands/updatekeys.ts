@@ -3,7 +3,8 @@
  * creation rule change, re-wrap each covered encrypted file's data key for the
  * rule's current recipients (src/crypto/rekey.ts). Values, MAC and
  * lastmodified are untouched; writes are atomic. Default: every tracked file
- * covered by a rule that carries sops metadata.
+ * covered by a rule that carries sops metadata. `--rotate`: a new data key for each file,
+ * every value re-encrypted and the MAC recomputed (src/crypto/rotate.ts, as `sops rotate`).
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -31,6 +32,7 @@ export async function updatekeysCommand(args: ParsedArgs, io: Io): Promise<Comma
   const v = args.values;
   const cwd = path.resolve(io.cwd, typeof v.cwd === "string" ? v.cwd : ".");
   const dryRun = v["dry-run"] === true;
+  const rotating = v.rotate === true;
   const policy = loadPolicy({
     cwd,
     configPath: typeof v.config === "string" ? v.config : undefined,
@@ -97,7 +99,7 @@ export async function updatekeysCommand(args: ParsedArgs, io: Io): Promise<Comma
     try {
       if (dryRun) {
         const plan = planRekey(parseFile(bytes, format), rule);
-        const changes = plan.added.length + plan.removed.length > 0;
+        const changes = rotating || plan.added.length + plan.removed.length > 0;
         outcomes.push({
           path: f.path,
           status: changes ? "would-update" : "up-to-date",
@@ -106,7 +108,9 @@ export async function updatekeysCommand(args: ParsedArgs, io: Io): Promise<Comma
         });
         continue;
       }
-      const { plan, out } = await rekey(bytes, format, rule, identities);
+      const { plan, out } = rotating
+        ? await (await import("../crypto/rotate.js")).rotate(bytes, format, rule, identities)
+        : await rekey(bytes, format, rule, identities);
       if (out) {
         const { writeAtomic } = await import("../fsutil.js");
         await writeAtomic(f.abs, out);
@@ -163,7 +167,7 @@ export async function updatekeysCommand(args: ParsedArgs, io: Io): Promise<Comma
     output = formatSarif(report, { toolVersion: VERSION });
   } else {
     const color = useColor(v, { ...io, isTTY: v.output ? false : io.isTTY });
-    output = text(outcomes, summary, dryRun, color);
+    output = text(outcomes, summary, dryRun, color, rotating);
   }
   return { exitCode: summary.failed > 0 ? 1 : 0, output };
 }
@@ -182,16 +186,19 @@ function text(
   s: { updated: number; wouldUpdate: number; upToDate: number; failed: number; skipped: number },
   dryRun: boolean,
   c: boolean,
+  rotating = false,
 ): string {
   const paint = (code: string, x: string) => (c ? `\u001b[${code}m${x}\u001b[0m` : x);
   const lines: string[] = [];
   for (const o of outcomes) {
     switch (o.status) {
       case "updated":
-        lines.push(`${paint("32", "✔")} ${o.path}: re-wrapped${describe(o)}`);
+        lines.push(
+          `${paint("32", "✔")} ${o.path}: ${rotating ? "rotated: a new data key, every value re-encrypted, MAC recomputed" : "re-wrapped"}${describe(o)}`,
+        );
         break;
       case "would-update":
-        lines.push(`• ${o.path}: would re-wrap${describe(o)}`);
+        lines.push(`• ${o.path}: would ${rotating ? "rotate" : "re-wrap"}${describe(o)}`);
         break;
       case "up-to-date":
         lines.push(`  ${o.path}: up to date`);
@@ -215,6 +222,10 @@ function text(
     `${s.failed ? "✖" : "✔"} ${parts.join(", ")}${dryRun ? " (dry run: nothing written)" : ""}`,
   );
   if (!dryRun && s.updated > 0)
-    lines.push("Values, MAC and lastmodified are unchanged; review with `git diff` and commit.");
+    lines.push(
+      rotating
+        ? "The values are the same, encrypted under a new data key; commit, and rotate the exposed values themselves too."
+        : "Values, MAC and lastmodified are unchanged; review with `git diff` and commit.",
+    );
   return `${lines.join("\n")}\n`;
 }

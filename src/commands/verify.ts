@@ -14,9 +14,12 @@ import { renderReport } from "./output.js";
 export async function verifyCommand(args: ParsedArgs, io: Io): Promise<CommandResult> {
   const v = args.values;
   const cwd = path.resolve(io.cwd, typeof v.cwd === "string" ? v.cwd : ".");
-  const { loadIdentities } = await import("../crypto/identities.js");
-  const { decryptFile } = await import("../crypto/decrypt.js");
-  const ids = await loadIdentities(io.env);
+  const { loadIdentities, loadIdentityFile } = await import("../crypto/identities.js");
+  const { decryptFile, openDataKey } = await import("../crypto/decrypt.js");
+  const { recipientOf } = await import("../crypto/age.js");
+  const identityFile =
+    typeof v.identity === "string" ? path.resolve(io.cwd, v.identity) : undefined;
+  const ids = identityFile ? await loadIdentityFile(identityFile) : await loadIdentities(io.env);
   if (ids.identities.length === 0) {
     throw new CryptoError(
       "no age identity found (SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD or ~/.config/sops/age/keys.txt)",
@@ -45,12 +48,19 @@ export async function verifyCommand(args: ParsedArgs, io: Io): Promise<CommandRe
         files.push({ path: f.path, abs: f.absPath, read: () => f.read() });
     await list.close();
   } else {
+    // The tracked files covered by a rule: their staged (index) content, or with --worktree
+    // the files on disk.
     const { allFiles } = await import("../sources/index.js");
-    const list = await allFiles(cwd);
+    const list = await allFiles(cwd, { env: io.env });
+    const { readFile } = await import("node:fs/promises");
     for (const f of list.files) {
       const covered = policy?.hasCreationRules && ruleFor(policy, f.absPath);
       if (covered && !settings.isIgnored(f.path))
-        files.push({ path: f.path, abs: f.absPath, read: () => f.read() });
+        files.push({
+          path: f.path,
+          abs: f.absPath,
+          read: v.worktree === true ? () => readFile(f.absPath) : () => f.read(),
+        });
     }
     // read them now, while the cat-file process is open
     const bytes = await Promise.all(files.map((f) => f.read()));
@@ -59,6 +69,12 @@ export async function verifyCommand(args: ParsedArgs, io: Io): Promise<CommandRe
     });
     await list.close();
   }
+  const readFrom =
+    args.positionals.length > 0
+      ? "the files named, as they are on disk"
+      : v.worktree === true
+        ? "the tracked files covered by a rule, as they are on disk (--worktree)"
+        : "the tracked files covered by a rule, as the index has them (staged content; --worktree reads the files on disk)";
   const findings: Finding[] = [];
   const lines: string[] = [];
   let checked = 0;
@@ -83,8 +99,18 @@ export async function verifyCommand(args: ParsedArgs, io: Io): Promise<CommandRe
       continue;
     }
     if (r.ok) {
+      // which identity opened it: its public recipient, never the key itself
+      let opener = "a local identity";
+      if (r.meta) {
+        for (const id of ids.identities) {
+          if (await openDataKey(r.meta, [id])) {
+            opener = await recipientOf(id).catch(() => "a local identity");
+            break;
+          }
+        }
+      }
       lines.push(
-        `✔ ${f.path}: decrypts with a local identity, MAC verified, ${r.leaves.filter((l) => l.encrypted).length} encrypted value(s)`,
+        `✔ ${f.path}: opened by ${opener}, MAC verified, ${r.leaves.filter((l) => l.encrypted).length} encrypted value(s)`,
       );
       continue;
     }
@@ -117,6 +143,7 @@ export async function verifyCommand(args: ParsedArgs, io: Io): Promise<CommandRe
     findings,
     summary: { filesScanned: files.length, errors, warnings: findings.length - errors },
     notes: [
+      `read: ${readFrom}`,
       ...lines,
       `identities from: ${ids.sources.join(", ")}`,
       ...(checked === 0 ? ["note: no encrypted file to verify"] : []),

@@ -198,3 +198,23 @@ export async function loadIdentities(
   }
   return out;
 }
+
+/**
+ * Only the identities in `file` (`verify --identity`: the cluster's `sops-age` key), none of
+ * the environment's or the default keys.txt. Throws CryptoError naming the file, never its text.
+ */
+export async function loadIdentityFile(file: string): Promise<LoadedIdentities> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    throw new CryptoError(`--identity: cannot read ${file} (${errCode(e)})`);
+  }
+  if (text.startsWith("age-encryption") || text.startsWith("-----BEGIN AGE"))
+    throw new CryptoError(
+      `--identity ${file}: passphrase-protected identity files are not supported`,
+    );
+  const identities = parseIdentities(text, file);
+  if (identities.length === 0) throw new CryptoError(`--identity ${file}: no age identity in it`);
+  return { identities, sources: [`--identity ${file} (only)`], problems: [] };
+}

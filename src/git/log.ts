@@ -67,10 +67,21 @@ export const HISTORY_LOG_ARGS: readonly string[] = [
 export async function walkLog(
   topLevel: string,
   revs: string[],
-  opts: { allRefs?: boolean; env?: NodeJS.ProcessEnv } = {},
+  opts: {
+    allRefs?: boolean;
+    env?: NodeJS.ProcessEnv;
+    /** `revs` may hold pseudo-options (`--not`, `--all`): only for lists the caller checked. */
+    options?: boolean;
+  } = {},
 ): Promise<LogCommit[]> {
   const r = await git(
-    [...HISTORY_LOG_ARGS, ...(opts.allRefs ? ["--all"] : []), "--end-of-options", ...revs, "--"],
+    [
+      ...HISTORY_LOG_ARGS,
+      ...(opts.allRefs ? ["--all"] : []),
+      ...(opts.options ? [] : ["--end-of-options"]),
+      ...revs,
+      "--",
+    ],
     { cwd: topLevel, env: { ...opts.env, LC_ALL: "C" }, allowFail: true },
   );
   if (r.code !== 0) {

@@ -104,6 +104,29 @@ export async function repoInfo(
 }
 
 /**
+ * The git directory of a bare repository (where a server's pre-receive hook runs), or
+ * undefined when `cwd` is not inside one:
+ *
+ *   git rev-parse --is-bare-repository --absolute-git-dir
+ *
+ *   true
+ *   /srv/git/repo.git
+ */
+export async function bareGitDir(
+  cwd: string,
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<string | undefined> {
+  const r = await git(["rev-parse", "--is-bare-repository", "--absolute-git-dir"], {
+    cwd,
+    env: { ...opts.env, LC_ALL: "C" },
+    allowFail: true,
+  });
+  if (r.code !== 0) return undefined;
+  const [bare, dir] = r.stdout.toString("utf8").split("\n");
+  return bare === "true" && dir ? dir : undefined;
+}
+
+/**
  * `core.hooksPath` as configured ("" when unset).
  *
  *   git config --get core.hooksPath    → <value> LF, or exit 1 when unset

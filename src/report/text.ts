@@ -81,7 +81,7 @@ export function formatText(report: Report, opts: { color: boolean }): string {
         `  ${paint(c, "2", position(f).padStart(posWidth))}  ${sev}  ${paint(c, "1", f.rule.padEnd(ruleWidth))}  ${clean(text)}`,
       );
       const fix = fixCommandFor(f, report.mode);
-      if (fix?.scope === "all") shared.add(fix.command);
+      if (fix?.scope === "all") shared.add(report.fixAll ?? fix.command);
       else if (fix && !fixes.includes(fix.command)) fixes.push(fix.command);
     }
     for (const cmd of fixes) out.push(`  fix: ${paint(c, "36", clean(cmd))}`);

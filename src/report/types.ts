@@ -16,4 +16,9 @@ export interface Report {
   };
   /** Extra lines for the text format only (e.g. the `.git/objects` note); never in json or sarif. */
   notes?: string[];
+  /**
+   * Text format only: replaces the one command that fixes every staged file (`scan --fix`),
+   * e.g. `git add -- <files> && npx secret-guard scan --fix` after `git commit -a`.
+   */
+  fixAll?: string;
 }

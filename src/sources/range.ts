@@ -2,11 +2,11 @@
  * --range mode: every file version introduced by the commits of a range.
  */
 
-import { UsageError } from "../errors.js";
+import { NotARepoError, UsageError } from "../errors.js";
 import { BlobReader } from "../git/catfile.js";
 import { walkLog } from "../git/log.js";
-import { isNullOid } from "../git/parse.js";
-import { repoInfo } from "../git/repo.js";
+import { isNullOid, isOid } from "../git/parse.js";
+import { bareGitDir, repoInfo } from "../git/repo.js";
 import { absUnder, isRegularMode, skipReason } from "./internal.js";
 import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";
 
@@ -26,17 +26,57 @@ export async function rangeFiles(
   opts: SourceOptions = {},
 ): Promise<SourceList> {
   if (range.trim() === "") throw new UsageError("empty revision range", RANGE_HINT);
-  return revFiles(cwd, [range], opts);
+  const top = await topOf(cwd, opts);
+  return listCommits(top, await walkLog(top, [range], { env: opts.env }), opts);
 }
 
-/** The same for a list of revision arguments as git log takes them (`<sha> --not --all`). */
+/**
+ * What revFiles accepts: full object ids (optionally `^id` or `a..b`) and the
+ * pseudo-options the push hooks use (`--not`, `--all`, `--remotes=<name>`, `--branches`).
+ */
+const INTERNAL_REV =
+  /^(\^?[0-9a-f]{40}([0-9a-f]{24})?|[0-9a-f]{40,64}\.\.[0-9a-f]{40,64}|--not|--all|--branches|--tags|--remotes(=[^\s=][^\s]*)?)$/;
+
+/**
+ * The same for the push hooks' own revision lists (`<sha>... --not --all`): object ids
+ * from git's stdin and fixed pseudo-options only, checked here, so they can be given to git
+ * log as options. Works in a bare repository (a server's pre-receive): paths are then
+ * relative to the git directory. A list with nothing to walk (a push that only deletes)
+ * starts no git process.
+ */
 export async function revFiles(
   cwd: string,
-  revs: string[],
+  revs: readonly string[],
   opts: SourceOptions = {},
 ): Promise<SourceList> {
-  const info = await repoInfo(cwd, opts);
-  const commits = await walkLog(info.topLevel, revs, { env: opts.env });
+  for (const rev of revs) {
+    if (!INTERNAL_REV.test(rev))
+      throw new UsageError(`not a revision the guard walks: "${rev.slice(0, 80)}"`);
+  }
+  const top = await topOf(cwd, opts);
+  const walk = revs.some((r) => isOid(r) || /\.\./.test(r));
+  const commits = walk ? await walkLog(top, [...revs], { env: opts.env, options: true }) : [];
+  return listCommits(top, commits, opts);
+}
+
+/** The work tree's top level; in a bare repository (a server's pre-receive) the git directory. */
+async function topOf(cwd: string, opts: SourceOptions): Promise<string> {
+  try {
+    return (await repoInfo(cwd, opts)).topLevel;
+  } catch (e) {
+    if (!(e instanceof NotARepoError)) throw e;
+    const bare = await bareGitDir(cwd, opts);
+    if (!bare) throw e;
+    return bare;
+  }
+}
+
+function listCommits(
+  top: string,
+  commits: Awaited<ReturnType<typeof walkLog>>,
+  opts: SourceOptions,
+): SourceList {
+  const info = { topLevel: top };
   const reader = new BlobReader(info.topLevel, { env: opts.env });
   const files: SourceFile[] = [];
   const skipped: SkippedPath[] = [];

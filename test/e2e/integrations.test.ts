@@ -206,13 +206,15 @@ describe("pre-commit framework", () => {
     const manifest = parseYaml(readFileSync(manifestFile, "utf8")) as Array<
       Record<string, unknown>
     >;
-    expect(manifest).toHaveLength(1);
+    // the system hook, and the node one the framework installs by itself from the pinned rev
+    expect(manifest.map((h) => h.id)).toEqual(["secret-guard", "secret-guard-node"]);
     expect(manifest[0]).toMatchObject({
       id: "secret-guard",
       entry: "secret-guard scan",
       language: "system",
     });
-    expect(manifest[0]!.pass_filenames).not.toBe(false);
+    expect(manifest[1]).toMatchObject({ entry: "secret-guard scan", language: "node" });
+    for (const h of manifest) expect(h.pass_filenames).not.toBe(false);
     const hookRepo = await makeRepo({
       files: { ".pre-commit-hooks.yaml": readFileSync(manifestFile) },
       commit: "hooks",
@@ -271,86 +273,162 @@ describe("GitHub Action (action.yml)", () => {
     inputs: Record<string, { default?: string }>;
     runs: {
       using: string;
-      steps: Array<{ id?: string; uses?: string; run?: string; env?: Record<string, string> }>;
+      steps: Array<{
+        id?: string;
+        uses?: string;
+        run?: string;
+        env?: Record<string, string>;
+        "working-directory"?: string;
+      }>;
     };
   };
+  const SCRIPT = path.join(ROOT, "scripts", "ci-scan.sh");
+  const ZERO = "0".repeat(40);
 
-  /** Run the action's scan step with bash; `npx --yes secret-guard@V` runs this checkout. */
-  function scanStep(repo: TestRepo, env: Record<string, string>) {
-    const step = action.runs.steps.find((s) => s.id === "scan")!;
-    const bin = makeTempDir();
-    const log = path.join(bin, "npx.log");
-    writeFileSync(
-      path.join(bin, "npx"),
-      `#!/bin/sh
-[ "$1" = --yes ] && shift
-case "$1" in secret-guard@*) echo "$*" >> "${log}"; shift ;; *) exit 97 ;; esac
-exec "${process.execPath}" "${BIN}" "$@"
-`,
-    );
-    chmodSync(path.join(bin, "npx"), 0o755);
-    const output = path.join(bin, "github-output");
-    writeFileSync(output, "");
-    const r = run("bash", ["-c", step.run!], repo.dir, {
-      ...repo.env,
-      PATH: `${bin}:${process.env.PATH}`,
-      GITHUB_OUTPUT: output,
-      SG_MODE: "auto",
-      SG_RANGE: "",
-      SG_VERSION: "0.1.0",
-      SG_SARIF: "secret-guard.sarif",
-      SG_BASE: "",
-      ...env,
-    });
-    return {
-      ...r,
-      npx: existsSync(log) ? readFileSync(log, "utf8") : "",
-      output: readFileSync(output, "utf8"),
-    };
-  }
-
-  it("declares its inputs and takes the range from the pull request", () => {
+  it("runs its own revision (built from action_path), pinned actions, event data only through env", () => {
     expect(action.runs.using).toBe("composite");
     expect(Object.keys(action.inputs)).toEqual(
-      expect.arrayContaining(["mode", "range", "sarif-file", "version", "upload-sarif"]),
+      expect.arrayContaining(["mode", "range", "sarif-file", "upload-sarif"]),
     );
-    const step = action.runs.steps.find((s) => s.id === "scan")!;
-    expect(step.env?.SG_BASE).toContain("github.event.pull_request.base.sha");
-    expect(step.env?.SG_HEAD).toContain("github.sha");
-    expect(step.run).not.toContain("${{"); // event data only through env
+    const text = readFileSync(path.join(ROOT, "action.yml"), "utf8");
+    expect(text).not.toMatch(/npx|secret-guard@/);
+    const build = action.runs.steps[0]!;
+    expect(build["working-directory"]).toBe("${{ github.action_path }}");
+    expect(build.run).toContain("npm ci");
+    expect(build.run).toContain("npm run build");
+    const scan = action.runs.steps.find((s) => s.id === "scan")!;
+    expect(scan.run).toContain("scripts/ci-scan.sh");
+    for (const s of action.runs.steps) {
+      if (s.run) expect(s.run).not.toContain("${{");
+      if (s.uses) expect(s.uses).toMatch(/^[\w./-]+@[0-9a-f]{40}$/);
+    }
     expect(
       action.runs.steps.some((s) => s.uses?.startsWith("github/codeql-action/upload-sarif")),
     ).toBe(true);
   });
 
-  it("the scan step: --range base..sha on pull requests, --all on pushes, SARIF written", async () => {
+  /** An origin with main, and the commits a push or pull request adds: the leak in the middle. */
+  async function origin() {
     const repo = await makeRepo({ files: { ".sops.yaml": POLICY }, commit: "base" });
+    for (let i = 0; i < 5; i++) {
+      repo.write(`docs/${i}.md`, `${i}\n`);
+      repo.commitAll(`history ${i}`);
+    }
     const base = repo.git("rev-parse", "HEAD");
-    repo.write(SECRET_PATH, ENCRYPTED);
-    const good = repo.commitAll("encrypted");
-    const clean = scanStep(repo, { SG_EVENT: "pull_request", SG_BASE: base, SG_HEAD: good });
-    expect(clean.code, clean.out).toBe(0);
-    expect(clean.npx).toContain(`scan --range ${base}..${good}`);
-    expect(clean.output).toContain("status=0");
-
+    repo.git("checkout", "-q", "-b", "feature");
+    repo.write("notes.md", "one\n");
+    repo.commitAll("one");
     repo.write(SECRET_PATH, plainSecret("app", { pw: CANARY }));
-    const bad = repo.commitAll("leak (the hook skipped)");
-    const pr = scanStep(repo, { SG_EVENT: "pull_request", SG_BASE: base, SG_HEAD: bad });
-    expect(pr.code, pr.out).toBe(0); // the step records the status; a later step fails the job
-    expect(pr.output).toContain("status=1");
-    expect(pr.out).toContain("unencrypted"); // the text report in the log
-    const sarif = JSON.parse(readFileSync(path.join(repo.dir, "secret-guard.sarif"), "utf8"));
-    expect(sarif.runs[0].results.map((r: { ruleId: string }) => r.ruleId)).toContain("unencrypted");
+    const leak = repo.commitAll("leak (the hook skipped)");
+    repo.write(SECRET_PATH, ENCRYPTED);
+    const head = repo.commitAll("encrypted over it: the tip is clean");
+    return { repo, base, leak, head };
+  }
 
-    const push = scanStep(repo, { SG_EVENT: "push", SG_HEAD: bad });
-    expect(push.npx).toContain("scan --all");
+  /** `git clone --depth 1 file://…` as actions/checkout does, then the script with GitHub's env. */
+  function ciRun(
+    o: { repo: TestRepo },
+    branch: string,
+    event: string,
+    payload: unknown,
+    extra: NodeJS.ProcessEnv = {},
+  ) {
+    const ws = makeTempDir("secret-guard-ci-");
+    const dir = path.join(ws, "checkout");
+    const c = run(
+      "git",
+      ["clone", "-q", "--depth", "1", "--branch", branch, `file://${o.repo.dir}`, dir],
+      ws,
+      o.repo.env,
+    );
+    expect(c.code, c.out).toBe(0);
+    expect(readFileSync(path.join(dir, ".git", "shallow"), "utf8").trim()).not.toBe("");
+    const eventFile = path.join(ws, "event.json");
+    writeFileSync(eventFile, JSON.stringify(payload));
+    const output = path.join(ws, "github-output");
+    writeFileSync(output, "");
+    const r = run("bash", [SCRIPT], dir, {
+      ...o.repo.env,
+      GITHUB_EVENT_NAME: event,
+      GITHUB_EVENT_PATH: eventFile,
+      GITHUB_OUTPUT: output,
+      SG_SARIF: path.join(ws, "secret-guard.sarif"),
+      ...extra,
+    });
+    const sarifFile = path.join(ws, "secret-guard.sarif");
+    return {
+      ...r,
+      output: readFileSync(output, "utf8"),
+      sarif: existsSync(sarifFile) ? readFileSync(sarifFile, "utf8") : "",
+    };
+  }
+
+  it("pull_request on a shallow clone: the leak inside base..head is found though the tip is clean", async () => {
+    const o = await origin();
+    const r = ciRun(
+      o,
+      "feature",
+      "pull_request",
+      {
+        pull_request: { base: { sha: o.base }, head: { sha: o.head } },
+        repository: { default_branch: "main" },
+      },
+      { GITHUB_SHA: o.head, GITHUB_BASE_REF: "main" },
+    );
+    expect(r.code, r.out).toBe(0); // the step records the status; the action's last step fails
+    expect(r.output).toContain(`range=--range ${o.base}..${o.head}`);
+    expect(r.output).toContain("status=1");
+    expect(r.out).toContain("unencrypted");
+    expect(r.out).toContain(SECRET_PATH);
+    expect(r.out).toContain("shallow checkout");
+    const sarif = JSON.parse(r.sarif);
+    expect(sarif.runs[0].results.map((x: { ruleId: string }) => x.ruleId)).toContain("unencrypted");
+    assertNoCanary([CANARY], r.out + r.sarif);
+  });
+
+  it("push: before..after on a shallow clone; a new branch: the commits not on the default branch", async () => {
+    const o = await origin();
+    // fast-forward main to the feature: a push of three commits
+    o.repo.git("checkout", "-q", "main");
+    o.repo.git("merge", "-q", "--ff-only", "feature");
+    const push = ciRun(
+      o,
+      "main",
+      "push",
+      { before: o.base, after: o.head, repository: { default_branch: "main" } },
+      { GITHUB_SHA: o.head },
+    );
+    expect(push.output).toContain(`range=--range ${o.base}..${o.head}`);
     expect(push.output).toContain("status=1");
-    const bogus = scanStep(repo, { SG_EVENT: "push", SG_MODE: "range" });
+    expect(push.out).toContain(SECRET_PATH);
+    o.repo.git("reset", "-q", "--hard", o.base);
+    // a new branch: before is all zeros
+    const nb = ciRun(
+      o,
+      "feature",
+      "push",
+      { before: ZERO, after: o.head, repository: { default_branch: "main" } },
+      { GITHUB_SHA: o.head },
+    );
+    expect(nb.output).toContain(`range=--range ${o.base}..${o.head}`);
+    expect(nb.output).toContain("status=1");
+    // a clean push passes
+    o.repo.git("checkout", "-q", "feature");
+    o.repo.write("more.md", "x\n");
+    const clean = o.repo.commitAll("clean");
+    const ok = ciRun(
+      o,
+      "feature",
+      "push",
+      { before: o.head, after: clean, repository: { default_branch: "main" } },
+      { GITHUB_SHA: clean },
+    );
+    expect(ok.output).toContain(`range=--range ${o.head}..${clean}`);
+    expect(ok.output).toContain("status=0");
+    // bad input exits 2
+    const bogus = ciRun(o, "feature", "workflow_dispatch", {}, { SG_MODE: "range" });
     expect(bogus.code).toBe(2);
     expect(bogus.out).toContain("needs the range input");
-    assertNoCanary(
-      [CANARY],
-      pr.out + push.out + readFileSync(path.join(repo.dir, "secret-guard.sarif"), "utf8"),
-    );
+    assertNoCanary([CANARY], push.out + nb.out + ok.out);
   });
 });
