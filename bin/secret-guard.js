@@ -1,39 +1,149 @@
 #!/usr/bin/env node
-// secret-guard command-line entry. It loads the bundled command line (a few
-// files instead of hundreds of modules) and Node's compile cache where
-// available: this runs on every `git commit`.
+// secret-guard command-line entry; this runs on every `git commit`.
 //
-// It guards the import only: a missing or broken build, or any error that
-// escapes the command line's own boundary, exits 2 ("could not check") with
-// one line, never 1 (the findings code) and never a stack trace unless --debug.
-import { existsSync } from "node:fs";
-import module from "node:module";
+// CommonJS (bin/package.json), so Node starts it without its ES module loader.
+// It loads the one-file bundle dist/bundle/cli.cjs through a V8 code cache:
+// compiled code from an earlier `scan`, kept next to the bundle (or, when dist/
+// is read-only, in $XDG_CACHE_HOME/secret-guard or ~/.cache/secret-guard) and
+// keyed by the bundle's SHA-256 (its first line), the Node version and the CPU
+// architecture; parsed `.sops.yaml` policies are kept in that user cache folder
+// too (src/policy/cache.ts). A stale or rejected cache is rebuilt after the run; a cache
+// that cannot be read or written only makes the start slower, never the run fail.
+//
+// It guards the import: a missing or broken build, or any error that escapes the
+// command line's own boundary, exits 2 ("could not check") with one line and the
+// --debug hint, never 1 (the findings code) and never a stack trace unless --debug.
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
 
-const debug = process.argv.includes("--debug");
-const fail = (what, err) => {
-  process.stderr.write(`secret-guard: ${what}${debug && err ? `: ${err?.stack ?? err}` : ""}\n`);
-  if (!debug) process.stderr.write("  run again with --debug for details\n");
-  process.exitCode = 2;
-};
-process.on("uncaughtException", (err) => {
-  fail(`internal error: ${err?.name ?? "Error"}`, err);
-  process.exit(2);
-});
-process.on("unhandledRejection", (err) => {
-  fail(`internal error: ${err?.name ?? "Error"}`, err);
-  process.exit(2);
-});
+const argv = process.argv.slice(2);
+const debug = argv.includes("--debug");
 
-try {
-  module.enableCompileCache?.();
-} catch {
-  // older Node: no cache
+function die(what, err) {
+  try {
+    process.stderr.write(`secret-guard: ${what}${debug && err ? `: ${err?.stack ?? err}` : ""}\n`);
+    if (!debug) process.stderr.write("  run again with --debug for details\n");
+  } catch {
+    // stderr gone: the exit code still tells
+  }
+  process.exit(2);
 }
-let main;
-try {
-  const bundled = new URL("../dist/bundle/cli.js", import.meta.url);
-  ({ main } = await import(existsSync(bundled) ? bundled.href : "../dist/cli/main.js"));
-} catch (err) {
-  fail("cannot load its build (dist/ is missing or broken: run `npm run build`)", err);
+
+process.on("uncaughtException", (err) => die(`internal error: ${err?.name || "Error"}`, err));
+process.on("unhandledRejection", (err) => die(`internal error: ${err?.name || "Error"}`, err));
+
+const bundleFile = path.join(__dirname, "..", "dist", "bundle", "cli.cjs");
+const MAGIC = "secret-guard-v8-cache 1\n";
+const LOAD_FAILED = "cannot load its build (dist/ is missing or broken: run `npm run build`)";
+
+/** The user's cache folder for secret-guard: $XDG_CACHE_HOME/secret-guard or ~/.cache/secret-guard. */
+function userCacheDir() {
+  const base =
+    process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, ".cache"));
+  return base && path.isAbsolute(base) ? path.join(base, "secret-guard") : undefined;
 }
-if (main) await main(process.argv.slice(2));
+
+function cacheFiles(hash) {
+  const files = [`${bundleFile}.cache`];
+  const user = userCacheDir();
+  if (user) files.push(path.join(user, `cli-${hash.slice(0, 16)}.cache`));
+  return files;
+}
+
+/** The cached code for `key`, from the first place that has a fresh one. */
+function readCache(files, key) {
+  const head = Buffer.from(`${MAGIC}${key}\n`, "latin1");
+  for (const file of files) {
+    let buf;
+    try {
+      buf = fs.readFileSync(file);
+    } catch {
+      continue;
+    }
+    if (buf.length > head.length && buf.subarray(0, head.length).equals(head))
+      return { file, data: buf.subarray(head.length) };
+  }
+  return undefined;
+}
+
+/** Write the cache to the first place that takes it (atomically: temp file + rename). */
+function writeCache(files, key, data) {
+  for (const file of files) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(tmp, Buffer.concat([Buffer.from(`${MAGIC}${key}\n`, "latin1"), data]));
+      fs.renameSync(tmp, file);
+      return;
+    } catch {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        // nothing written
+      }
+    }
+  }
+}
+
+function loadBundle() {
+  let source;
+  try {
+    source = fs.readFileSync(bundleFile, "latin1");
+  } catch (err) {
+    if (err && err.code === "ENOENT") return undefined;
+    throw err;
+  }
+  const m = /^\/\/ secret-guard-bundle sha256:([0-9a-f]{64})\n/.exec(source.slice(0, 120));
+  const vm = require("node:vm");
+  const key = m ? `${m[1]} ${process.version} ${process.arch}` : undefined;
+  const files = key ? cacheFiles(m[1]) : [];
+  const cached = key ? readCache(files, key) : undefined;
+  const script = new vm.Script(
+    `(function (exports, require, module, __filename, __dirname) {${source}\n})`,
+    { filename: bundleFile, cachedData: cached?.data },
+  );
+  const mod = { exports: {} };
+  script
+    .runInThisContext()
+    .call(mod.exports, mod.exports, require, mod, bundleFile, path.dirname(bundleFile));
+  // Parsed policies go to the user's cache folder, keyed by this bundle (see src/policy/cache.ts).
+  const user = userCacheDir();
+  if (m && user && typeof mod.exports.useCaches === "function")
+    mod.exports.useCaches({ dir: user, build: m[1] });
+  // Refresh after a `scan` (the every-commit path) when there was no usable cache: the
+  // cache then holds the code that path compiled.
+  const refresh = key && argv[0] === "scan" && (!cached || script.cachedDataRejected);
+  const afterRun = refresh
+    ? () => {
+        try {
+          writeCache(files, key, script.createCachedData());
+        } catch {
+          // no cache: slower next time, nothing else
+        }
+      }
+    : () => {};
+  return { main: mod.exports.main, afterRun };
+}
+
+async function start() {
+  let loaded;
+  try {
+    loaded = loadBundle();
+  } catch (err) {
+    die(LOAD_FAILED, err);
+  }
+  if (!loaded) {
+    // No bundle (a checkout built with tsc only): the ES modules in dist/.
+    try {
+      const { main } = await import("../dist/cli/main.js");
+      loaded = { main, afterRun: () => {} };
+    } catch (err) {
+      die(LOAD_FAILED, err);
+    }
+  }
+  await loaded.main(argv);
+  loaded.afterRun();
+}
+
+start().catch((err) => die(`internal error: ${err?.name || "Error"}`, err));

@@ -2,19 +2,27 @@
 // Performance budgets of secret-guard, measured against floors taken in the
 // same run on the same machine (see scripts/bench/*.mjs for the pieces).
 //
-//   npm run bench                 # build, then every scenario
-//   node scripts/bench.mjs --quick            # small sizes, 2 runs: a smoke test
-//   node scripts/bench.mjs --only S,M         # some scenarios
-//   options: --runs N (every scenario), --keep (keep the temp repositories),
-//            --no-profile (no --cpu-prof run for a missed budget), --json FILE
+//   npm run bench                       # build, then every scenario
+//   node scripts/bench.mjs --quick      # small sizes, few runs: a smoke test
+//   node scripts/bench.mjs --scenario S # one scenario (--only S,M: some)
+//   options: --runs N (every scenario), --rounds N (S: interleaved rounds, default 31),
+//            --keep (keep the temp repositories), --no-profile (no --cpu-prof run for a
+//            missed budget), --no-peers (no secretlint / git-secrets), --json FILE
 //
 // Scenarios (synthetic repositories with the seed's layout, in temp folders):
-//   S   `scan`, one staged encrypted Secret               budget: <= 1.5x `node -e 0`
-//   M   `scan`, 500 staged files                          budget: <= 0.1x secretlint 12 on them
-//   L   `scan`, 5,000 staged files (1,000 Secrets)        budget: <= 3x git diff --cached + cat-file
-//   XL  `scan --all`, 50,000 tracked files                budget: <= 3x git ls-files + cat-file, < 200 MB
-//   H   `history`, 5,000 commits                          budget: <= 3x the same `git log --raw` walk
-// The table goes to stdout, progress to stderr, every sample to bench-results.json.
+//   S   `scan --hook`, one staged encrypted Secret;     budget: <= 1.5x clean `node -e 0`
+//       and one staged `.ts` file (two rows)
+//   M   `scan`, 500 staged files                        budget: <= 0.1x secretlint 12 on them
+//   L   `scan`, 5,000 staged files (1,000 Secrets)      budget: <= 3x its shell floor
+//   XL  `scan --all`, 50,000 tracked files              budget: <= 3x its shell floor, < 200 MB
+//   H   `history`, 5,000 commits                        budget: <= 3x its shell floor
+//
+// Every process (guard, floors, peers) runs with one environment: the caller's minus
+// every NODE_* variable (NODE_EXTRA_CA_CERTS alone costs ~50 ms per Node start on some
+// machines; its effect here is printed on a line of its own), npm_*, GIT_*, SOPS_* and
+// SECRET_GUARD_*. Floors are what a shell does: `sh -c 'git … | git cat-file --batch
+// >/dev/null'`, no Node in between. The table goes to stdout, progress to stderr, every
+// sample to bench-results.json.
 import { spawnSync } from "node:child_process";
 import {
   cpSync,
@@ -28,14 +36,14 @@ import {
 } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { breakdown } from "./bench/breakdown.mjs";
 import { topSelf } from "./bench/cpuprofile.mjs";
 import { historyRepo, stagedRepo, trackedRepo } from "./bench/gen.mjs";
-import { measure, measureSteps, median, memoryMethod, round } from "./bench/measure.mjs";
-import { secretlint, secretlintConfig } from "./bench/peers.mjs";
+import { measure, memoryMethod, round, stats } from "./bench/measure.mjs";
+import { gitSecrets, gitSecretsConfig, secretlint, secretlintConfig } from "./bench/peers.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-let BIN = path.join(root, "bin", "secret-guard.js");
 const NODE = process.execPath;
 const log = (s) => process.stderr.write(`bench: ${s}\n`);
 
@@ -45,8 +53,10 @@ const opt = {
   quick: false,
   only: undefined,
   runs: undefined,
+  rounds: undefined,
   keep: false,
   profile: true,
+  peers: true,
   json: "bench-results.json",
 };
 for (let i = 0; i < argv.length; i++) {
@@ -56,12 +66,16 @@ for (let i = 0; i < argv.length; i++) {
     if (v === undefined) usage(`${a} needs a value`);
     return v;
   };
+  const is = (name) => a === name || a.startsWith(`${name}=`);
   if (a === "--quick") opt.quick = true;
   else if (a === "--keep") opt.keep = true;
   else if (a === "--no-profile") opt.profile = false;
-  else if (a.startsWith("--only")) opt.only = value().toUpperCase().split(",").filter(Boolean);
-  else if (a.startsWith("--runs")) opt.runs = Number(value());
-  else if (a.startsWith("--json")) opt.json = value();
+  else if (a === "--no-peers") opt.peers = false;
+  else if (is("--only") || is("--scenario"))
+    opt.only = [...(opt.only ?? []), ...value().toUpperCase().split(",").filter(Boolean)];
+  else if (is("--runs")) opt.runs = Number(value());
+  else if (is("--rounds")) opt.rounds = Number(value());
+  else if (is("--json")) opt.json = value();
   else if (a === "-h" || a === "--help") usage();
   else usage(`unknown argument ${a}`);
 }
@@ -82,15 +96,18 @@ function usage(err) {
 const ALL = ["S", "M", "L", "XL", "H"];
 const only = opt.only ?? ALL;
 for (const s of only) if (!ALL.includes(s)) usage(`unknown scenario ${s} (${ALL.join(", ")})`);
-if (opt.runs !== undefined && !(Number.isInteger(opt.runs) && opt.runs > 0))
-  usage("--runs wants a positive integer");
+for (const k of ["runs", "rounds"])
+  if (opt[k] !== undefined && !(Number.isInteger(opt[k]) && opt[k] > 0))
+    usage(`--${k} wants a positive integer`);
 
 const SIZE = opt.quick
   ? { M: 50, L: 500, LSecrets: 100, XL: 2_000, XLSecrets: 200, H: 200 }
   : { M: 500, L: 5_000, LSecrets: 1_000, XL: 50_000, XLSecrets: 5_000, H: 5_000 };
-const runsFor = (id) => opt.runs ?? (opt.quick ? 2 : id === "S" || id === "M" ? 5 : 3);
+const runsFor = (id) =>
+  opt.runs ??
+  (id === "S" ? (opt.rounds ?? (opt.quick ? 10 : 31)) : opt.quick ? 2 : id === "M" ? 7 : 5);
 
-// ---- a clean environment: none of the caller's git settings (a hook's GIT_INDEX_FILE!)
+// ---- one clean environment for everything measured
 const tmpRoot = mkdtempSync(path.join(os.tmpdir(), "secret-guard-bench-"));
 const home = path.join(tmpRoot, "home");
 mkdirSync(home);
@@ -98,22 +115,20 @@ writeFileSync(
   path.join(home, ".gitconfig"),
   "[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n",
 );
-const env = {
-  ...process.env,
+const REMOVED = /^(NODE(_\w+)?|npm_\w+|GIT_\w+|SOPS_\w+|SECRET_GUARD_\w+|EDITOR|VISUAL|PAGER|CI)$/i;
+const env = {};
+for (const [k, v] of Object.entries(process.env)) if (!REMOVED.test(k)) env[k] = v;
+Object.assign(env, {
   HOME: home,
   XDG_CONFIG_HOME: path.join(home, ".config"),
+  XDG_CACHE_HOME: path.join(home, ".cache"),
   NO_COLOR: "1",
   GIT_CONFIG_NOSYSTEM: "1",
   LC_ALL: "C",
-};
-for (const k of Object.keys(env)) {
-  if (
-    /^(GIT_(?!CONFIG_NOSYSTEM$)\w+|SOPS_\w+|SECRET_GUARD_\w+|NODE_OPTIONS|EDITOR|VISUAL|PAGER|CI)$/.test(
-      k,
-    )
-  )
-    delete env[k];
-}
+});
+/** The machine's own NODE_* settings (names only are ever printed). */
+const machineNodeVars = Object.keys(process.env).filter((k) => /^NODE_/.test(k));
+
 let cleaned = false;
 const cleanup = () => {
   if (cleaned) return;
@@ -129,26 +144,25 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
   });
 }
 
-// ---- a snapshot of the build (bin/ + the self-contained dist/bundle/), so a rebuild of
-// dist/ by someone else during the run cannot swap chunks under the measured process
+// ---- a snapshot of the build (bin/ + dist/), so a rebuild of dist/ by someone else
+// during the run cannot swap files under the measured process
 function snapshot() {
-  const bundle = path.join(root, "dist", "bundle", "cli.js");
-  if (!existsSync(bundle)) usage("no dist/bundle/cli.js: run `npm run build` (or `npm run bench`)");
+  if (!existsSync(path.join(root, "dist")))
+    usage("no dist/: run `npm run build` (or `npm run bench`)");
   for (let attempt = 1; ; attempt++) {
     const dest = path.join(tmpRoot, "guard");
     rmSync(dest, { recursive: true, force: true });
     cpSync(path.join(root, "bin"), path.join(dest, "bin"), { recursive: true });
-    cpSync(path.join(root, "dist", "bundle"), path.join(dest, "dist", "bundle"), {
-      recursive: true,
-    });
+    cpSync(path.join(root, "dist"), path.join(dest, "dist"), { recursive: true });
+    cpSync(path.join(root, "package.json"), path.join(dest, "package.json"));
     const bin = path.join(dest, "bin", "secret-guard.js");
-    const r = spawnSync(NODE, [bin, "scan", "--help"], { env: process.env, stdio: "ignore" });
+    const r = spawnSync(NODE, [bin, "scan", "--help"], { env, stdio: "ignore" });
     if (r.status === 0) return bin;
-    if (attempt === 5) usage("the snapshot of dist/bundle does not run (a build in progress?)");
+    if (attempt === 5) usage("the snapshot of dist/ does not run (a build in progress?)");
     spawnSync("sleep", ["2"]);
   }
 }
-BIN = snapshot();
+const BIN = snapshot();
 
 // ---- the machine
 const cpuModel = (() => {
@@ -178,130 +192,181 @@ const machine = {
 };
 
 // ---- floors
-const nodeFloor = () => measure([NODE, "-e", "0"], { env });
-const catFile = (cwd, ids) =>
-  measure(["git", "cat-file", "--batch"], { cwd, env, input: `${ids.join("\n")}\n` });
+const sq = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${String(s).replaceAll("'", `'\\''`)}'`);
+const sh = (script) => ["sh", "-c", script];
 
-/** `git diff --cached --raw -z --no-abbrev` + one cat-file --batch fed every staged blob. */
-const stagedGitFloor = (cwd) =>
-  measureSteps([
-    () =>
-      measure(["git", "diff", "--cached", "--raw", "-z", "--no-abbrev"], {
-        cwd,
-        env,
-        keepStdout: true,
-      }),
-    (prev) => catFile(cwd, rawBlobIds(prev.stdout)),
-  ]);
+/** Starting Node at all, with the clean environment. */
+const NODE_FLOOR = [NODE, "-e", "0"];
 
-/** `git ls-files -s -z` + one cat-file --batch fed every tracked blob. */
-const allGitFloor = (cwd) =>
-  measureSteps([
-    () => measure(["git", "ls-files", "-s", "-z"], { cwd, env, keepStdout: true }),
-    (prev) => catFile(cwd, lsFilesIds(prev.stdout)),
-  ]);
+// `-z` raw records become `:<modes> <src> <dst> <status>` lines followed by their path
+// line(s); awk prints the dst blob id. (No generated path starts with ":".)
+const RAW_DST = `tr '\\0' '\\n' | awk '/^:/ { print $4 }'`;
 
-/** The walk `history` starts with (src/git/log.ts, built into dist/), over the same range. */
-const { HISTORY_LOG_ARGS } = await import(new URL("../dist/git/log.js", import.meta.url).href);
-const HISTORY_LOG = ["git", ...HISTORY_LOG_ARGS, "--end-of-options", "HEAD", "--"];
-const historyGitFloor = (cwd) => measureSteps([() => measure(HISTORY_LOG, { cwd, env })]);
+/** The staged listing the guard asks for (src/sources/staged.ts), then every listed blob. */
+const STAGED_FLOOR = sh(
+  `git -c core.quotepath=false diff-index --cached -z --raw --no-abbrev -M -C --diff-filter=ACMRT HEAD -- | ${RAW_DST} | git cat-file --batch >/dev/null`,
+);
 
-function rawBlobIds(buf) {
-  const f = buf.toString("latin1").split("\0");
-  const ids = [];
-  for (let i = 0; i < f.length; i++) {
-    if (!f[i].startsWith(":")) continue;
-    const [, , , dst, status] = f[i].slice(1).split(" ");
-    i += status[0] === "R" || status[0] === "C" ? 2 : 1;
-    if (!/^0+$/.test(dst)) ids.push(dst);
+/** The staged path's three git processes as the guard runs them, one after the other, from a shell. */
+const STAGED_GIT3 = sh(
+  `git -c core.quotepath=false rev-parse --show-toplevel --absolute-git-dir --git-path index --show-object-format --verify -q HEAD >/dev/null && ${STAGED_FLOOR[2]}`,
+);
+
+/** Every tracked blob: `<mode> <blob> <stage>\t<path>` → the blob id. */
+const ALL_FLOOR = sh(
+  `git -c core.quotepath=false ls-files -s -z | tr '\\0' '\\n' | cut -d' ' -f2 | git cat-file --batch >/dev/null`,
+);
+
+/** The walk `history` starts with, from the built source (wherever it lives after a move). */
+function findHistoryLogArgs() {
+  const dist = path.join(root, "dist");
+  const stack = [dist];
+  while (stack.length) {
+    const d = stack.pop();
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== "bundle") stack.push(p);
+      } else if (
+        e.name.endsWith(".js") &&
+        readFileSync(p, "utf8").includes("export const HISTORY_LOG_ARGS")
+      )
+        return p;
+    }
   }
-  return ids;
+  return undefined;
 }
+const historyLogModule = findHistoryLogArgs();
+const HISTORY_LOG_ARGS = historyLogModule
+  ? (await import(pathToFileURL(historyLogModule).href)).HISTORY_LOG_ARGS
+  : undefined;
+/**
+ * History's log walk, then the blobs it judges: every distinct blob the walk lists at a
+ * YAML/JSON path (the generated history's rule-covered files are YAML too).
+ */
+const HISTORY_FLOOR = HISTORY_LOG_ARGS
+  ? sh(
+      `git ${[...HISTORY_LOG_ARGS, "--end-of-options", "HEAD", "--"].map(sq).join(" ")} | tr '\\0' '\\n' | awk '/^:/ { id = $4; if ((getline p) > 0 && p ~ /\\.(ya?ml|json)$/ && id !~ /^0+$/) print id }' | sort -u | git cat-file --batch >/dev/null`,
+    )
+  : undefined;
 
-function lsFilesIds(buf) {
-  return buf
-    .toString("latin1")
-    .split("\0")
-    .filter(Boolean)
-    .map((e) => e.split(" ")[1]);
-}
+// ---- peers
+let peer;
+const getPeer = () => {
+  peer ??= opt.peers ? secretlint(log) : { error: "--no-peers" };
+  if (peer.error && !peer.logged) {
+    log(`secretlint unavailable: ${peer.error}`);
+    peer.logged = true;
+  }
+  return peer;
+};
+let gs;
+const getGitSecrets = () => {
+  gs ??= opt.peers ? gitSecrets(env, log) : { error: "--no-peers" };
+  if (gs.error && !gs.logged) {
+    log(`git-secrets unavailable: ${gs.error}`);
+    gs.logged = true;
+  }
+  return gs;
+};
 
 // ---- scenarios
 const historyAvailable =
   spawnSync(NODE, [BIN, "history", "--help"], { env, stdio: "ignore" }).status === 0;
-let peer;
-const getPeer = () => {
-  peer ??= secretlint(log);
-  if (peer.error) log(`secretlint unavailable: ${peer.error}`);
-  return peer;
-};
 
+const S_BASE = { seed: 11, baseApps: 250, baseSecrets: 30, staged: 1, onDisk: true };
 const SCENARIOS = {
   S: {
-    what: "scan: 1 staged Secret",
-    setup: (dir) =>
-      stagedRepo(dir, env, {
-        seed: 11,
-        baseApps: 250,
-        baseSecrets: 30,
-        staged: 1,
-        stagedSecrets: 1,
-        onDisk: true,
-      }),
-    guard: ["scan"],
+    rows: [
+      {
+        key: "secret",
+        what: "scan --hook: 1 staged Secret",
+        setup: (dir) => stagedRepo(dir, env, { ...S_BASE, stagedSecrets: 1 }),
+        peers: true,
+      },
+      {
+        key: "ts",
+        what: "scan --hook: 1 staged .ts file",
+        setup: (dir) => stagedRepo(dir, env, { ...S_BASE, stagedSecrets: 0, stagedTs: 1 }),
+      },
+    ],
+    guard: ["scan", "--hook"],
     expectFiles: (info) => info.staged.length,
-    gitFloor: stagedGitFloor,
-    peer: true,
-    budget: { vs: "node", max: 1.5, label: "≤1.5× node -e 0" },
+    floor: { name: "node -e 0", argv: NODE_FLOOR },
+    // guard, floor, guard, floor…: every guard run has a floor run next to it
+    interleave: true,
+    rungs: true,
+    budget: { vs: "floor", max: 1.5, label: "≤1.5× node -e 0" },
   },
   M: {
-    what: `scan: ${SIZE.M} staged files`,
-    setup: (dir) =>
-      stagedRepo(dir, env, {
-        seed: 12,
-        baseApps: 2_000,
-        baseSecrets: 200,
-        staged: SIZE.M,
-        stagedSecrets: SIZE.M / 10,
-        stagedModified: SIZE.M / 5,
-        onDisk: true,
-      }),
+    rows: [
+      {
+        key: "m",
+        what: `scan: ${SIZE.M} staged files`,
+        setup: (dir) =>
+          stagedRepo(dir, env, {
+            seed: 12,
+            baseApps: 2_000,
+            baseSecrets: 200,
+            staged: SIZE.M,
+            stagedSecrets: SIZE.M / 10,
+            stagedModified: SIZE.M / 5,
+            onDisk: true,
+          }),
+        peers: true,
+      },
+    ],
     guard: ["scan"],
     expectFiles: (info) => info.staged.length,
-    gitFloor: stagedGitFloor,
-    peer: true,
+    floor: { name: "shell git", argv: STAGED_FLOOR },
     budget: { vs: "secretlint", max: 0.1, label: "≤0.1× secretlint" },
   },
   L: {
-    what: `scan: ${SIZE.L} staged (${SIZE.LSecrets} Secrets)`,
-    setup: (dir) =>
-      stagedRepo(dir, env, {
-        seed: 13,
-        baseApps: SIZE.L,
-        baseSecrets: SIZE.L / 10,
-        staged: SIZE.L,
-        stagedSecrets: SIZE.LSecrets,
-        stagedModified: SIZE.L / 5,
-      }),
+    rows: [
+      {
+        key: "l",
+        what: `scan: ${SIZE.L} staged (${SIZE.LSecrets} Secrets)`,
+        setup: (dir) =>
+          stagedRepo(dir, env, {
+            seed: 13,
+            baseApps: SIZE.L,
+            baseSecrets: SIZE.L / 10,
+            staged: SIZE.L,
+            stagedSecrets: SIZE.LSecrets,
+            stagedModified: SIZE.L / 5,
+          }),
+      },
+    ],
     guard: ["scan"],
     expectFiles: (info) => info.staged.length,
-    gitFloor: stagedGitFloor,
-    budget: { vs: "git", max: 3, label: "≤3× git" },
+    floor: { name: "shell git", argv: STAGED_FLOOR },
+    budget: { vs: "floor", max: 3, label: "≤3× shell floor" },
   },
   XL: {
-    what: `scan --all: ${SIZE.XL} tracked`,
-    setup: (dir) => trackedRepo(dir, env, { seed: 14, files: SIZE.XL, secrets: SIZE.XLSecrets }),
+    rows: [
+      {
+        key: "xl",
+        what: `scan --all: ${SIZE.XL} tracked`,
+        setup: (dir) =>
+          trackedRepo(dir, env, { seed: 14, files: SIZE.XL, secrets: SIZE.XLSecrets }),
+      },
+    ],
     guard: ["scan", "--all"],
     expectFiles: (info) => info.files,
-    gitFloor: allGitFloor,
-    budget: { vs: "git", max: 3, label: "≤3× git, <200 MB", maxMB: 200 },
+    floor: { name: "shell git", argv: ALL_FLOOR },
+    budget: { vs: "floor", max: 3, label: "≤3× shell floor, <200 MB", maxMB: 200 },
   },
   H: {
-    what: `history: ${SIZE.H} commits`,
-    setup: (dir) => historyRepo(dir, env, { seed: 15, commits: SIZE.H }),
+    rows: [
+      {
+        key: "h",
+        what: `history: ${SIZE.H} commits`,
+        setup: (dir) => historyRepo(dir, env, { seed: 15, commits: SIZE.H }),
+      },
+    ],
     guard: historyAvailable ? ["history"] : undefined,
-    gitFloor: historyGitFloor,
-    budget: { vs: "git", max: 3, label: "≤3× git log" },
+    floor: HISTORY_FLOOR ? { name: "shell git", argv: HISTORY_FLOOR } : undefined,
+    budget: { vs: "floor", max: 3, label: "≤3× shell floor" },
   },
 };
 
@@ -334,85 +399,165 @@ function check(id, def, dir, info) {
   return { exit: r.status, filesScanned: got };
 }
 
+/** The guard's peak RSS without slowing its timed runs: a few runs under GNU time. */
+const RSS_RUNS = 3;
+
 async function runScenario(id) {
   const def = SCENARIOS[id];
-  const dir = path.join(tmpRoot, id);
-  const t0 = Date.now();
-  log(`${id}: building the repository…`);
-  const info = def.setup(dir);
-  log(
-    `${id}: built in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify({ ...info, staged: info.staged?.length })}`,
-  );
-
-  const cmds = { node: nodeFloor, git: () => def.gitFloor(dir) };
-  const out = {
-    id,
-    what: def.what,
-    repo: { ...info, staged: info.staged?.length },
-    runs: runsFor(id),
-    budget: def.budget,
-  };
-  if (def.guard) {
-    out.check = check(id, def, dir, info);
-    cmds.guard = () => measure([NODE, BIN, ...def.guard], { cwd: dir, env });
-    out.command = `secret-guard ${def.guard.join(" ")}`;
-  } else {
-    out.guardNA = "n/a (history not implemented)";
-  }
-  if (def.peer) {
-    const p = getPeer();
-    if (p.error) out.peerNA = `n/a (${p.error})`;
-    else {
-      secretlintConfig(dir);
-      out.peer = {
-        name: "secretlint",
-        version: p.version,
-        preset: p.presetVersion,
-        command: "secretlint <staged paths>",
-      };
-      cmds.secretlint = () => measure([NODE, p.bin, ...info.staged], { cwd: dir, env });
-    }
-  }
-  // One warm-up of each (page cache, compile cache), then the runs, interleaved.
-  for (const fn of Object.values(cmds)) await fn();
-  const samples = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));
-  for (let i = 0; i < out.runs; i++) {
-    for (const [k, fn] of Object.entries(cmds)) {
-      const r = await fn();
-      if (r.stderr) throw new Error(`${id}: ${k} exited ${r.code}: ${r.stderr}`);
-      samples[k].push({
-        ms: round(r.ms, 2),
-        cpuMs: r.cpuMs,
-        rssKB: r.rssKB,
-        exit: r.code,
-        ...(r.parts ? { parts: r.parts } : {}),
-      });
-    }
+  const runs = runsFor(id);
+  // Short runs are timed without GNU time in between; their RSS comes from extra runs.
+  const timedRss = id !== "S";
+  const cmds = []; // { key, label, row?, argv, cwd, role }
+  const rows = [];
+  for (const row of def.rows) {
+    const dir = path.join(tmpRoot, `${id}-${row.key}`);
+    const t0 = Date.now();
+    log(`${id}/${row.key}: building the repository…`);
+    const info = row.setup(dir);
     log(
-      `${id}: run ${i + 1}/${out.runs}: ${Object.entries(samples)
-        .map(([k, v]) => `${k} ${v.at(-1).ms.toFixed(0)} ms`)
-        .join(", ")}`,
+      `${id}/${row.key}: built in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify({ ...info, staged: info.staged?.length })}`,
     );
+    const r = {
+      id,
+      key: row.key,
+      what: row.what,
+      dir,
+      repo: { ...info, staged: info.staged?.length },
+      runs,
+      budget: def.budget,
+      peers: [],
+    };
+    rows.push(r);
+    if (def.guard) {
+      r.check = check(id, def, dir, info);
+      r.command = `secret-guard ${def.guard.join(" ")}`;
+      cmds.push({
+        key: `guard:${row.key}`,
+        row: r,
+        role: "guard",
+        argv: [NODE, BIN, ...def.guard],
+        cwd: dir,
+      });
+    } else r.guardNA = "n/a (history not implemented)";
+    // S's ladder, for the breakdown: the bin with nothing to do, and git's own three
+    // processes of the staged path run from a shell.
+    if (def.rungs) {
+      cmds.push({
+        key: `rung:version:${row.key}`,
+        row: r,
+        role: "rung",
+        argv: [NODE, BIN, "--version"],
+        cwd: dir,
+      });
+      cmds.push({ key: `rung:git:${row.key}`, row: r, role: "rung", argv: STAGED_GIT3, cwd: dir });
+    }
+    // The floor runs right after its guard; interleaved rows pool their floor samples.
+    if (def.floor)
+      cmds.push({ key: `floor:${row.key}`, row: r, role: "floor", argv: def.floor.argv, cwd: dir });
+    else r.floorNA = "n/a (no floor)";
+    if (row.peers) {
+      const p = getPeer();
+      if (p.error) r.peers.push({ name: "secretlint", na: p.error });
+      else {
+        secretlintConfig(dir);
+        const name = `secretlint ${p.version}`;
+        r.peers.push({ name, key: `peer:secretlint:${row.key}` });
+        cmds.push({
+          key: `peer:secretlint:${row.key}`,
+          row: r,
+          role: "peer",
+          argv: [NODE, p.bin, ...info.staged],
+          cwd: dir,
+        });
+      }
+      const g = getGitSecrets();
+      if (g.error) r.peers.push({ name: "git-secrets", na: g.error });
+      else {
+        gitSecretsConfig(dir, env);
+        r.peers.push({ name: `git-secrets ${g.version}`, key: `peer:git-secrets:${row.key}` });
+        cmds.push({
+          key: `peer:git-secrets:${row.key}`,
+          row: r,
+          role: "peer",
+          argv: ["git", "secrets", "--pre_commit_hook"],
+          cwd: dir,
+        });
+      }
+    }
   }
-  out.samples = samples;
-  out.median = Object.fromEntries(
-    Object.entries(samples).map(([k, v]) => [k, round(median(v.map((s) => s.ms)), 1)]),
-  );
-  out.peakMB = Object.fromEntries(
-    Object.entries(samples).map(([k, v]) => [
-      k,
-      round(Math.max(...v.map((s) => s.rssKB)) / 1024, 1),
-    ]),
-  );
-  const b = def.budget;
-  const floor = out.median[b.vs];
-  if (out.median.guard !== undefined && floor !== undefined) {
-    out.ratio = round(out.median.guard / floor, 3);
-    out.pass = out.ratio <= b.max && (b.maxMB === undefined || out.peakMB.guard < b.maxMB);
+  // Floors that budget M: node -e 0 too, for scale.
+  if (id === "M")
+    cmds.push({ key: "node:m", row: rows[0], role: "node", argv: NODE_FLOOR, cwd: rows[0].dir });
+
+  // One warm-up of each (page cache, the guard's own caches), then the runs, interleaved.
+  for (const c of cmds) {
+    const w = await measure(c.argv, { cwd: c.cwd, env, rss: true });
+    if (w.stderr) throw new Error(`${id}: ${c.key} exited ${w.code}: ${w.stderr}`);
   }
-  if (out.pass === false && opt.profile) out.profile = profile(def, dir);
-  if (!opt.keep) rmSync(dir, { recursive: true, force: true });
-  return out;
+  const samples = Object.fromEntries(cmds.map((c) => [c.key, []]));
+  const peaks = Object.fromEntries(cmds.map((c) => [c.key, 0]));
+  for (let i = 0; i < runs; i++) {
+    for (const c of cmds) {
+      const r = await measure(c.argv, { cwd: c.cwd, env, rss: timedRss });
+      if (r.stderr) throw new Error(`${id}: ${c.key} exited ${r.code}: ${r.stderr}`);
+      samples[c.key].push(round(r.ms, 2));
+      if (r.rssKB) peaks[c.key] = Math.max(peaks[c.key], r.rssKB);
+    }
+    if (i === runs - 1 || runs <= 10 || (i + 1) % 10 === 0)
+      log(
+        `${id}: run ${i + 1}/${runs}: ${cmds.map((c) => `${c.key} ${samples[c.key].at(-1).toFixed(0)} ms`).join(", ")}`,
+      );
+  }
+  if (!timedRss) {
+    for (const c of cmds) {
+      if (c.role !== "guard") continue;
+      for (let i = 0; i < RSS_RUNS; i++) {
+        const r = await measure(c.argv, { cwd: c.cwd, env, rss: true });
+        peaks[c.key] = Math.max(peaks[c.key], r.rssKB ?? 0);
+      }
+    }
+  }
+  // Floor samples shared by the rows of an interleaved scenario are pooled.
+  const floorSamples = cmds
+    .filter((c) => c.role === "floor")
+    .flatMap((c) => (def.interleave ? samples[c.key] : []));
+  for (const r of rows) {
+    const g = samples[`guard:${r.key}`];
+    const f = def.interleave ? floorSamples : samples[`floor:${r.key}`];
+    r.samples = {
+      ...(g ? { guard: g } : {}),
+      ...(f ? { floor: f } : {}),
+    };
+    if (g) r.guard = { ...stats(g), peakMB: round(peaks[`guard:${r.key}`] / 1024, 1) };
+    if (f && def.floor) r.floor = { name: def.floor.name, ...stats(f) };
+    for (const p of r.peers) {
+      if (p.na) continue;
+      r.samples[p.name] = samples[p.key];
+      Object.assign(p, stats(samples[p.key]));
+    }
+    if (id === "M") {
+      r.node = stats(samples["node:m"]);
+      r.samples.node = samples["node:m"];
+    }
+    if (def.rungs) {
+      r.ladder = {
+        version: stats(samples[`rung:version:${r.key}`]),
+        git3: stats(samples[`rung:git:${r.key}`]),
+      };
+      if (opt.profile && def.guard) r.breakdown = profiledBreakdown(def, r.dir, r.guard.median);
+    }
+    const b = def.budget;
+    const base =
+      b.vs === "floor" ? r.floor?.median : r.peers.find((p) => p.name.startsWith(b.vs))?.median;
+    if (r.guard && base !== undefined) {
+      r.ratio = round(r.guard.median / base, 3);
+      r.pass = r.ratio <= b.max && (b.maxMB === undefined || r.guard.peakMB < b.maxMB);
+    }
+    if (r.pass === false && opt.profile) r.profile = profile(def, r.dir);
+    if (!opt.keep) rmSync(r.dir, { recursive: true, force: true });
+    delete r.dir;
+  }
+  return rows;
 }
 
 /** One `node --cpu-prof` run of the guard: the top self-time functions. */
@@ -424,11 +569,58 @@ function profile(def, dir) {
     env,
     stdio: "ignore",
   });
+  if (!existsSync(profDir)) return undefined;
   const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
   if (!file) return undefined;
   const top = topSelf(path.join(profDir, file), 12);
   if (opt.keep) top.file = path.join(profDir, file);
   return top;
+}
+
+/** CPU profiles of a few guard runs: where the milliseconds go, scaled to the median. */
+const BREAKDOWN_RUNS = 7;
+function profiledBreakdown(def, dir, medianMs) {
+  const profDir = path.join(tmpRoot, "prof-breakdown");
+  rmSync(profDir, { recursive: true, force: true });
+  for (let i = 0; i < BREAKDOWN_RUNS; i++)
+    spawnSync(
+      NODE,
+      ["--cpu-prof", "--cpu-prof-interval", "100", "--cpu-prof-dir", profDir, BIN, ...def.guard],
+      { cwd: dir, env, stdio: "ignore" },
+    );
+  const files = existsSync(profDir)
+    ? readdirSync(profDir)
+        .filter((f) => f.endsWith(".cpuprofile"))
+        .map((f) => path.join(profDir, f))
+    : [];
+  if (files.length === 0) return undefined;
+  const b = breakdown(files);
+  rmSync(profDir, { recursive: true, force: true });
+  for (const p of b.phases) p.scaledMs = round(p.share * medianMs, 1);
+  return b;
+}
+
+/** node -e 0 with the machine's NODE_* variables and without, interleaved. */
+async function nodeEnvEffect(rounds) {
+  if (machineNodeVars.length === 0) return undefined;
+  const withVars = { ...env };
+  for (const k of machineNodeVars) withVars[k] = process.env[k];
+  const clean = [];
+  const dirty = [];
+  await measure(NODE_FLOOR, { env, rss: false });
+  await measure(NODE_FLOOR, { env: withVars, rss: false });
+  for (let i = 0; i < rounds; i++) {
+    clean.push((await measure(NODE_FLOOR, { env, rss: false })).ms);
+    dirty.push((await measure(NODE_FLOOR, { env: withVars, rss: false })).ms);
+  }
+  return { vars: machineNodeVars, clean: stats(clean), with: stats(dirty) };
+}
+
+/** What the harness itself costs per measured process: spawning /bin/true. */
+async function harness(rounds) {
+  const xs = [];
+  for (let i = 0; i < rounds; i++) xs.push((await measure(["true"], { env, rss: false })).ms);
+  return stats(xs);
 }
 
 // ---- the report
@@ -442,81 +634,128 @@ const ms = (x) =>
     : x >= 1000
       ? `${(x / 1000).toFixed(2)} s`
       : `${x.toFixed(x < 100 ? 1 : 0)} ms`;
+const spread = (s) => (s ? `${ms(s.lo)}–${ms(s.hi)}` : "");
 
-function table(results) {
+function table(rows) {
   const head = [
     "",
     "scenario",
     "guard",
+    "spread",
     "peak RSS",
-    "node -e 0",
-    "git floor",
-    "secretlint",
+    "floor",
+    "floor time",
+    "spread",
     "ratio",
     "budget",
     "result",
   ];
-  const rows = results.map((r) => {
-    const m = r.median;
-    const vsLabel = { node: "node", git: "git", secretlint: "secretlint" }[r.budget.vs];
-    return [
-      r.id,
-      r.what,
-      r.guardNA ?? ms(m.guard),
-      r.guardNA ? "—" : `${r.peakMB.guard.toFixed(0)} MB`,
-      ms(m.node),
-      ms(m.git),
-      r.peerNA ? "n/a" : m.secretlint !== undefined ? ms(m.secretlint) : "",
-      r.ratio !== undefined ? `${r.ratio.toFixed(2)}× ${vsLabel}` : "n/a",
-      r.budget.label,
-      r.pass === undefined ? "n/a" : r.pass ? "PASS" : "MISS",
-    ];
-  });
+  const lines = rows.map((r) => [
+    r.id,
+    r.what,
+    r.guardNA ?? ms(r.guard?.median),
+    r.guard ? spread(r.guard) : "",
+    r.guard ? `${r.guard.peakMB.toFixed(0)} MB` : "—",
+    r.floor?.name ?? r.floorNA ?? "",
+    ms(r.floor?.median),
+    spread(r.floor),
+    r.ratio !== undefined
+      ? `${r.ratio.toFixed(2)}× ${r.budget.vs === "floor" ? "floor" : r.budget.vs}`
+      : "n/a",
+    r.budget.label,
+    r.pass === undefined ? "n/a" : r.pass ? "PASS" : "MISS",
+  ]);
   const widths = head.map((h, i) =>
-    Math.max(h.length, ...rows.map((row) => String(row[i]).length)),
+    Math.max(h.length, ...lines.map((row) => String(row[i]).length)),
   );
-  const right = new Set([2, 3, 4, 5, 6, 7]);
+  const right = new Set([2, 3, 4, 6, 7, 8]);
   const line = (cells) =>
     cells
       .map((c, i) => pad(c, widths[i], right.has(i)))
       .join("  ")
       .trimEnd();
-  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map(line)].join("\n");
 }
 
 const started = new Date();
+log(`environment: the caller's minus NODE_*, npm_*, GIT_*, SOPS_*, SECRET_GUARD_*`);
+const harnessCost = await harness(opt.quick ? 10 : 31);
+const nodeEffect = await nodeEnvEffect(opt.quick ? 10 : 21);
 const results = [];
 const errors = [];
 for (const id of only) {
   try {
-    results.push(await runScenario(id));
+    results.push(...(await runScenario(id)));
   } catch (err) {
     log(`${id} failed: ${err.stack ?? err}`);
     errors.push({ id, error: String(err.message ?? err) });
-    if (!opt.keep) rmSync(path.join(tmpRoot, id), { recursive: true, force: true });
+    if (!opt.keep)
+      for (const d of readdirSync(tmpRoot))
+        if (d.startsWith(`${id}-`)) rmSync(path.join(tmpRoot, d), { recursive: true, force: true });
   }
 }
 cleanup();
+machine.loadavgAtEnd = os.loadavg().map((x) => round(x, 2));
 
 const lines = [];
 lines.push(`secret-guard bench ${opt.quick ? "(--quick) " : ""}${started.toISOString()}`);
 lines.push(
-  `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB; Node ${machine.node}; git ${machine.git}; load ${machine.loadavgAtStart.join(" ")} → ${os
-    .loadavg()
-    .map((x) => x.toFixed(2))
-    .join(" ")}`,
+  `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB; ${machine.platform}; Node ${machine.node}; git ${machine.git}; load ${machine.loadavgAtStart.join(" ")} → ${machine.loadavgAtEnd.join(" ")}`,
 );
 lines.push(
-  `peak memory: ${mem.method === "gnu-time" ? "GNU time %M (max RSS)" : "VmHWM from /proc"}${mem.note ? ` (${mem.note})` : ""}`,
+  "environment: the caller's minus NODE_*, npm_*, GIT_*, SOPS_*, SECRET_GUARD_* for guard, floors and peers alike",
 );
-if (peer && !peer.error)
-  lines.push(`peer: secretlint ${peer.version} + preset-recommend ${peer.presetVersion}`);
+if (nodeEffect)
+  lines.push(
+    `this machine's ${nodeEffect.vars.join(", ")} (excluded above): node -e 0 ${ms(nodeEffect.with.median)} with, ${ms(nodeEffect.clean.median)} without (+${ms(nodeEffect.with.median - nodeEffect.clean.median)} per Node start; medians of ${nodeEffect.clean.n} interleaved pairs)`,
+  );
+else lines.push("this machine sets no NODE_* variable");
 lines.push(
-  `wall-time medians of ${[...new Set(results.map((r) => r.runs))].join("/")} run(s) after one warm-up, floors interleaved in the same run; peak RSS = max over runs`,
+  `harness: spawning /bin/true costs ${ms(harnessCost.median)} (in every time below, guard and floor alike)`,
+);
+lines.push(
+  `peak memory: ${mem.method === "gnu-time" ? "GNU time %M (max RSS)" : "VmHWM from /proc"}${mem.note ? ` (${mem.note})` : ""}; S is timed without it (RSS from ${RSS_RUNS} extra runs)`,
+);
+const otherRuns = [...new Set(results.filter((r) => r.id !== "S").map((r) => r.runs))];
+lines.push(
+  `wall-time medians after one warm-up of each command, floors and peers interleaved with the guard in the same run${results.some((r) => r.id === "S") ? `; S: ${runsFor("S")} rounds of guard, floor, guard, floor… (spread p10–p90)` : ""}${otherRuns.length ? `; others: ${otherRuns.join("/")} runs (spread ${otherRuns.every((n) => n >= 10) ? "p10–p90" : "min–max"})` : ""}`,
 );
 lines.push("");
 lines.push(table(results));
 for (const e of errors) lines.push(`${e.id}: ERROR ${e.error.split("\n")[0]}`);
+const peerLines = [];
+for (const r of results) {
+  for (const p of r.peers ?? []) {
+    peerLines.push(
+      `  ${r.id} (${r.what}): ${p.name}: ${p.na ? `n/a (${p.na})` : `${ms(p.median)} (${spread(p)})${r.guard ? `, guard ${(r.guard.median / p.median).toFixed(2)}× of it` : ""}`}`,
+    );
+  }
+  if (r.node)
+    peerLines.push(`  ${r.id} (${r.what}): node -e 0: ${ms(r.node.median)} (${spread(r.node)})`);
+}
+if (peerLines.length) lines.push("", "peers (same run, same environment):", ...peerLines);
+lines.push("", "floors:");
+lines.push("  S: node -e 0");
+lines.push(`  M/L: ${STAGED_FLOOR[2]}`);
+lines.push(`  XL: ${ALL_FLOOR[2]}`);
+lines.push(
+  `  H: ${HISTORY_FLOOR ? HISTORY_FLOOR[2] : "n/a (HISTORY_LOG_ARGS not found in dist/)"}`,
+);
+for (const r of results) {
+  if (!r.ladder) continue;
+  lines.push(
+    `\n${r.id} (${r.what}): node -e 0 ${ms(r.floor?.median)} → \`secret-guard --version\` ${ms(r.ladder.version.median)} → the scan ${ms(r.guard?.median)}; git's three processes of the staged path from a shell: ${ms(r.ladder.git3.median)}`,
+  );
+  if (!r.breakdown) continue;
+  lines.push(
+    `  where the ${ms(r.guard.median)} go (${r.breakdown.runs} \`node --cpu-prof\` runs, ${ms(r.breakdown.profiledMs)} profiled on average, shares scaled to the median):`,
+  );
+  for (const p of r.breakdown.phases)
+    if (p.share >= 0.005)
+      lines.push(
+        `  ${pad(p.scaledMs.toFixed(1), 7, true)} ms ${pad((p.share * 100).toFixed(0), 3, true)}%  ${p.name}`,
+      );
+}
 for (const r of results) {
   if (r.id === "H" && r.check)
     lines.push(
@@ -524,7 +763,7 @@ for (const r of results) {
     );
   if (!r.profile) continue;
   lines.push(
-    `\n${r.id} missed its budget; top self time of one \`node --cpu-prof\` run (${r.profile.totalMs} ms profiled):`,
+    `\n${r.id} (${r.what}) missed its budget; top self time of one \`node --cpu-prof\` run (${r.profile.totalMs} ms profiled):`,
   );
   for (const p of r.profile.rows.slice(0, 10))
     lines.push(
@@ -539,12 +778,23 @@ for (const r of results) {
 }
 process.stdout.write(`${lines.join("\n")}\n`);
 
-machine.loadavgAtEnd = os.loadavg().map((x) => round(x, 2));
 const json = {
   tool: "secret-guard bench",
   date: started.toISOString(),
   quick: opt.quick,
   machine,
+  environment: {
+    removed: REMOVED.source,
+    machineNodeVars,
+    nodeEffect,
+    harness: harnessCost,
+  },
+  floors: {
+    S: NODE_FLOOR.join(" "),
+    staged: STAGED_FLOOR[2],
+    all: ALL_FLOOR[2],
+    history: HISTORY_FLOOR?.[2],
+  },
   sizes: SIZE,
   scenarios: results,
 };

@@ -1,24 +1,79 @@
-// Bundles the command line into dist/bundle/ (one file per lazily loaded
-// command, shared code in chunks) so a `git commit` loads a handful of files
-// instead of a few hundred modules. The library API stays in dist/ (tsc).
-
-import { rmSync } from "node:fs";
+// Bundles the command line into ONE CommonJS file, dist/bundle/cli.cjs, which
+// bin/secret-guard.js compiles through a V8 code cache: a `git commit` then
+// reads one file and deserializes compiled code instead of resolving, loading
+// and compiling a few hundred ES modules. The library API stays in dist/ (tsc).
+//
+// - Lazy imports stay lazy: esbuild turns `import("./x.js")` into a deferred
+//   initialiser inside the same file (no dynamic import() at run time, which a
+//   vm.Script could not serve anyway).
+// - ASCII only (non-ASCII escaped in code, replaced by ? in comments), so the loader reads the file as latin1: a
+//   plain copy into a one-byte V8 string, no UTF-8 decoding.
+// - The first line names the SHA-256 of the rest: the code cache's key.
+// - node:crypto and node:fs/promises, as src/ imports them, load on first call:
+//   every import of them is a function, and the staged path of a clean commit
+//   calls none (Node compiles ~15 internal modules for crypto alone).
+import { createHash } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { build } from "esbuild";
 
+const LAZY_BUILTINS = /^node:(crypto|fs\/promises)$/;
+const lazyBuiltins = {
+  name: "lazy-builtins",
+  setup(b) {
+    const src = `${path.sep}src${path.sep}`;
+    b.onResolve({ filter: LAZY_BUILTINS }, (args) =>
+      args.importer.includes(src) ? { path: args.path, namespace: "lazy-builtin" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "lazy-builtin" }, async (args) => {
+      const real = await import(args.path);
+      const names = Object.keys(real).filter(
+        (k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== "default" && typeof real[k] === "function",
+      );
+      const contents = [
+        `let m;\nconst load = () => (m ??= require(${JSON.stringify(args.path)}));`,
+        ...names.map((n) => `export function ${n}(...a) { return load().${n}(...a); }`),
+      ].join("\n");
+      return { contents, loader: "js", resolveDir: process.cwd() };
+    });
+  },
+};
+
+const OUT = "dist/bundle/cli.cjs";
 rmSync("dist/bundle", { recursive: true, force: true });
-await build({
-  entryPoints: { cli: "src/cli/main.ts" },
-  outdir: "dist/bundle",
+mkdirSync("dist/bundle", { recursive: true });
+const result = await build({
+  entryPoints: ["src/cli/entry.ts"],
+  outfile: OUT,
   bundle: true,
-  splitting: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20",
+  charset: "ascii",
   sourcemap: false,
   legalComments: "linked",
   logLevel: "warning",
-  // CommonJS dependencies bundled into ESM need a require().
-  banner: {
-    js: "import { createRequire as __sgCreateRequire } from 'node:module'; const require = __sgCreateRequire(import.meta.url);",
-  },
+  write: false,
+  plugins: [lazyBuiltins],
+  // import() → require() inside the bundle (node: builtins included)
+  supported: { "dynamic-import": false },
+  // install.ts finds the package root from its own URL: the bundle's
+  define: { "import.meta.url": "__sgImportMetaUrl" },
+  banner: { js: 'var __sgImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
 });
+for (const f of result.outputFiles) {
+  if (!f.path.endsWith(".cjs")) {
+    writeFileSync(f.path, f.contents);
+    continue;
+  }
+  // esbuild escapes non-ASCII in code; what is left is in comments kept from dependencies.
+  const text = f.text
+    .split("\n")
+    .map((line) => (/^\s*(\*|\/\/|\/\*)/.test(line) ? line.replace(/[^\x00-\x7f]/g, "?") : line))
+    .join("\n");
+  const body = Buffer.from(text, "utf8");
+  const bad = body.findIndex((b) => b > 0x7f);
+  if (bad !== -1) throw new Error(`${OUT}: non-ASCII byte outside a comment at offset ${bad}`);
+  const hash = createHash("sha256").update(body).digest("hex");
+  writeFileSync(OUT, Buffer.concat([Buffer.from(`// secret-guard-bundle sha256:${hash}\n`), body]));
+}

@@ -222,6 +222,16 @@ export function appFiles(n, prefix, r) {
   return out;
 }
 
+/** `n` TypeScript source files, one per app folder (what most commits of an app repo touch). */
+export function tsFiles(n, prefix, r) {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const p = `apps/${prefix}-app-${i}/src/index.ts`;
+    out.push({ path: p, content: source(`${prefix}-app-${i}`, i, r) });
+  }
+  return out;
+}
+
 /** `n` encrypted Secrets spread over the six rule folders. */
 export function secretFiles(n, prefix, r) {
   const out = [];
@@ -310,7 +320,7 @@ export function writeTree(dir, files) {
  * A repository whose HEAD holds `baseApps` app files and `baseSecrets` Secrets, with
  * `staged` files staged in the index (nothing else changed): `stagedSecrets` new Secrets,
  * `stagedModified` modified base files (app files and Secrets in proportion), the rest new
- * app files. Returns the staged paths; the staged files are also written to disk when
+ * app files (`stagedTs` of them new `.ts` sources). Returns the staged paths; the staged files are also written to disk when
  * `onDisk` (for peers that read the working tree).
  */
 export function stagedRepo(dir, env, spec) {
@@ -338,8 +348,13 @@ export function stagedRepo(dir, env, spec) {
       .map((f) => ({ path: f.path, content: appContent(f.path, r) })),
   ];
   const newSecrets = secretFiles(spec.stagedSecrets - modSecrets, "new", r);
-  const newApps = appFiles(spec.staged - modified.length - newSecrets.length, "new", r);
-  const staged = [...modified, ...newSecrets, ...newApps];
+  const newTs = tsFiles(spec.stagedTs ?? 0, "ts", r);
+  const newApps = appFiles(
+    spec.staged - modified.length - newSecrets.length - newTs.length,
+    "new",
+    r,
+  );
+  const staged = [...modified, ...newSecrets, ...newTs, ...newApps];
   s.commit("refs/heads/bench-staged", "staged", staged, { from: base });
   fastImport(dir, env, s);
   git(dir, env, ["read-tree", "refs/heads/bench-staged"]);

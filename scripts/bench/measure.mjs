@@ -36,12 +36,36 @@ export function memoryMethod() {
 
 /**
  * Run argv once. Returns { ms, rssKB, code, stdout }. `input` goes to stdin.
+ * With `rss: false` the process is spawned directly (no GNU time in between, no
+ * /proc polling): the wall time of short runs then holds nothing but the process
+ * itself and the spawn; rssKB is undefined.
  */
-export async function measure(argv, { cwd, env, input, keepStdout = false } = {}) {
+export async function measure(argv, { cwd, env, input, keepStdout = false, rss = true } = {}) {
+  if (!rss) return direct(argv, { cwd, env, input, keepStdout });
   memoryMethod();
   return method === "gnu-time"
     ? viaTime(argv, { cwd, env, input, keepStdout })
     : viaProc(argv, { cwd, env, input, keepStdout });
+}
+
+function direct(argv, { cwd, env, input, keepStdout }) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), {
+    cwd,
+    env,
+    input,
+    maxBuffer: 1 << 30,
+    stdio: [input === undefined ? "ignore" : "pipe", keepStdout ? "pipe" : "ignore", "pipe"],
+  });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.error) throw r.error;
+  return {
+    ms,
+    rssKB: undefined,
+    code: r.status,
+    stdout: keepStdout ? r.stdout : undefined,
+    stderr: r.status !== 0 && r.status !== 1 ? r.stderr.toString().slice(0, 2000) : undefined,
+  };
 }
 
 function viaTime(argv, { cwd, env, input, keepStdout }) {
@@ -132,6 +156,28 @@ export function median(xs) {
   if (s.length === 0) return Number.NaN;
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The q-quantile (0..1) with linear interpolation between order statistics. */
+export function quantile(xs, q) {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  const hi = Math.ceil(at);
+  return s[lo] + (s[hi] - s[lo]) * (at - lo);
+}
+
+/** Median and spread of wall times: p10/p90 from 10 samples on, else min/max. */
+export function stats(xs) {
+  const wide = xs.length >= 10;
+  return {
+    n: xs.length,
+    median: median(xs),
+    lo: wide ? quantile(xs, 0.1) : Math.min(...xs),
+    hi: wide ? quantile(xs, 0.9) : Math.max(...xs),
+    spread: wide ? "p10–p90" : "min–max",
+  };
 }
 
 export const round = (x, d = 1) => Math.round(x * 10 ** d) / 10 ** d;

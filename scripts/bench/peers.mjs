@@ -62,3 +62,37 @@ export function secretlintConfig(dir) {
     `${JSON.stringify({ rules: [{ id: PRESET }] })}\n`,
   );
 }
+
+/**
+ * git-secrets (awslabs) as its pre-commit hook runs it: `git secrets --pre_commit_hook`
+ * scans the staged content with the patterns in git config. Optional: taken from the
+ * Debian package (installed with apt-get when running as root or with passwordless sudo).
+ * { version } or { error }.
+ */
+export function gitSecrets(env, log = () => {}) {
+  const has = () =>
+    existsSync("/usr/bin/git-secrets") ||
+    spawnSync("sh", ["-c", "command -v git-secrets"], { env, stdio: "ignore" }).status === 0;
+  if (!has() && existsSync("/usr/bin/apt-get")) {
+    const asRoot = process.getuid?.() === 0;
+    const run = (args) =>
+      spawnSync(asRoot ? "apt-get" : "sudo", asRoot ? args : ["-n", "apt-get", ...args], {
+        stdio: "ignore",
+        env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+      });
+    log("installing git-secrets with apt-get (optional peer)");
+    if (run(["install", "-y", "-qq", "git-secrets"]).status !== 0) {
+      run(["update", "-qq"]);
+      run(["install", "-y", "-qq", "git-secrets"]);
+    }
+  }
+  if (!has()) return { error: "git-secrets not installed (apt-get install git-secrets)" };
+  const q = spawnSync("dpkg-query", ["-W", "-f=${Version}", "git-secrets"], { encoding: "utf8" });
+  return { version: q.status === 0 ? q.stdout.trim() : "unknown" };
+}
+
+/** The patterns a repository using git-secrets registers (the AWS set), in its .git/config. */
+export function gitSecretsConfig(dir, env) {
+  const r = spawnSync("git", ["secrets", "--register-aws"], { cwd: dir, env, stdio: "ignore" });
+  if (r.status !== 0) throw new Error("git secrets --register-aws failed");
+}

@@ -39,7 +39,13 @@ import { formatForPath } from "../sops/formats.js";
 import { parseFile } from "../sops/parse.js";
 import { get, getString } from "../sops/walk.js";
 import type { CreationRule, Format, Policy, RuleId } from "../types.js";
-import { EXPOSURE_RULES, type ExposedValue, exposedValues, hashesUnderKey } from "./values.js";
+import {
+  EXPOSURE_RULES,
+  type ExposedValue,
+  exposedValues,
+  findingExposures,
+  hashesUnderKey,
+} from "./values.js";
 
 export type RotationStatus = "NOT ROTATED" | "rotated" | "removed" | "unknown";
 
@@ -400,16 +406,16 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       cache?.rememberClean(verdictOf(job), bytes, j.findings);
       if (!j.findings.some((f) => f.severity === "error" && EXPOSURE_RULES.includes(f.rule)))
         continue;
-      let parsed: ReturnType<typeof parseFile>;
+      let v: ExposedValue[] = [];
       try {
-        parsed = parseFile(bytes, job.format);
+        v = exposedValues(parseFile(bytes, j.format), j, {
+          isAllowed: job.isAllowed,
+          secretKinds: job.settings.secretKinds,
+        });
       } catch {
-        continue;
+        // judged through another reading (a sniffed format): the findings below still count
       }
-      const v = exposedValues(parsed, j, {
-        isAllowed: job.isAllowed,
-        secretKinds: job.settings.secretKinds,
-      });
+      v.push(...findingExposures(j.findings, v, bytes));
       if (v.length > 0) values.set(job.key, v);
     }
     opts.onProgress?.(list.length, list.length);

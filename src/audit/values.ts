@@ -16,7 +16,7 @@ import { B64_STD } from "../sops/enc.js";
 import { shouldBeEncrypted } from "../sops/select.js";
 import type { Leaf, ParsedFile, TreeNode } from "../sops/tree.js";
 import { getString } from "../sops/walk.js";
-import type { RuleId } from "../types.js";
+import type { Finding, RuleId } from "../types.js";
 
 /** The object a leaf belongs to. */
 export interface Owner {
@@ -318,4 +318,44 @@ export function hashesUnderKey(
     }
   }
   return { secretFound, keyFound, hashes };
+}
+
+/**
+ * Exposure findings whose values the leaf walk above does not re-derive
+ * (Secrets inside patches or annotations, comments, misspelt fields,
+ * generator sources): one exposure per finding key, identified by a hash of
+ * the blob and the key (never the value), so history reports them too.
+ */
+export function findingExposures(
+  findings: readonly Finding[],
+  known: readonly ExposedValue[],
+  blob: Uint8Array,
+): ExposedValue[] {
+  const out: ExposedValue[] = [];
+  for (const f of findings) {
+    if (f.severity !== "error" || !EXPOSURE_RULES.includes(f.rule)) continue;
+    for (const key of f.keys?.length ? f.keys : ["(content)"]) {
+      const seen = [...known, ...out].some(
+        (x) => x.key === key || x.key.endsWith(`.${key}`) || key.endsWith(`.${x.key}`),
+      );
+      if (seen) continue;
+      out.push({
+        hash: createHash("sha256")
+          .update(blob)
+          .update("\0")
+          .update(f.rule)
+          .update("\0")
+          .update(key)
+          .digest("hex"),
+        key,
+        rule: f.rule,
+        document: f.document ?? 0,
+        ...(f.line ? { line: f.line } : {}),
+        ...(f.kind ? { kind: f.kind } : {}),
+        ...(f.name ? { name: f.name } : {}),
+        ...(f.namespace ? { namespace: f.namespace } : {}),
+      });
+    }
+  }
+  return out;
 }

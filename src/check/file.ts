@@ -5,6 +5,7 @@
  * judge through here, so a file gets the same findings wherever it is judged.
  */
 import { type Judgement, judge } from "../core/judge.js";
+import type { GeneratorSource } from "../core/types.js";
 import type { CreationRule } from "../types.js";
 import { allowCheck, applySeverity, type GuardConfig, ignoreMatcher } from "./settings.js";
 
@@ -26,6 +27,8 @@ export interface CheckInput {
   rule?: CreationRule;
   /** HEAD's content of the same file (staged scans), for `encryption-removed`. */
   headBytes?: Uint8Array;
+  /** A kustomization's secretGenerator names this file as a source. */
+  generatorSource?: GeneratorSource;
 }
 
 const CONFIG_NAMES = new Set([".sops.yaml", ".sops.yml", ".secret-guard.yaml"]);
@@ -47,6 +50,7 @@ export function checkFile(input: CheckInput, settings: GuardConfig): Judgement {
     bytes: input.bytes,
     rule: config ? undefined : input.rule,
     headBytes: input.headBytes,
+    ...(input.generatorSource ? { generatorSource: input.generatorSource } : {}),
     secretKinds: settings.secretKinds,
     isAllowed: allowCheck(settings, input.path),
   });

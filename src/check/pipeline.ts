@@ -7,9 +7,11 @@
  */
 
 import path from "node:path";
-import { type Judgement, mayHoldSecret } from "../core/judge.js";
+import type { Judgement } from "../core/judge.js";
+import type { GeneratorSource } from "../core/types.js";
+import type { BlobReader } from "../git/catfile.js";
 import { ruleFor } from "../policy/index.js";
-import { looksSopsEncrypted } from "../sops/detect.js";
+import { looksSopsEncryptedAny } from "../sops/detect.js";
 import { formatForPath } from "../sops/formats.js";
 import type { RefUpdate } from "../sources/push.js";
 import type { SkippedPath, SourceFile, SourceList } from "../sources/types.js";
@@ -17,6 +19,12 @@ import type { CreationRule, Finding, Policy } from "../types.js";
 import { type CacheOptions, openVerdictCache, type VerdictInput } from "./cache.js";
 import { CommitConfigs, type Configs, diskConfigs } from "./configs.js";
 import { checkFile } from "./file.js";
+import {
+  ancestorDirs,
+  generatorSources,
+  isKustomization,
+  KUSTOMIZATION_NAMES,
+} from "./generators.js";
 import { settingsLoosening } from "./settings.js";
 
 export type ScanMode = "staged" | "all" | "range" | "paths" | "push" | "receive";
@@ -117,7 +125,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
       }
     }
 
-    const work: Array<{ file: SourceFile; configs: Configs; rule?: CreationRule }> = [];
+    const work: WorkItem[] = [];
     for (const file of sources.files) {
       const configs = await configsOf(file);
       if (configs.settings.isIgnored(file.path)) {
@@ -131,6 +139,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
         rule: policy?.hasCreationRules ? ruleFor(policy, file.absPath) : undefined,
       });
     }
+    const gens = await findGeneratorSources(opts.mode, work, sources.reader, configsOf, result);
     result.filesScanned = work.length;
     const relevant = work.filter(({ file, rule }) => {
       const format = formatForPath(file.path);
@@ -138,7 +147,8 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
         rule !== undefined ||
         format === "yaml" ||
         format === "json" ||
-        file.headBlobId !== undefined;
+        file.headBlobId !== undefined ||
+        gens.has(genKey(file));
       if (!why) debug(`not read: ${file.path} (no rule covers it and it cannot be a manifest)`);
       return why;
     });
@@ -185,12 +195,22 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
       let headBytes: Buffer | undefined;
       if (
         file.readHead &&
-        (rule !== undefined || mayHoldSecret(bytes, configs.settings.secretKinds)) &&
-        !looksSopsEncrypted(bytes, formatForPath(file.path))
+        // encryption-removed needs no rule: any store's encrypted HEAD against a plaintext copy.
+        !looksSopsEncryptedAny(bytes)
       ) {
         headBytes = await file.readHead();
       }
-      const judgement = checkFile({ path: file.path, bytes, rule, headBytes }, configs.settings);
+      const generatorSource = gens.get(genKey(file));
+      const judgement = checkFile(
+        {
+          path: file.path,
+          bytes,
+          rule,
+          headBytes,
+          ...(generatorSource ? { generatorSource } : {}),
+        },
+        configs.settings,
+      );
       debug(
         `judged ${file.path}${file.commit ? `@${file.commit.slice(0, 12)}` : ""}: ${rule ? `creation_rules[${rule.index}]` : "no rule"}, ${judgement.findings.length} finding(s)`,
       );
@@ -247,6 +267,91 @@ async function addPolicyCovered(
   sources.close = async () => {
     await Promise.all([closeFirst(), all.close()]);
   };
+}
+
+type WorkItem = { file: SourceFile; configs: Configs; rule?: CreationRule };
+
+/** Generator sources are per tree: per commit in a range, the index otherwise. */
+function genKey(file: { path: string; commit?: string }): string {
+  return `${file.commit ?? ""}\0${file.path}`;
+}
+
+/**
+ * The cross-file step (src/check/generators.ts): which files of the scan a
+ * kustomization's secretGenerator names. Kustomizations among the files are
+ * read; for the other files, the kustomizations of their folders and parent
+ * folders are read from the same tree (the index, or the commit). A source a
+ * changed kustomization names that is not itself among the files is read from
+ * that tree and judged too (added to `work`).
+ */
+async function findGeneratorSources(
+  mode: ScanMode,
+  work: WorkItem[],
+  reader: BlobReader | undefined,
+  configsOf: (file: SourceFile) => Promise<Configs>,
+  result: ScanResult,
+): Promise<Map<string, GeneratorSource>> {
+  const gens = new Map<string, GeneratorSource>();
+  if (mode === "paths" || !reader) return gens;
+  const listed = new Set(work.map((w) => genKey(w.file)));
+  const readKust = new Set<string>();
+  const take = (rev: string, kustPath: string, bytes: Uint8Array) => {
+    for (const [p, g] of generatorSources(kustPath, bytes)) {
+      const k = genKey({ path: p, commit: rev || undefined });
+      if (!gens.has(k)) gens.set(k, g);
+    }
+  };
+  for (const w of work) {
+    if (!isKustomization(w.file.path)) continue;
+    readKust.add(genKey(w.file));
+    take(w.file.commit ?? "", w.file.path, await w.file.read());
+  }
+  // --all lists every kustomization already; staged and range look up the unchanged ones.
+  if (mode !== "all") {
+    const dirsSeen = new Set<string>();
+    for (const w of work) {
+      const rev = w.file.commit ?? "";
+      for (const dir of ancestorDirs(w.file.path)) {
+        if (dirsSeen.has(`${rev}\0${dir}`)) continue;
+        dirsSeen.add(`${rev}\0${dir}`);
+        for (const name of KUSTOMIZATION_NAMES) {
+          const kp = dir === "" ? name : `${dir}/${name}`;
+          if (readKust.has(genKey({ path: kp, commit: rev || undefined }))) continue;
+          const bytes = await reader.readAt(rev, kp);
+          if (bytes) take(rev, kp, bytes);
+        }
+      }
+    }
+  }
+  // Sources a kustomization names that are not among the files: judge their tree's content.
+  for (const [k, g] of gens) {
+    if (listed.has(k)) continue;
+    const [rev, p] = k.split("\0") as [string, string];
+    const bytes = await reader.readAt(rev, p);
+    if (!bytes) continue;
+    const top = result.topLevel ?? "";
+    const file: SourceFile = {
+      path: p,
+      absPath: absUnderTop(top, p),
+      read: async () => bytes,
+      ...(rev ? { commit: rev } : {}),
+    };
+    const configs = await configsOf(file);
+    if (configs.settings.isIgnored(p)) continue;
+    const policy = configs.policy;
+    work.push({
+      file,
+      configs,
+      rule: policy?.hasCreationRules ? ruleFor(policy, file.absPath) : undefined,
+    });
+    listed.add(k);
+    void g;
+  }
+  return gens;
+}
+
+function absUnderTop(top: string, rel: string): string {
+  return path.join(top, ...rel.split("/"));
 }
 
 async function listSources(opts: ScanOptions): Promise<SourceList> {

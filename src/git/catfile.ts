@@ -90,7 +90,12 @@ export class BlobReader {
   readAt(rev: string, path: string): Promise<Buffer | undefined> {
     if (this.#closed) return Promise.reject(new GitError("BlobReader used after close()"));
     if (this.#dead) return Promise.reject(this.#dead);
-    if (!/^[0-9a-f]{40,64}\^?$/.test(rev) || /[\n\r]|^\s|\s$/.test(path) || path.includes(" "))
+    // rev "" = the index (`:<path>`, stage 0).
+    if (
+      (rev !== "" && !/^[0-9a-f]{40,64}\^?$/.test(rev)) ||
+      /[\n\r]|^\s|\s$/.test(path) ||
+      path.includes(" ")
+    )
       return Promise.resolve(undefined);
     this.#start();
     return new Promise<Buffer | undefined>((resolve, reject) => {

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { ConfigError } from "../errors.js";
 import type { Policy } from "../types.js";
+import { cachedPolicy } from "./cache.js";
 import { lookupConfig } from "./find.js";
 import { parsePolicy } from "./parse.js";
 
@@ -35,7 +36,7 @@ function readPolicy(abs: string, cwd: string): Policy {
     const code = (e as NodeJS.ErrnoException).code ?? "read error";
     throw new ConfigError(`${shown}: could not read config file (${code})`);
   }
-  return parsePolicy(text, abs, { displayPath: shown });
+  return cachedPolicy(abs, shown, text, () => parsePolicy(text, abs, { displayPath: shown }));
 }
 
 /**

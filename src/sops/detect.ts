@@ -5,8 +5,11 @@
  */
 
 import { type Format, OTHER_KEY_TYPES, SELECTOR_FIELDS, type Selector } from "../types.js";
-import { B64_STD } from "./enc.js";
-import { DEFAULT_SELECTOR } from "./select.js";
+import { B64_STD, encState } from "./enc.js";
+import { formatForPath } from "./formats.js";
+import { parseFile } from "./parse.js";
+import { DEFAULT_SELECTOR, shouldBeEncrypted } from "./select.js";
+import { walkLeaves } from "./walk.js";
 
 export { isEncValue } from "./enc.js";
 
@@ -26,19 +29,55 @@ export function looksSopsEncrypted(bytes: Uint8Array, format: Format): boolean {
   }
 }
 
+const ALL_FORMATS: readonly Format[] = ["yaml", "json", "dotenv", "ini"];
+
+/** The marker test in every store's spelling: was this content sops-encrypted, whatever its name? */
+export function looksSopsEncryptedAny(bytes: Uint8Array): boolean {
+  return ALL_FORMATS.some((f) => looksSopsEncrypted(bytes, f));
+}
+
 // Flux's marker text for a sops file (kustomize-controller decryptor, sops-format §8.2).
 const FLUX_MARKERS = ['"mac": "ENC[', "mac: ENC[", "sops_mac=ENC[", "[sops]"];
 
 /**
  * A Secret `data` value that is base64 of a whole sops-encrypted file: Flux
- * decrypts those ("sops file inside a Secret", sops-format §8.1 step 4).
+ * decrypts those ("sops file inside a Secret", sops-format §8.1 step 4) with
+ * the store the data key's extension names. It counts as encrypted only when
+ * it really is one: Flux's marker, a complete metadata block, and every value
+ * its stored selector picks an ENC value (at least one).
  */
 export function isNestedSopsFile(path: readonly string[], text: string): boolean {
   if (path.length < 2 || path[path.length - 2] !== "data" || text.length < 64) return false;
   const compact = text.replace(/\s+/g, "");
   if (!B64_STD.test(compact)) return false;
-  const decoded = Buffer.from(compact, "base64").toString("latin1");
-  return FLUX_MARKERS.some((m) => decoded.includes(m));
+  const bytes = Buffer.from(compact, "base64");
+  const decoded = bytes.toString("latin1");
+  if (!FLUX_MARKERS.some((m) => decoded.includes(m))) return false;
+  const key = path[path.length - 1]!;
+  const byName = formatForPath(key);
+  // `.dockerconfigjson` → JSON, as Flux reads it; a name without a store's extension → binary envelope.
+  const format: Format = key.endsWith(".dockerconfigjson") ? "json" : byName;
+  try {
+    const file = parseFile(bytes, format);
+    const metaDoc = file.docs.find((d) => d.metadata !== undefined);
+    if (!metaDoc) return false;
+    const meta = metaView(metaDoc.metadata);
+    if (meta.problems.length > 0) return false;
+    const selector = format === "binary" ? undefined : meta.selector;
+    let encrypted = 0;
+    for (const doc of file.docs) {
+      for (const v of walkLeaves(doc.root)) {
+        if (!shouldBeEncrypted(v.path, selector, v.comments)) continue;
+        if (v.leaf.plain.length === 0) continue;
+        const t = v.leaf.type === "str" ? (v.leaf.str ?? v.leaf.plain.toString("utf8")) : undefined;
+        if (t === undefined || encState(t) !== "encrypted") return false;
+        encrypted++;
+      }
+    }
+    return encrypted > 0;
+  } catch {
+    return false;
+  }
 }
 
 export interface MetaView {
@@ -64,6 +103,27 @@ function recipientsOf(list: unknown): string[] {
   return list
     .map((e) => (e && typeof e === "object" ? (e as Record<string, unknown>).recipient : undefined))
     .filter((r): r is string => typeof r === "string" && r !== "");
+}
+
+/** Key stanzas (flat or in key groups) that carry a non-empty wrapped data key. */
+function wrappedKeys(m: Record<string, unknown>): number {
+  let n = 0;
+  const count = (holder: Record<string, unknown>) => {
+    for (const k of ["age", ...OTHER_KEY_TYPES]) {
+      const list = holder[k];
+      if (!Array.isArray(list)) continue;
+      for (const e of list) {
+        const enc = e && typeof e === "object" ? (e as Record<string, unknown>).enc : undefined;
+        if (typeof enc === "string" && enc.trim() !== "") n++;
+      }
+    }
+  };
+  count(m);
+  if (Array.isArray(m.key_groups)) {
+    for (const g of m.key_groups)
+      if (g && typeof g === "object") count(g as Record<string, unknown>);
+  }
+  return n;
 }
 
 /** A typed look at a `sops` block, with the reasons sops would refuse to load it. */
@@ -100,11 +160,18 @@ export function metaView(meta: unknown): MetaView {
   }
   if (view.ageRecipients.length === 0 && view.otherKeyTypes.length === 0) {
     problems.push("no keys (no age, pgp, kms or other recipient)");
+  } else if (wrappedKeys(m) === 0) {
+    problems.push("no key stanza holds a wrapped data key (enc)");
   }
   const lm = m.lastmodified;
   if (typeof lm !== "string" || !RFC3339.test(lm))
     problems.push("lastmodified missing or not an RFC 3339 time");
   view.hasMac = typeof m.mac === "string" && m.mac !== "";
+  // sops always writes these; without them the block was not written by sops and vouches for nothing.
+  if (!view.hasMac) problems.push("no mac");
+  else if (encState(m.mac as string) !== "encrypted") problems.push("the mac is not an ENC value");
+  if (m.version === undefined || m.version === null || m.version === "")
+    problems.push("no version");
   view.macOnlyEncrypted = m.mac_only_encrypted === true || m.mac_only_encrypted === "true";
   return view;
 }

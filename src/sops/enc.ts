@@ -31,7 +31,37 @@ export function parseEnc(s: string): EncParts | undefined {
   return { data, iv, tag, type: m[4]! };
 }
 
-/** A well-formed sops ENC value. */
+/** A whole, well-formed sops ENC value (see encState). */
 export function isEncValue(text: string): boolean {
-  return parseEnc(text) !== undefined;
+  return encState(text) === "encrypted";
+}
+
+// The whole scalar, sops' alphabet only: linear (the classes exclude the separators).
+const ENC_EXACT =
+  /^ENC\[AES256_GCM,data:([A-Za-z0-9+/]+={0,2}),iv:([A-Za-z0-9+/]+={0,2}),tag:([A-Za-z0-9+/]+={0,2}),type:(str|int|float|bool|bytes|comment|time)\]$/;
+
+/** How the judgement reads a string: sops ciphertext, broken ciphertext, or plaintext. */
+export type EncState = "encrypted" | "malformed" | "plaintext";
+
+/**
+ * `encrypted` only when the WHOLE scalar is one ENC value as sops writes it:
+ * the grammar, a known type, standard padded base64 that decodes, a 32-byte
+ * IV and a 16-byte tag. `malformed`: the scalar is one `ENC[...]` token that
+ * is not that (a placeholder, `ENC[]`): broken encryption, not exposed text.
+ * Anything else, including text before or after a marker, is plaintext.
+ */
+export function encState(text: string): EncState {
+  if (!text.startsWith("ENC[")) return "plaintext";
+  const m = ENC_EXACT.exec(text);
+  if (m) {
+    const data = goStdBase64(m[1]!);
+    const iv = goStdBase64(m[2]!);
+    const tag = goStdBase64(m[3]!);
+    if (data && data.length > 0 && iv?.length === 32 && tag?.length === 16) return "encrypted";
+    return "malformed";
+  }
+  // One bracketed token and nothing around it: a broken marker.
+  return text.endsWith("]") && text.indexOf("]") === text.length - 1 && !/\s/.test(text)
+    ? "malformed"
+    : "plaintext";
 }

@@ -49,12 +49,13 @@ export const DEFAULT_LIMITS: ParseLimits = {
 };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+const B64_GO = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Decode bytes as sops' Go stores would accept them: valid UTF-8, no NUL or other C0 controls. */
 export function decodeText(bytes: Uint8Array, allowControls = false): string {
   let text: string;
   try {
-    text = utf8.decode(bytes);
+    text = decodeUnicode(bytes);
   } catch {
     throw new ParseError("not valid UTF-8 text");
   }
@@ -67,6 +68,29 @@ export function decodeText(bytes: Uint8Array, allowControls = false): string {
     }
   }
   return text;
+}
+
+const utf16le = new TextDecoder("utf-16le", { fatal: true });
+const utf16be = new TextDecoder("utf-16be", { fatal: true });
+
+/**
+ * go-yaml's reader: a UTF-16 byte order mark selects UTF-16 LE or BE, else
+ * the input is UTF-8 (yaml_parser_determine_encoding). Throws on bad input.
+ */
+export function decodeUnicode(bytes: Uint8Array): string {
+  if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) return utf16le.decode(bytes);
+  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) return utf16be.decode(bytes);
+  return utf8.decode(bytes);
+}
+
+/**
+ * Line breaks as go-yaml reads them: CR LF, a lone CR, NEL, LS and PS all
+ * break lines (the `yaml` package, YAML 1.2, only knows LF and CR LF).
+ */
+export function goYamlLines(text: string): string {
+  return /[\r\u0085\u2028\u2029]/.test(text)
+    ? text.replace(/\r\n|[\r\u0085\u2028\u2029]/g, "\n")
+    : text;
 }
 
 function offsetToPos(text: string, offset: number): Pos {
@@ -90,7 +114,7 @@ export function parseFile(
   }
   switch (format) {
     case "yaml":
-      return { format, docs: parseYaml(decodeText(bytes), limits) };
+      return { format, docs: parseYaml(goYamlLines(decodeText(bytes)), limits) };
     case "json":
       return { format, docs: [parseJson(decodeText(bytes), limits)] };
     case "dotenv":
@@ -154,7 +178,7 @@ function parseYaml(text: string, limits: ParseLimits): TreeDoc[] {
     const state: YamlState = { nodes: 0, limits, doc, pos, aliases: new Map() };
     const contents = doc.contents as YamlNode | null;
     let root: MapNode;
-    if (contents === null || (isScalar(contents) && contents.value === null)) {
+    if (contents === null || isEmptyScalar(contents)) {
       root = { kind: "map", items: [] };
     } else if (isMap(contents)) {
       const converted = convertYaml(contents, state, 0);
@@ -174,6 +198,13 @@ function parseYaml(text: string, limits: ParseLimits): TreeDoc[] {
   }
   if (out.length === 0) out.push({ index: 0, root: { kind: "map", items: [] } });
   return out;
+}
+
+/** An empty document (`---` at the end of a file): go-yaml reads null, sops an empty branch. */
+function isEmptyScalar(node: YamlNode): boolean {
+  if (!isScalar(node)) return false;
+  if (node.value === null) return true;
+  return node.value === "" && node.type === "PLAIN" && (!node.tag || node.tag === "!");
 }
 
 interface YamlState {
@@ -257,17 +288,37 @@ function convertYaml(node: unknown, st: YamlState, depth: number): TreeNode {
 export function scalarToLeaf(node: Scalar, p?: Pos): Leaf | NullLeaf {
   const value = node.value;
   if (value instanceof Uint8Array) {
-    return { kind: "leaf", type: "str", plain: Buffer.from(value), pos: p };
+    // The `yaml` package decoded !!binary leniently: check the source as go-yaml would.
+    const src = typeof node.source === "string" ? node.source : "";
+    if (!B64_GO.test(src.replace(/[\r\n \t]/g, "")))
+      throw new ParseError(
+        "a !!binary tag on a scalar that is not base64 (go-yaml refuses it)",
+        p?.line,
+        p?.column,
+      );
+    const bytes = Buffer.from(value);
+    return { kind: "leaf", type: "str", plain: bytes, str: bytes.toString("utf8"), pos: p };
   }
   if (value === null || value === undefined) return { kind: "null", pos: p };
   const text = String(value);
   const plainStyle = node.type === "PLAIN";
   let r: ReturnType<typeof resolvePlain> | "binary";
-  if (node.tag && node.tag !== "!") r = resolveTagged(node.tag, text);
-  else if (plainStyle) r = resolvePlain(text);
+  if (node.tag && node.tag !== "!") {
+    try {
+      r = resolveTagged(node.tag, text);
+    } catch (e) {
+      throw new ParseError(
+        e instanceof Error ? e.message : "bad tagged scalar",
+        p?.line,
+        p?.column,
+      );
+    }
+  } else if (plainStyle) r = resolvePlain(text);
   else r = { type: "str", text };
   if (r === "binary") {
-    return { kind: "leaf", type: "str", plain: Buffer.from(text, "base64"), pos: p };
+    // go-yaml decodes !!binary with base64.StdEncoding (CR/LF skipped) into a string.
+    const bytes = Buffer.from(text.replace(/[\r\n]/g, ""), "base64");
+    return { kind: "leaf", type: "str", plain: bytes, str: bytes.toString("utf8"), pos: p };
   }
   if (r.type === "null") return { kind: "null", pos: p };
   const leaf: Leaf = { kind: "leaf", type: r.type, plain: Buffer.from(r.text, "utf8"), pos: p };

@@ -171,23 +171,54 @@ export function resolvePlain(text: string): Resolved {
   return { type: "str", text };
 }
 
-/** Resolve a scalar given its explicit tag (`!!str`, `!!int`, a custom `!tag`, ...). */
+const B64_GO = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Resolve a scalar given its explicit tag (`!!str`, `!!int`, a custom `!tag`,
+ * ...) as go-yaml v3 decodes it: a tag the text does not resolve to is an
+ * error ("cannot decode !!float `1.5` as a !!int"), an int is accepted as a
+ * float, `!!binary` must be valid base64. Throws an Error naming the tag only
+ * (never the text). `!!null` on a non-null text is refused too: sops and the
+ * guard would disagree on it (a string to go-yaml, "null, skipped" to a reader
+ * that trusts the tag), so the guard fails closed.
+ */
 export function resolveTagged(tag: string, text: string): Resolved | "binary" {
   const short = tag.replace(/^tag:yaml\.org,2002:/, "!!");
+  const refuse = (): never => {
+    throw new Error(
+      `a ${short} tag on a scalar that is not a ${short.slice(2)} (go-yaml refuses it)`,
+    );
+  };
   switch (short) {
     case "!!str":
       return { type: "str", text };
     case "!!binary":
+      if (!B64_GO.test(text.replace(/[\r\n]/g, ""))) refuse();
       return "binary";
     case "!!null":
+      if (!NULLS.has(text)) refuse();
       return { type: "null" };
-    case "!!bool":
-    case "!!int":
-    case "!!float":
+    case "!!bool": {
+      const r = resolvePlain(text);
+      return r.type === "bool" ? r : refuse();
+    }
+    case "!!int": {
+      const r = resolvePlain(text);
+      return r.type === "int" ? r : refuse();
+    }
+    case "!!float": {
+      const r = resolvePlain(text);
+      if (r.type === "float") return r;
+      if (r.type === "int") return { type: "float", text: goFormatFloat(Number(r.text)) };
+      return refuse();
+    }
     case "!!timestamp": {
       const r = resolvePlain(text);
-      return r;
+      return r.type === "time" ? r : refuse();
     }
+    case "!!map":
+    case "!!seq":
+      return refuse();
     default:
       // Unknown tags decode to a string in go-yaml v3.
       return { type: "str", text };

@@ -67,5 +67,5 @@ export async function allFiles(cwd: string, opts: SourceOptions = {}): Promise<S
       files.push(toFile(g, stage0 ? undefined : g.stage));
     }
   }
-  return { files, skipped, topLevel: info.topLevel, close: () => reader.close() };
+  return { files, skipped, topLevel: info.topLevel, close: () => reader.close(), reader };
 }

@@ -77,5 +77,5 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
     if ((e.status === "R" || e.status === "C") && e.dstPath !== undefined) file.oldPath = e.srcPath;
     files.push(file);
   }
-  return { files, skipped, topLevel: info.topLevel, close: () => reader.close() };
+  return { files, skipped, topLevel: info.topLevel, close: () => reader.close(), reader };
 }

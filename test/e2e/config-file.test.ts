@@ -40,7 +40,7 @@ sops:
     - recipient: ${FIXTURE_AGE}
       enc: x
   lastmodified: "2024-01-01T00:00:00Z"
-  mac: ""
+  mac: ENC[AES256_GCM,data:mHeXsmQ=,iv:vUMpILz3xchORqkzDFvgwENY7EqIHHGJdEF6C8xqbFE=,tag:IroV7hykADvD0IUaq6kikA==,type:str]
   encrypted_regex: ^(stringdata)$
   version: 3.9.0
 `;

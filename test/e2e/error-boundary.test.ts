@@ -43,7 +43,9 @@ describe("error boundary", () => {
   });
 
   it("a build that throws on load exits 2; --debug shows the stack", () => {
-    const dir = install((d) => writeFileSync(path.join(d, "cli.js"), 'throw new Error("boom");\n'));
+    const dir = install((d) =>
+      writeFileSync(path.join(d, "cli.cjs"), 'throw new Error("boom");\n'),
+    );
     const r = run(dir, ["scan"]);
     expect(r.code).toBe(2);
     expect(r.out).not.toContain("boom");
@@ -56,8 +58,8 @@ describe("error boundary", () => {
   it("an error escaping the command line (a rejected promise after main) exits 2, not 1", () => {
     const dir = install((d) =>
       writeFileSync(
-        path.join(d, "cli.js"),
-        "export async function main() { setTimeout(() => Promise.reject(new TypeError('late')), 0); }\n",
+        path.join(d, "cli.cjs"),
+        "exports.main = async function main() { setTimeout(() => Promise.reject(new TypeError('late')), 0); };\n",
       ),
     );
     const r = run(dir, ["scan"]);

@@ -4,7 +4,6 @@
  * values; no canary may reach stdout, stderr, a report file or a temp folder.
  */
 import { chownSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { generateIdentity, identityToRecipient } from "age-encryption";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -31,7 +30,10 @@ describe("the canary harness: no command, format or failure prints a value", () 
       files: { ".sops.yaml": seedPolicy(recipient), "README.md": "x\n" },
       commit: "init",
     });
-    const before = new Set(readdirSync(tmpdir()));
+    // The guard's own temp folder: other test files create temp folders in parallel (some hold
+    // copies of this very file, canary included), so the sweep below looks only at this one.
+    const privateTmp = makeTempDir();
+    const before = new Set(readdirSync(privateTmp));
     repo.write(SECRET_PATH, plainSecret("app", { pw: CANARY }));
     repo.write("flux/secrets/develop/broken.yaml", `kind: Secret\nstringData:\n  pw: "${CANARY}\n`);
     repo.write("flux/secrets/develop/tabs.yaml", `kind: Secret\nstringData:\n\tpw: ${CANARY}\n`);
@@ -46,7 +48,7 @@ describe("the canary harness: no command, format or failure prints a value", () 
     );
     repo.git("add", "-A");
     const outFile = path.join(repo.home, "report.out");
-    const env = { SOPS_AGE_KEY_FILE: keyFile };
+    const env = { SOPS_AGE_KEY_FILE: keyFile, TMPDIR: privateTmp };
     const runs: string[][] = [];
     for (const format of ["text", "json", "sarif"]) {
       runs.push(["scan", "--format", format, "--debug"]);
@@ -79,7 +81,7 @@ describe("the canary harness: no command, format or failure prints a value", () 
       `creation_rules:\n  - path_regex: "flux/(?=x)"\n    age: ${recipient}\n  - note: "${CANARY}\n`,
     );
     for (const format of ["text", "json", "sarif"]) {
-      const r = sg(repo, ["scan", "--format", format, "--debug"]);
+      const r = sg(repo, ["scan", "--format", format, "--debug"], { env: { TMPDIR: privateTmp } });
       expect(r.code).toBe(2);
       transcript.push(r.stdout, r.stderr);
     }
@@ -96,12 +98,11 @@ describe("the canary harness: no command, format or failure prints a value", () 
         continue;
       expect(readFileSync(f, "utf8"), f).not.toContain(CANARY);
     }
-    for (const name of readdirSync(tmpdir())) {
-      if (before.has(name) || !name.includes("secret-guard")) continue;
-      const p = path.join(tmpdir(), name);
-      if (statSync(p).isDirectory() && p !== path.dirname(repo.dir)) {
-        for (const f of filesUnder(p)) expect(readFileSync(f, "latin1"), f).not.toContain(CANARY);
-      }
+    for (const name of readdirSync(privateTmp)) {
+      if (before.has(name)) continue;
+      const p = path.join(privateTmp, name);
+      const files = statSync(p).isDirectory() ? filesUnder(p) : [p];
+      for (const f of files) expect(readFileSync(f, "latin1"), f).not.toContain(CANARY);
     }
   });
 });

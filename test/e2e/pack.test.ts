@@ -44,7 +44,7 @@ function ensureBuilt(): void {
   const built =
     existsSync(path.join(ROOT, "dist", "index.js")) &&
     existsSync(path.join(ROOT, "dist", "index.d.ts")) &&
-    existsSync(path.join(ROOT, "dist", "bundle", "cli.js"));
+    existsSync(path.join(ROOT, "dist", "bundle", "cli.cjs"));
   if (!built) execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: "pipe" });
 }
 
@@ -70,7 +70,7 @@ describe("npm pack", () => {
       "bin/secret-guard.js",
       "dist/index.js",
       "dist/index.d.ts",
-      "dist/bundle/cli.js",
+      "dist/bundle/cli.cjs",
       "hooks/pre-commit",
     ])
       expect(files.has(f), f).toBe(true);

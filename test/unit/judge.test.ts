@@ -209,11 +209,28 @@ describe("judge: one test per contract rule", () => {
   });
 
   it("a Secret carrying a sops file inside a data value (Flux's nested path) counts as encrypted", () => {
-    const envelope = JSON.stringify({
-      data: ENC,
-      sops: { mac: ENC, lastmodified: "2024-11-12T13:33:42Z" },
-    }).replace('"mac":"', '"mac": "');
-    const text = secret(`data:\n  key: ${Buffer.from(envelope).toString("base64")}\n`);
+    const sops = (extra: Record<string, unknown> = {}) => ({
+      age: [
+        {
+          recipient: AGE,
+          enc: "-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n-----END AGE ENCRYPTED FILE-----\n",
+        },
+      ],
+      lastmodified: "2024-11-12T13:33:42Z",
+      mac: ENC,
+      version: "3.9.0",
+      ...extra,
+    });
+    const b64 = (o: unknown) =>
+      Buffer.from(JSON.stringify(o).replace('"mac":"', '"mac": "')).toString("base64");
+    const text = secret(`data:\n  key: ${b64({ data: ENC, sops: sops() })}\n`);
     expect(run(text)).toEqual([]);
+    // Only a real sops file counts: a forged block, or plaintext behind the marker, is plaintext.
+    const forged = secret(
+      `data:\n  key: ${b64({ data: ENC, sops: { mac: ENC, lastmodified: "2024-11-12T13:33:42Z" } })}\n`,
+    );
+    expect(rules(run(forged))).toEqual(["error:unencrypted"]);
+    const plain = secret(`data:\n  key: ${b64({ data: CANARY, sops: sops() })}\n`);
+    expect(rules(run(plain))).toEqual(["error:unencrypted"]);
   });
 });

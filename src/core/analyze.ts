@@ -1,0 +1,499 @@
+/**
+ * One analysis per file, shared by every rule: the format, the parse (or why
+ * it failed), the sops metadata, the selectors in force, per document the
+ * values sops would encrypt and their state, the Secret objects as kustomize
+ * and the API server would read them, and the kustomize generator literals.
+ * Rules (src/core/rules/) only read it.
+ *
+ * Decided on the parsed document, never on the raw text: the only shortcut
+ * (mayMatter) skips a file only when it PROVES no spelling can make it a
+ * Secret; anything unsure is parsed, and a parse failure of a file that may
+ * matter fails closed.
+ */
+
+import {
+  isNestedSopsFile,
+  looksSopsEncrypted,
+  looksSopsEncryptedAny,
+  type MetaView,
+  metaView,
+} from "../sops/detect.js";
+import { encState } from "../sops/enc.js";
+import { formatForPath } from "../sops/formats.js";
+import { parseFile } from "../sops/parse.js";
+import { DEFAULT_SELECTOR, shouldBeEncrypted } from "../sops/select.js";
+import {
+  type Leaf,
+  type MapNode,
+  type ParsedFile,
+  ParseError,
+  type Pos,
+  type TreeDoc,
+  type TreeNode,
+} from "../sops/tree.js";
+import { get, getString, mapItems, walkLeaves } from "../sops/walk.js";
+import type { Format, Selector } from "../types.js";
+import { type DocInfo, docInfo } from "./describe.js";
+import { isExemptValue } from "./exempt.js";
+import { kubeObjects, type Origin } from "./kube.js";
+import type { JudgeInput, MustEncrypt, ValueState } from "./types.js";
+
+/**
+ * Could this YAML/JSON content be a Secret, a kustomization or hold one, in
+ * any spelling go-yaml accepts? False only when that is impossible: the text
+ * never says `secret` in any case (kind, `secretGenerator`, `SecretList`,
+ * typos), has no backslash (escapes), no `!` (tags), no NUL and no UTF-16
+ * byte order mark (other encodings), and names none of the extra kinds.
+ * Linear: a byte scan, no backtracking.
+ */
+export function mayMatter(bytes: Uint8Array, extraKinds: readonly string[] = []): boolean {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (
+    buf.length >= 2 &&
+    ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))
+  )
+    return true;
+  if (buf.includes(0x5c) || buf.includes(0x21) || buf.includes(0)) return true;
+  const text = buf.toString("latin1");
+  if (/secret/i.test(text)) return true;
+  return extraKinds.some((k) => k !== "" && text.includes(k));
+}
+
+/** @deprecated kept for callers of the old pre-filter: same as mayMatter. */
+export const mayHoldSecret = mayMatter;
+
+/**
+ * After a parse error: does the text look like a Secret or a kustomization
+ * strongly enough to fail closed? A line scan (no regex over the whole text).
+ */
+function strongHint(bytes: Uint8Array): boolean {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
+  if (!/secret/i.test(text)) return false;
+  // Escapes or tags with a kind: the guard cannot tell what go-yaml would make of it.
+  if (/kind/i.test(text) && (text.includes("\\") || text.includes("!"))) return true;
+  for (const raw of text.split(/\r\n|\r|\n/)) {
+    const line = raw.trim().replace(/^-\s+/, "");
+    if (/^["']?kind["']?\s*:\s*["']?secret/i.test(line)) return true;
+    if (/^secretGenerator\s*:/.test(line)) return true;
+    if (/"kind"\s*:\s*"secret"/i.test(line)) return true;
+  }
+  return false;
+}
+
+/** A Secret object as kustomize/the API would see it. */
+export interface SecretObject {
+  node: TreeNode;
+  prefix: string[];
+  info: DocInfo;
+  origin: Origin;
+  /** Spelling mistakes that keep the API from reading it as intended (`Kind`, `secret`, `stringdata`). */
+  typos: string[];
+}
+
+/** Key names holding plaintext, and where the first one is. */
+export interface PlainKeys {
+  keys: string[];
+  first?: { line?: number; column?: number };
+}
+
+export interface DocAnalysis {
+  doc: TreeDoc;
+  info: DocInfo;
+  /** Values the selectors in force pick (empty when no selector judges the file). */
+  values: MustEncrypt[];
+  /** Secret objects with plaintext data the selectors leave alone. */
+  secretsOutside: Array<{ object: SecretObject } & PlainKeys>;
+  /** kustomize secretGenerator literals with plaintext values the selectors leave alone. */
+  literalsOutside: PlainKeys;
+}
+
+export interface Analysis {
+  input: JudgeInput;
+  path: string;
+  format: Format;
+  /** HEAD's version of the file carries sops metadata (any store's spelling). */
+  headEncrypted: boolean;
+  /** False when the file was skipped before parsing (it cannot matter). */
+  parsed: boolean;
+  /** Why parsing failed, when it did and the file must be checked. */
+  parseError?: ParseError;
+  file?: ParsedFile;
+  meta?: MetaView;
+  metaDoc?: TreeDoc;
+  /** A selector judges the values: a rule covers the file or it carries metadata. */
+  judged: boolean;
+  /** The selector reported (the rule's, else the stored one). */
+  selector?: Selector;
+  /** Every selector in force: a value is picked when any of them picks it (rule ∪ metadata). */
+  selectors: Selector[];
+  multi: boolean;
+  docs: DocAnalysis[];
+  mustEncrypt: MustEncrypt[];
+  /** Counts over mustEncrypt. */
+  encrypted: number;
+  plaintext: number;
+  malformed: number;
+  /** A secretGenerator source that is not sops-encrypted: the keys kustomize would make plaintext. */
+  generatorPlain?: PlainKeys;
+}
+
+function leafText(leaf: Leaf): string {
+  return leaf.str ?? leaf.plain.toString("utf8");
+}
+
+/** Picked by any selector in force (no selector at all: sops' "every value"). */
+export function picked(
+  path: readonly string[],
+  selectors: readonly Selector[],
+  comments: readonly string[] = [],
+): boolean {
+  if (selectors.length === 0) return true;
+  return selectors.some((s) => shouldBeEncrypted(path, s, comments));
+}
+
+/** The store to read the file with: by name, unless the content is sops YAML/JSON under another name. */
+function sniffFormat(path: string, bytes: Uint8Array): Format {
+  const byName = formatForPath(path);
+  if (byName !== "binary") return byName;
+  const lower = path.toLowerCase();
+  // `secret.sops.yaml.j2`, `x.enc.yaml.bak`: sops-encrypted YAML/JSON kept under another suffix.
+  if (/\.(ya?ml|json)\./.test(lower)) {
+    for (const f of [lower.includes(".json.") ? "json" : "yaml"] as const) {
+      if (!looksSopsEncrypted(bytes, f)) continue;
+      try {
+        const p = parseFile(bytes, f);
+        if (p.docs.some((d) => d.metadata !== undefined)) return f;
+      } catch {
+        // not that store: binary
+      }
+    }
+  }
+  return byName;
+}
+
+/** Analyse one file. Never throws for bad content. */
+export function analyze(input: JudgeInput): Analysis {
+  const { path, bytes, rule } = input;
+  const format = sniffFormat(path, bytes);
+  const a: Analysis = {
+    input,
+    path,
+    format,
+    headEncrypted: input.headBytes !== undefined && looksSopsEncryptedAny(input.headBytes),
+    parsed: false,
+    judged: false,
+    selectors: [],
+    multi: false,
+    docs: [],
+    mustEncrypt: [],
+    encrypted: 0,
+    plaintext: 0,
+    malformed: 0,
+  };
+  const selfEncrypted = looksSopsEncryptedAny(bytes);
+  const gen = input.generatorSource;
+  const canMatter = (format === "yaml" || format === "json") && mayMatter(bytes, input.secretKinds);
+  if (!rule && !a.headEncrypted && !selfEncrypted && !canMatter && !gen) return a;
+
+  // A generator's env file is read as kustomize reads it (dotenv), whatever its name.
+  const readAs: Format = gen?.field === "envs" && format === "binary" ? "dotenv" : format;
+  let parsed: ParsedFile;
+  try {
+    parsed = parseFile(bytes, readAs);
+  } catch (e) {
+    const mustCheck =
+      rule !== undefined ||
+      a.headEncrypted ||
+      selfEncrypted ||
+      gen !== undefined ||
+      strongHint(bytes);
+    if (mustCheck)
+      a.parseError = e instanceof ParseError ? e : new ParseError("could not be parsed");
+    return a;
+  }
+  a.parsed = true;
+  a.file = parsed;
+  a.multi = parsed.docs.length > 1;
+
+  a.metaDoc = parsed.docs.find((d) => d.metadata !== undefined);
+  a.meta = a.metaDoc ? metaView(a.metaDoc.metadata) : undefined;
+  a.judged = rule !== undefined || a.meta !== undefined;
+  // Binary files: every selector is ignored (sops ≥3.11), the whole content is one value.
+  if (readAs !== "binary" && a.judged) {
+    // Metadata cannot vouch for plaintext: what the rule picks must be encrypted too.
+    if (rule) a.selectors.push(rule.selector);
+    if (a.meta && !a.selectors.some((s) => sameSelector(s, a.meta!.selector)))
+      a.selectors.push(a.meta.selector);
+    a.selector = a.meta?.selector ?? rule?.selector ?? DEFAULT_SELECTOR;
+    if (rule) a.selector = rule.selector;
+  }
+
+  for (const doc of parsed.docs) {
+    const values = a.judged ? valuesToEncrypt(doc, a.selectors, input, readAs) : [];
+    for (const m of values) a.mustEncrypt.push(m);
+    a.docs.push({
+      doc,
+      info: docInfo(doc.root),
+      values,
+      secretsOutside: readAs === "yaml" || readAs === "json" ? secretsOutside(doc, a, input) : [],
+      literalsOutside: literalsOutside(doc, a, input),
+    });
+  }
+  a.encrypted = a.mustEncrypt.filter((m) => m.state === "encrypted").length;
+  a.plaintext = a.mustEncrypt.filter((m) => m.state === "plaintext").length;
+  a.malformed = a.mustEncrypt.filter((m) => m.state === "malformed").length;
+  if (gen && !a.meta && a.plaintext === 0) a.generatorPlain = generatorPlain(a, parsed, input);
+  return a;
+}
+
+/** What kustomize makes Secret data of, from a source file that sops did not encrypt. */
+function generatorPlain(a: Analysis, parsed: ParsedFile, input: JudgeInput): PlainKeys | undefined {
+  const gen = input.generatorSource!;
+  if (gen.field === "files") {
+    const text = Buffer.from(input.bytes).toString("utf8");
+    if (input.bytes.length === 0 || isExemptValue(text)) return undefined;
+    if (input.isAllowed?.(gen.key ?? "", input.bytes)) return undefined;
+    return {
+      keys: [gen.key ?? a.path.slice(a.path.lastIndexOf("/") + 1)],
+      first: { line: 1, column: 1 },
+    };
+  }
+  const keys: string[] = [];
+  let first: PlainKeys["first"];
+  for (const doc of parsed.docs) {
+    for (const v of walkLeaves(doc.root)) {
+      const text = leafText(v.leaf);
+      if (v.leaf.plain.length === 0 || isExemptValue(text) || encState(text) !== "plaintext")
+        continue;
+      if (input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
+      keys.push(v.path.join("."));
+      first ??= { line: v.leaf.pos?.line, column: v.leaf.pos?.column };
+    }
+  }
+  return keys.length > 0 ? { keys, first } : undefined;
+}
+
+function sameSelector(x: Selector, y: Selector): boolean {
+  return x.field === y.field && x.value === y.value;
+}
+
+/** The state of one string value sops would encrypt. */
+function stateOf(
+  path: string[],
+  text: string | undefined,
+  leaf: Leaf,
+  input: JudgeInput,
+): ValueState {
+  if (text !== undefined) {
+    const s = encState(text);
+    if (s === "encrypted") return "encrypted";
+    if (s === "malformed") return "malformed";
+    if (isNestedSopsFile(path, text)) return "nested";
+  }
+  if (leaf.plain.length === 0) return "empty";
+  if (input.isAllowed?.(path.join("."), leaf.plain)) return "allowed";
+  return "plaintext";
+}
+
+/**
+ * The values sops would encrypt in one document, with their state; and the
+ * comment lines it would encrypt (those inside a container it encrypts,
+ * sops-format §4.4): a plaintext comment there is exposed text too.
+ */
+function valuesToEncrypt(
+  doc: TreeDoc,
+  selectors: readonly Selector[],
+  input: JudgeInput,
+  format: Format,
+): MustEncrypt[] {
+  const list: MustEncrypt[] = [];
+  for (const v of walkLeaves(doc.root)) {
+    if (!picked(v.path, selectors, v.comments)) continue;
+    const text = v.leaf.type === "str" ? leafText(v.leaf) : undefined;
+    list.push({
+      document: doc.index,
+      path: v.path,
+      line: v.leaf.pos?.line,
+      column: v.leaf.pos?.column,
+      state: stateOf(v.path, text, v.leaf, input),
+    });
+  }
+  commentsToEncrypt(
+    doc.root,
+    [],
+    selectors,
+    doc.index,
+    list,
+    format === "dotenv" || format === "ini",
+  );
+  return list;
+}
+
+/**
+ * Comments of YAML/JSON documents count from the first nested container on:
+ * sops before 3.x left top-level comments in the clear (its own fixture
+ * comments_unencrypted_comments.yaml), and those are file documentation; a
+ * dotenv or INI file is all top level, so its comment lines count there.
+ */
+function commentsToEncrypt(
+  node: TreeNode,
+  path: string[],
+  selectors: readonly Selector[],
+  document: number,
+  out: MustEncrypt[],
+  rootCounts: boolean,
+): void {
+  if (node.kind !== "map" && node.kind !== "seq") return;
+  const pick = picked(path, selectors) && (path.length > 0 || rootCounts);
+  for (const item of node.items) {
+    if (item.kind === "comment") {
+      const t = item.text.trim();
+      if (!pick || t === "" || encState(t) === "encrypted") continue;
+      out.push({
+        document,
+        path: [...path, "#comment"],
+        line: item.pos?.line,
+        column: item.pos?.column,
+        state: encState(t) === "malformed" ? "malformed" : "plaintext",
+        comment: true,
+      });
+    } else if (item.kind === "item") {
+      commentsToEncrypt(item.value, [...path, item.key], selectors, document, out, rootCounts);
+    } else {
+      commentsToEncrypt(item, path, selectors, document, out, rootCounts);
+    }
+  }
+}
+
+const DATA_FIELDS = ["data", "stringData"];
+
+/** Secret data/stringData keys holding plaintext that no selector in force picks. */
+function secretsOutside(
+  doc: TreeDoc,
+  a: Analysis,
+  input: JudgeInput,
+): DocAnalysis["secretsOutside"] {
+  const out: DocAnalysis["secretsOutside"] = [];
+  for (const s of secretObjects(doc, input.secretKinds)) {
+    const keys: string[] = [];
+    let first: PlainKeys["first"];
+    // Inside a string (a patch, an annotation) no selector reaches the values.
+    const embedded = s.origin === "patch" || s.origin === "last-applied-configuration";
+    for (const it of mapItems(s.node)) {
+      const field = DATA_FIELDS.includes(it.key)
+        ? it.key
+        : DATA_FIELDS.find((f) => f.toLowerCase() === it.key.toLowerCase());
+      if (!field) continue;
+      for (const entry of mapItems(it.value)) {
+        const full = [...s.prefix, it.key, entry.key];
+        if (!embedded && a.judged && field === it.key && picked(full, a.selectors)) continue;
+        for (const v of walkLeaves(entry.value, full)) {
+          const text = leafText(v.leaf);
+          if (input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
+          if (isExemptValue(text) || encState(text) !== "plaintext") continue;
+          if (isNestedSopsFile([...s.prefix, field, entry.key], text)) continue;
+          keys.push(entry.key);
+          if (field !== it.key && !s.typos.includes(`${it.key} (did you mean ${field}?)`))
+            s.typos.push(`${it.key} (did you mean ${field}?)`);
+          first ??= { line: entry.line, column: entry.column };
+          break;
+        }
+      }
+    }
+    if (keys.length > 0) out.push({ object: s, keys, first });
+  }
+  return out;
+}
+
+/** kustomize secretGenerator literals: `KEY=VALUE` strings no selector in force picks. */
+function literalsOutside(doc: TreeDoc, a: Analysis, input: JudgeInput): PlainKeys {
+  const keys: string[] = [];
+  let first: PlainKeys["first"];
+  for (const gen of seqMaps(get(doc.root, "secretGenerator"))) {
+    const lits = get(gen, "literals");
+    if (lits?.kind !== "seq") continue;
+    for (const lit of lits.items) {
+      if (lit.kind !== "leaf") continue;
+      const text = leafText(lit);
+      // kustomize splits at the first `=`; the value may hold more of them.
+      const eq = text.indexOf("=");
+      if (eq === -1) continue;
+      // Picked by a selector: encrypted, or reported as unencrypted/partially-encrypted.
+      if (a.judged && picked(["secretGenerator", "literals"], a.selectors)) continue;
+      let value = text.slice(eq + 1);
+      // kustomize strips one pair of matching quotes around the value.
+      if (/^(["']).*\1$/s.test(value) && value.length >= 2) value = value.slice(1, -1);
+      if (isExemptValue(value)) continue;
+      const literalKey = `secretGenerator.literals.${text.slice(0, eq)}`;
+      if (input.isAllowed?.(literalKey, Buffer.from(value, "utf8"))) continue;
+      keys.push(text.slice(0, eq));
+      first ??= { line: lit.pos?.line, column: lit.pos?.column };
+    }
+  }
+  return { keys, first };
+}
+
+export function seqMaps(node: TreeNode | undefined): TreeNode[] {
+  if (node?.kind !== "seq") return [];
+  return node.items.filter((i): i is TreeNode => i.kind === "map");
+}
+
+/** The value of `kind`, also when misspelt as `Kind`/`KIND`; with the typo noted. */
+function kindOf(n: MapNode): { kind?: string; typo?: string } {
+  const exact = getString(n, "kind");
+  if (exact !== undefined) return { kind: exact };
+  for (const it of mapItems(n)) {
+    if (it.key.toLowerCase() === "kind" && it.value.kind === "leaf" && it.value.type === "str")
+      return { kind: it.value.str, typo: `${it.key} (did you mean kind?)` };
+  }
+  return {};
+}
+
+/**
+ * `kind: Secret` (apiVersion v1) wherever kustomize or the API server would
+ * find one (see kube.ts), and near misses that still hold plaintext Secret
+ * data (`kind: secret`, `Kind: Secret`).
+ */
+export function secretObjects(doc: TreeDoc, extraKinds: readonly string[] = []): SecretObject[] {
+  const out: SecretObject[] = [];
+  for (const o of kubeObjects(doc.root)) {
+    const { kind, typo } = kindOf(o.node);
+    if (kind === undefined) continue;
+    const typos: string[] = typo ? [typo] : [];
+    let isSecret = false;
+    if (kind === "Secret") isSecret = (getString(o.node, "apiVersion") ?? "v1") === "v1";
+    else if (extraKinds.includes(kind)) isSecret = true;
+    else if (kind.toLowerCase() === "secret") {
+      isSecret = true;
+      typos.push(`kind: ${kind} (did you mean Secret?)`);
+    }
+    if (!isSecret) continue;
+    out.push({ node: o.node, prefix: o.prefix, info: docInfo(o.node), origin: o.origin, typos });
+  }
+  return out;
+}
+
+/** Length of the path prefix up to and including `data`/`stringData` of a Secret, for key names. */
+export function secretPrefix(root: TreeNode, path: string[]): number {
+  const i = path.findIndex((k) => k === "data" || k === "stringData");
+  if (i !== -1 && (getString(root, "kind") !== undefined || path[0] === "items")) return i + 1;
+  return 0;
+}
+
+/** Key names of every Secret's data, for `encryption-removed` when no value is picked. */
+export function secretKeysOf(a: Analysis): string[] {
+  const keys: string[] = [];
+  for (const d of a.docs) {
+    for (const s of secretObjects(d.doc)) {
+      for (const field of DATA_FIELDS)
+        for (const it of mapItems(get(s.node, field))) keys.push(it.key);
+    }
+  }
+  return keys;
+}
+
+export function keyName(path: string[], prefixLen: number): string {
+  return path.slice(prefixLen).join(".") || path.join(".");
+}
+
+export type { Pos };

@@ -1,0 +1,97 @@
+import type { Finding } from "../../types.js";
+import type { Analysis } from "../analyze.js";
+import {
+  at,
+  type DocInfo,
+  describe,
+  describeSelector,
+  ruleLabel,
+  unique,
+  withInfo,
+} from "../describe.js";
+import type { Origin } from "../kube.js";
+import type { GeneratorSource } from "../types.js";
+import type { JudgeRule } from "./rule.js";
+
+const ORIGIN: Record<Origin, string> = {
+  document: "",
+  "list-item": " (an item of a List)",
+  patch: " (inside an inline kustomize patch, which sops cannot encrypt)",
+  "last-applied-configuration":
+    " (inside the kubectl.kubernetes.io/last-applied-configuration annotation, a plaintext copy of the object)",
+};
+
+export const messages = {
+  selectorLeaves: (info: DocInfo, rule: string, selector: string) =>
+    `${describe(info)}: values the selector of ${rule} (${selector}) leaves in plaintext`,
+  noRule: (info: DocInfo) =>
+    `${describe(info)} with plaintext values in a file that no creation rule in .sops.yaml covers`,
+  where: (origin: Origin, typos: string[]) =>
+    `${ORIGIN[origin]}${typos.length ? `; misspelt: ${typos.join(", ")} — the values stay in the clear` : ""}`,
+  generator: (g: GeneratorSource) =>
+    `a source of kustomize secretGenerator "${g.generator}" (${g.field} in ${g.kustomization}) that is not sops-encrypted: kustomize turns its content into Secret data; encrypt it with \`npx secret-guard encrypt <path>\` under a creation rule`,
+  literals:
+    "kustomize secretGenerator literals carry secret values in plaintext; move them into a sops-encrypted env file (secretGenerator.envs) that a creation rule covers",
+};
+
+/** Secret values the policy would leave in plaintext. */
+export const secretOutsidePolicy: JudgeRule = {
+  id: "secret-outside-policy",
+  check(a: Analysis): Finding[] {
+    const out: Finding[] = [];
+    const rule = a.input.rule;
+    for (const d of a.docs) {
+      const docTag = a.multi ? { document: d.doc.index } : {};
+      for (const s of d.secretsOutside) {
+        const info = s.object.info;
+        out.push(
+          withInfo(
+            {
+              rule: "secret-outside-policy",
+              severity: "error",
+              path: a.path,
+              ...at(s.first),
+              ...docTag,
+              keys: unique(s.keys),
+              message: rule
+                ? messages.selectorLeaves(info, ruleLabel(rule), describeSelector(a.selector)) +
+                  messages.where(s.object.origin, s.object.typos)
+                : messages.noRule(info) + messages.where(s.object.origin, s.object.typos),
+              fixable: false,
+            },
+            info,
+          ),
+        );
+      }
+      const lit = d.literalsOutside;
+      if (lit.keys.length > 0) {
+        out.push({
+          rule: "secret-outside-policy",
+          severity: "error",
+          path: a.path,
+          ...at(lit.first),
+          ...docTag,
+          kind: "secretGenerator",
+          keys: unique(lit.keys),
+          message: messages.literals,
+          fixable: false,
+        });
+      }
+    }
+    const gen = a.input.generatorSource;
+    if (gen && a.generatorPlain) {
+      out.push({
+        rule: "secret-outside-policy",
+        severity: "error",
+        path: a.path,
+        ...at(a.generatorPlain.first),
+        kind: "secretGenerator",
+        name: gen.generator,
+        keys: unique(a.generatorPlain.keys),
+        message: messages.generator(gen),
+        fixable: false,
+      });
+    }
+    return out;
+  },
+};
