@@ -16,6 +16,7 @@
  *     Secret at HEAD with a local age identity, was the value rotated?
  */
 
+import { type CacheOptions, openVerdictCache, type VerdictInput } from "../check/cache.js";
 import { candidatesFor } from "../check/configs.js";
 import { checkFile, isGuardConfigPath, prepareSettings, type Settings } from "../check/file.js";
 import {
@@ -92,6 +93,10 @@ export interface AuditOptions {
   configPath?: string;
   env: NodeJS.ProcessEnv;
   onProgress?: (done: number, total: number) => void;
+  /** Skip the jobs whose blob, rule, settings and path were judged clean before (src/check/cache.ts). */
+  cache?: boolean | CacheOptions;
+  /** Log what the audit does (never a value). */
+  debug?: (line: string) => void;
 }
 
 export interface AuditResult {
@@ -429,8 +434,27 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     // ---- judge every job once, through the one cat-file process
     const values = new Map<string, ExposedValue[]>();
     const encryptedBlobs = new Set<string>();
-    const list = [...jobs.values()];
-    result.blobsJudged = list.length;
+    result.blobsJudged = jobs.size;
+    const cache = opts.cache
+      ? await openVerdictCache(top, env, {
+          ...(typeof opts.cache === "object" ? opts.cache : {}),
+          debug: opts.debug,
+        })
+      : undefined;
+    const verdicts = new Map<Job, VerdictInput>();
+    const verdictOf = (job: Job): VerdictInput => {
+      let v = verdicts.get(job);
+      if (!v) {
+        v = { blob: job.blob, path: job.path, rule: job.rule, settings: job.settings };
+        verdicts.set(job, v);
+      }
+      return v;
+    };
+    const list = [...jobs.values()].filter((job) => {
+      const hit = cache?.lookup(verdictOf(job));
+      if (hit === "clean-encrypted") encryptedBlobs.add(job.blob);
+      return hit === undefined;
+    });
     const request = (from: number) =>
       list.slice(from, from + BATCH).map((job) => blobs.read(job.blob));
     let batch = request(0);
@@ -445,6 +469,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       if (i % 200 === 0) opts.onProgress?.(i, list.length);
       if (looksSopsEncrypted(bytes, job.format)) encryptedBlobs.add(job.blob);
       const j = checkFile({ path: job.path, bytes, rule: job.rule }, job.settings);
+      cache?.rememberClean(verdictOf(job), bytes, j.findings);
       if (!j.findings.some((f) => f.severity === "error" && EXPOSURE_RULES.includes(f.rule)))
         continue;
       let v: ExposedValue[] = [];
@@ -461,6 +486,10 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     }
     opts.onProgress?.(list.length, list.length);
     nameMissing(result, jobs, occurrences);
+    if (cache) {
+      cache.save();
+      opts.debug?.(cache.summary());
+    }
 
     // ---- which commits carry which values
     const remote = await remoteCommits(top, env);

@@ -16,6 +16,7 @@ import { formatForPath } from "../sops/formats.js";
 import type { RefUpdate } from "../sources/push.js";
 import type { SkippedPath, SourceFile, SourceList } from "../sources/types.js";
 import type { CreationRule, Finding, Policy } from "../types.js";
+import { type CacheOptions, openVerdictCache, type VerdictInput } from "./cache.js";
 import { CommitConfigs, type Configs, diskConfigs, FolderPolicies } from "./configs.js";
 import { checkFile } from "./file.js";
 import {
@@ -49,6 +50,11 @@ export interface ScanOptions {
   debug?: (line: string) => void;
   /** Called for every file judged, clean or not (e.g. to collect the encrypted Secrets). */
   onJudged?: (file: SourceFile, bytes: Buffer, judgement: Judgement) => void;
+  /**
+   * Reuse clean verdicts of identical git content (src/check/cache.ts) in every mode that
+   * reads git blobs (staged, all, range, push, receive); never for PATH files. Off unless asked for; SECRET_GUARD_NO_CACHE=1 turns it off.
+   */
+  cache?: boolean | CacheOptions;
 }
 
 export interface ScanResult {
@@ -175,16 +181,43 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
       if (!why) debug(`not read: ${file.path} (no rule covers it and it cannot be a manifest)`);
       return why;
     });
+    const cache =
+      opts.cache && opts.mode !== "paths" && sources.topLevel
+        ? await openVerdictCache(sources.topLevel, env, {
+            ...(typeof opts.cache === "object" ? opts.cache : {}),
+            debug,
+          })
+        : undefined;
+    // Content-addressed inputs only: a file with no blob id (read from disk) is never cached.
+    const verdicts = new Map<(typeof work)[number], VerdictInput | undefined>();
+    const verdictOf = (w: (typeof work)[number]): VerdictInput | undefined => {
+      if (!verdicts.has(w) && w.file.blobId !== undefined) {
+        verdicts.set(w, {
+          blob: w.file.blobId,
+          path: w.file.path,
+          rule: w.rule,
+          settings: w.configs.settings,
+          headBlob: w.file.headBlobId,
+        });
+      }
+      return verdicts.get(w);
+    };
+    const toJudge = relevant.filter((w) => {
+      const v = cache && verdictOf(w);
+      if (!v || !cache.lookup(v)) return true;
+      debug(`cached clean: ${w.file.path}${w.file.commit ? `@${w.file.commit.slice(0, 12)}` : ""}`);
+      return false;
+    });
     // Read ahead a bounded number of blobs through the one cat-file process.
     const pending: Array<Promise<Buffer> | undefined> = [];
     let requested = 0;
     const request = (upTo: number) => {
-      for (; requested < Math.min(upTo, relevant.length); requested++)
-        pending[requested] = relevant[requested]!.file.read();
+      for (; requested < Math.min(upTo, toJudge.length); requested++)
+        pending[requested] = toJudge[requested]!.file.read();
     };
     request(READ_AHEAD);
-    for (let i = 0; i < relevant.length; i++) {
-      const { file, rule, configs } = relevant[i]!;
+    for (let i = 0; i < toJudge.length; i++) {
+      const { file, rule, configs } = toJudge[i]!;
       const bytes = await pending[i]!;
       pending[i] = undefined;
       if (requested - i < READ_AHEAD - REFILL) request(i + READ_AHEAD);
@@ -212,7 +245,11 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
       );
       opts.onJudged?.(file, bytes, judgement);
       // Clean files are counted, not kept: a 50,000-file scan holds only what it reports.
-      if (judgement.findings.length === 0) continue;
+      if (judgement.findings.length === 0) {
+        const v = cache && verdictOf(toJudge[i]!);
+        if (v) cache.rememberClean(v, bytes, judgement.findings);
+        continue;
+      }
       result.judgements.push(judgement);
       result.findings.push(...judgement.findings);
       // Content is kept only where a fix may need it (the cat-file process is closed afterwards).
@@ -224,6 +261,10 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
         ...(configs.policy ? { policy: configs.policy } : {}),
         ...(keep ? { bytes } : {}),
       });
+    }
+    if (cache) {
+      cache.save();
+      debug(cache.summary());
     }
   } finally {
     await sources.close();

@@ -83,6 +83,13 @@ which values must be encrypted, and reports every plaintext value by key name
   --receive        what the pre-receive hook runs: reads "<old> <new> <ref>"
                    lines and judges every new commit (not reachable from any
                    existing ref), each with its own policy
+  --no-cache       judge every file afresh (also SECRET_GUARD_NO_CACHE=1). By
+                   default staged, --all, --range and the push hooks remember
+                   which git blobs were judged clean under which rule, settings
+                   and guard version (hashes only, in
+                   <git dir>/secret-guard/verdicts) and skip them next time; a
+                   file with any finding is judged every time, and PATH files
+                   are never cached
 
 Rules: unencrypted, partially-encrypted, missing-sops-metadata,
 secret-outside-policy, recipient-mismatch, encryption-removed, unparseable,
@@ -270,6 +277,11 @@ the audit goes on without them.
 
 Options:
   --all-refs       every branch, tag, remote-tracking ref and stash
+
+  --all-refs       every ref instead of HEAD
+  --no-cache       judge every file version afresh (also SECRET_GUARD_NO_CACHE=1);
+                   by default versions judged clean before (same blob, rule,
+                   settings, path and guard version) are skipped, as in scan
 
 Examples:
   secret-guard history

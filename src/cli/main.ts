@@ -37,6 +37,7 @@ const COMMAND_OPTIONS = {
     remote: { type: "string" },
     receive: { type: "boolean" },
     engine: { type: "string" },
+    "no-cache": { type: "boolean" },
   },
   explain: {},
   install: {
@@ -63,7 +64,7 @@ const COMMAND_OPTIONS = {
     "cluster-key": { type: "string" },
     force: { type: "boolean" },
   },
-  history: { "all-refs": { type: "boolean" } },
+  history: { "all-refs": { type: "boolean" }, "no-cache": { type: "boolean" } },
   updatekeys: { "dry-run": { type: "boolean" }, rotate: { type: "boolean" } },
 } as const;
 

@@ -26,6 +26,8 @@ export async function historyCommand(args: ParsedArgs, io: Io): Promise<CommandR
       configPath: typeof v.config === "string" ? v.config : undefined,
       env: io.env,
       onProgress: progress.update,
+      cache: v["no-cache"] !== true,
+      ...(v.debug ? { debug: (line: string) => io.stderr(`debug: ${line}\n`) } : {}),
     });
   } finally {
     progress.done();

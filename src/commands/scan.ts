@@ -48,6 +48,7 @@ export function scanOptionsFrom(args: ParsedArgs, io: Io): ScanOptions {
     remote: typeof v.remote === "string" ? v.remote : undefined,
     configPath: typeof v.config === "string" ? v.config : undefined,
     env: io.env,
+    cache: v["no-cache"] !== true,
   };
 }
 

@@ -165,3 +165,14 @@ export async function absoluteGitDir(top: string, env?: NodeJS.ProcessEnv): Prom
   const r = await git(["rev-parse", "--absolute-git-dir"], { cwd: top, env });
   return r.stdout.toString().trim();
 }
+
+/**
+ * The repository's common git directory, absolute: the main `.git` of a linked worktree
+ * (shared by all its worktrees), else the git directory itself.
+ *
+ *   git rev-parse --git-common-dir     → <path relative to cwd or absolute> LF
+ */
+export async function commonGitDir(top: string, env?: NodeJS.ProcessEnv): Promise<string> {
+  const r = await git(["rev-parse", "--git-common-dir"], { cwd: top, env });
+  return path.resolve(top, r.stdout.toString("utf8").replace(/\n$/, ""));
+}
