@@ -4,6 +4,7 @@
  * failure the temp file is removed and the original is untouched.
  */
 import { randomBytes } from "node:crypto";
+import { statSync } from "node:fs";
 import { chmod, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 
@@ -66,4 +67,25 @@ export async function exists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * What a path is when it is not a regular file (following symlinks): "a FIFO", "a socket",
+ * "a device", "a folder", "something other than a regular file"; undefined for a regular
+ * file or when it cannot be stat'ed (the read that follows then reports the error). Check
+ * before reading a config file: reading a FIFO blocks forever, a device never ends.
+ */
+export function notRegularFile(p: string): string | undefined {
+  let st: ReturnType<typeof statSync> | undefined;
+  try {
+    st = statSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+  if (!st || st.isFile()) return undefined;
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  if (st.isDirectory()) return "a folder";
+  return "something other than a regular file";
 }

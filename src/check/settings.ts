@@ -23,6 +23,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseDocument } from "yaml";
 import { ConfigError } from "../errors.js";
+import { notRegularFile } from "../fsutil.js";
 import { checkGoRegex, compileGoRegex } from "../sops/regex.js";
 import { type Finding, RULE_IDS, type RuleId } from "../types.js";
 
@@ -113,6 +114,12 @@ function stringList(file: string, field: string, v: unknown): string[] {
 export async function loadGuardConfig(startDir: string, stopAt?: string): Promise<GuardConfig> {
   const file = findGuardConfig(startDir, stopAt);
   if (!file) return EMPTY_CONFIG;
+  const odd = notRegularFile(file);
+  if (odd)
+    throw new ConfigError(
+      `${file}: is ${odd}, not a regular file; refusing to read it`,
+      `replace ${file} with a regular file`,
+    );
   let text: string;
   try {
     text = readFileSync(file, "utf8");

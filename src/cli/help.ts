@@ -180,7 +180,9 @@ ${COMMON}`,
 Decrypts each encrypted file with the local age identities (SOPS_AGE_KEY,
 SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, ~/.config/sops/age/keys.txt), checks the
 MAC and compares the recipients with the rule, and names the identity (its
-public recipient, never the key) that opened each file.
+public recipient, never the key) that opened each file. A file the scan rules
+flag (a value that is not an exact ENC marker: text around it, padding) is
+reported with its findings and never shown as "MAC verified".
 
   (no PATH)         every tracked file a rule covers, as the index has it
   --worktree        the same files as they are on disk

@@ -84,6 +84,11 @@ export async function verifyCommand(args: ParsedArgs, io: Io): Promise<CommandRe
     const rule = policy?.hasCreationRules ? ruleFor(policy, f.abs) : undefined;
     const j = checkFile({ path: f.path, bytes, rule }, settings);
     findings.push(...j.findings);
+    // A value that is not an exact ENC marker (text around it, padding) is plaintext to sops
+    // and Flux: the file is reported by those findings, never as "MAC verified".
+    const judgedHere = applySeverity([...j.findings], settings).filter(
+      (x) => x.severity === "error",
+    );
     if (!looksSopsEncrypted(bytes, format)) continue;
     checked++;
     let r: Awaited<ReturnType<typeof decryptFile>>;
@@ -108,6 +113,12 @@ export async function verifyCommand(args: ParsedArgs, io: Io): Promise<CommandRe
             break;
           }
         }
+      }
+      if (judgedHere.length > 0) {
+        lines.push(
+          `✖ ${f.path}: opened by ${opener}, but not verified: ${[...new Set(judgedHere.map((x) => x.rule))].join(", ")} (see above)`,
+        );
+        continue;
       }
       lines.push(
         `✔ ${f.path}: opened by ${opener}, MAC verified, ${r.leaves.filter((l) => l.encrypted).length} encrypted value(s)`,

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, relative, resolve } from "node:path";
 import { ConfigError } from "../errors.js";
+import { notRegularFile } from "../fsutil.js";
 import type { Policy } from "../types.js";
 import { cachedPolicy } from "./cache.js";
 import { lookupConfig } from "./find.js";
@@ -29,6 +30,8 @@ function display(cwd: string, abs: string): string {
 
 function readPolicy(abs: string, cwd: string): Policy {
   const shown = display(cwd, abs);
+  const odd = notRegularFile(abs);
+  if (odd) throw new ConfigError(`${shown}: is ${odd}, not a regular file; refusing to read it`);
   let text: string;
   try {
     text = readFileSync(abs, "utf8");

@@ -9,6 +9,7 @@
 import { dirname, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { ConfigError } from "../errors.js";
+import { commentOrBlankLines, DEFAULT_LIMITS } from "../sops/parse.js";
 import { checkGoRegex } from "../sops/regex.js";
 import { DEFAULT_SELECTOR } from "../sops/select.js";
 import {
@@ -515,6 +516,15 @@ export function parsePolicy(text: string, configPath: string, opts: ParseOptions
     warnings: ctx.warnings,
   };
 
+  const cap = DEFAULT_LIMITS.maxCommentLines;
+  if (text.length > DEFAULT_LIMITS.maxBytes)
+    throw new ConfigError(
+      `${ctx.file}: larger than ${DEFAULT_LIMITS.maxBytes} bytes; refusing to parse it`,
+    );
+  if (commentOrBlankLines(text, cap) > cap)
+    throw new ConfigError(
+      `${ctx.file}: more than ${cap} comment or blank lines; refusing to parse it (the YAML parser would take too long)`,
+    );
   const docs = parseAllDocuments(text, { merge: true, uniqueKeys: true, prettyErrors: true });
   const list = Array.isArray(docs) ? docs : [];
   for (const doc of list) {

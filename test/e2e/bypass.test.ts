@@ -5,6 +5,9 @@
  * any output. The same files, committed with --no-verify, are caught by
  * `scan --range` and (for the exposure rules) by `history`.
  */
+import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BYPASS_CANARY, BYPASS_POLICY, bypassCases } from "../helpers/bypass.js";
 import { cleanupAll, makeRepo, type TestRepo } from "../helpers/repo.js";
@@ -160,5 +163,65 @@ describe("class 2: kustomize secretGenerator sources through git commit", () => 
     expect(r.code, r.out).not.toBe(0);
     expect(r.out).toContain("apps/src/app.env");
     reset();
+  });
+});
+
+describe("class 14: config files that are not regular files, and comment floods", () => {
+  let repo: TestRepo;
+  beforeAll(async () => {
+    repo = await makeRepo({
+      files: { ".sops.yaml": BYPASS_POLICY, "README.md": "x\n" },
+      commit: "policy",
+    });
+    expect(sg(repo, ["install"]).code).toBe(0);
+  });
+
+  for (const name of [".sops.yaml", ".secret-guard.yaml"]) {
+    it(`a FIFO as ${name} is refused (exit 2), never read`, () => {
+      const fifo = path.join(repo.dir, name);
+      rmSync(fifo, { force: true });
+      execFileSync("mkfifo", [fifo]);
+      try {
+        repo.write("flux/secrets/develop/ok.yaml", "apiVersion: v1\nkind: ConfigMap\n");
+        repo.git("add", "--", "flux/secrets/develop/ok.yaml");
+        const r = sg(repo, ["scan"]);
+        expect(r.code, r.stdout + r.stderr).toBe(2);
+        expect(r.stderr).toContain(name);
+        expect(r.stderr).toContain("FIFO");
+        const c = gitTry(repo, ["commit", "-q", "-m", "try"]);
+        expect(c.code, c.stdout + c.stderr).not.toBe(0);
+        expect(c.stdout + c.stderr).toContain("FIFO");
+        expect(repo.git("rev-list", "--count", "HEAD")).toBe("1");
+      } finally {
+        rmSync(fifo, { force: true });
+        repo.git("reset", "-q", "--hard", "HEAD");
+        repo.git("clean", "-qfdx");
+      }
+    });
+  }
+
+  it("a Secret behind 60 000 comment lines is refused as unparseable, bounded", () => {
+    const p = "flux/secrets/develop/comments.yaml";
+    repo.write(
+      p,
+      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: c\n${"#\n".repeat(60_000)}stringData:\n  password: canary-c14-comments\n`,
+    );
+    repo.git("add", "--", p);
+    const r = gitTry(repo, ["commit", "-q", "-m", "try"]);
+    const out = r.stdout + r.stderr;
+    expect(r.code, out).not.toBe(0);
+    expect(out).toContain("unparseable");
+    expect(out).toContain("comment or blank lines");
+    expect(out).not.toContain(BYPASS_CANARY);
+    repo.git("rm", "-q", "--cached", "--", p);
+    repo.remove(p);
+  });
+
+  it("a .sops.yaml of 60 000 comment lines is refused (exit 2)", () => {
+    repo.write(".sops.yaml", `${"#\n".repeat(60_000)}${BYPASS_POLICY}`);
+    const r = sg(repo, ["scan", "--all"]);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toContain("comment or blank lines");
+    repo.git("checkout", "--", ".sops.yaml");
   });
 });

@@ -216,6 +216,30 @@ describe("verify", () => {
   });
 });
 
+describe("verify: class 6 (#12), values that are not exact ENC markers", () => {
+  for (const [name, edit] of [
+    ["text after the marker", (m: string) => `${m}${CANARY2}`],
+    ["a padded marker", (m: string) => `"  ${m}"`],
+    ["text before the marker", (m: string) => `${CANARY2}${m}`],
+  ] as const) {
+    it(`${name}: reported, never "MAC verified"`, async () => {
+      const repo = await repoWithHook();
+      repo.write(SECRET_PATH, plainSecret("backend-secrets", { url: CANARY, user: "u" }));
+      expect(sg(repo, ["encrypt", SECRET_PATH]).code).toBe(0);
+      const text = repo.read(SECRET_PATH).toString();
+      const marker = /url: (ENC\[[^\]]*\])/.exec(text)![1]!;
+      repo.write(SECRET_PATH, text.replace(`url: ${marker}`, `url: ${edit(marker)}`));
+      const r = sg(repo, ["verify", SECRET_PATH], { env: { SOPS_AGE_KEY_FILE: keyFile } });
+      const out = r.stdout + r.stderr;
+      expect(r.code, out).toBe(1);
+      expect(out).toContain("partially-encrypted");
+      expect(out).not.toContain("MAC verified");
+      expect(out).not.toContain(CANARY2);
+      expect(out).not.toContain(CANARY);
+    });
+  }
+});
+
 describe("the sops binary path", () => {
   it("runs sops from PATH with the rule's path, explicit types, and no key override variables", async () => {
     const repo = await repoWithHook();
