@@ -469,7 +469,9 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       if (i % 200 === 0) opts.onProgress?.(i, list.length);
       if (looksSopsEncrypted(bytes, job.format)) encryptedBlobs.add(job.blob);
       const j = checkFile({ path: job.path, bytes, rule: job.rule }, job.settings);
-      cache?.rememberClean(verdictOf(job), bytes, j.findings);
+      // A missing object is read as empty content: never remember that as a clean verdict.
+      if (!result.missing.some((m) => m.blob === job.blob))
+        cache?.rememberClean(verdictOf(job), bytes, j.findings);
       if (!j.findings.some((f) => f.severity === "error" && EXPOSURE_RULES.includes(f.rule)))
         continue;
       let v: ExposedValue[] = [];

@@ -51,7 +51,7 @@ export const DEFAULT_LIMITS: ParseLimits = {
   maxBytes: 5 * 1024 * 1024,
   maxDepth: 200,
   maxNodes: 500_000,
-  maxCommentLines: 50_000,
+  maxCommentLines: 200_000,
 };
 
 /** Comment-only and blank lines of a YAML text, counted without a regular expression per line. */

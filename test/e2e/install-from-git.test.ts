@@ -94,7 +94,7 @@ describe("npm install from the git repository", () => {
     );
 
     const installed = path.join(repo.dir, "node_modules", "secret-guard");
-    expect(existsSync(path.join(installed, "dist", "bundle", "cli.js"))).toBe(true);
+    expect(existsSync(path.join(installed, "dist", "bundle", "cli.cjs"))).toBe(true);
     expect(readFileSync(path.join(installed, "LICENSE"), "utf8")).toContain("MIT License");
     const meta = JSON.parse(readFileSync(path.join(installed, "package.json"), "utf8"));
     expect(meta.repository.url).toContain("github.com/secret-guard/secret-guard");
