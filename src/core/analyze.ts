@@ -299,7 +299,12 @@ export function analyze(input: JudgeInput): Analysis {
   a.required = a.judged && intent.must;
 
   for (const doc of parsed.docs) {
-    const values = a.required
+    // Must only because it holds a Secret (a plaintext `helm template` output): the Secret
+    // documents are required encrypted, the ConfigMaps beside them are not leaks.
+    const docRequired =
+      a.required &&
+      (intent.reason !== "holds-secret" || secretObjects(doc, input.secretKinds).length > 0);
+    const values = docRequired
       ? valuesToEncrypt(doc, a.selectors, input, readAs, a.meta !== undefined)
       : [];
     for (const m of values) a.mustEncrypt.push(m);

@@ -147,6 +147,20 @@ describe("intent", () => {
     expect(markedName("a/b.yaml")).toBeUndefined();
   });
 
+  it("a file that must be encrypted only because it holds a Secret: the Secret documents, not its ConfigMaps", () => {
+    const text =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  LOG_LEVEL: debug\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: literal-value\n";
+    const j = judge({
+      path: "k8s/namespaces/kube-system/cilium.yaml",
+      bytes: Buffer.from(text),
+      rule: { ...rule("k8s/namespaces/.*"), selector: { field: "unencrypted_suffix", value: "" } },
+    });
+    // No selector: sops would encrypt every value of the Secret document; none of the ConfigMap's.
+    expect(j.findings.map((f) => [f.rule, f.document])).toEqual([["unencrypted", 1]]);
+    expect(j.findings[0]!.keys).toContain("stringData.password");
+    expect(j.findings[0]!.keys).not.toContain("data.LOG_LEVEL");
+  });
+
   it("public PEM: certificates and public keys only", () => {
     const cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
     expect(isPublicPem(cert)).toBe(true);
