@@ -200,11 +200,11 @@ describe("class 14: config files that are not regular files, and comment floods"
     });
   }
 
-  it("a Secret behind 60 000 comment lines is refused as unparseable, bounded", () => {
+  it("a Secret behind 210 000 comment lines is refused as unparseable, bounded", () => {
     const p = "flux/secrets/develop/comments.yaml";
     repo.write(
       p,
-      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: c\n${"#\n".repeat(60_000)}stringData:\n  password: canary-c14-comments\n`,
+      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: c\n${"#\n".repeat(210_000)}stringData:\n  password: canary-c14-comments\n`,
     );
     repo.git("add", "--", p);
     const r = gitTry(repo, ["commit", "-q", "-m", "try"]);
@@ -217,8 +217,8 @@ describe("class 14: config files that are not regular files, and comment floods"
     repo.remove(p);
   });
 
-  it("a .sops.yaml of 60 000 comment lines is refused (exit 2)", () => {
-    repo.write(".sops.yaml", `${"#\n".repeat(60_000)}${BYPASS_POLICY}`);
+  it("a .sops.yaml of 210 000 comment lines is refused (exit 2)", () => {
+    repo.write(".sops.yaml", `${"#\n".repeat(210_000)}${BYPASS_POLICY}`);
     const r = sg(repo, ["scan", "--all"]);
     expect(r.code, r.stdout + r.stderr).toBe(2);
     expect(r.stderr).toContain("comment or blank lines");
