@@ -17,15 +17,26 @@ import type { RefUpdate } from "../sources/push.js";
 import type { SkippedPath, SourceFile, SourceList } from "../sources/types.js";
 import type { CreationRule, Finding, Policy } from "../types.js";
 import { type CacheOptions, openVerdictCache, type VerdictInput } from "./cache.js";
-import { CommitConfigs, type Configs, diskConfigs, FolderPolicies } from "./configs.js";
-import { checkFile } from "./file.js";
+import {
+  CommitConfigs,
+  type Configs,
+  candidatesFor,
+  diskConfigs,
+  FolderPolicies,
+} from "./configs.js";
+import { checkFile, prepareSettings, type Settings } from "./file.js";
 import {
   ancestorDirs,
   generatorSources,
   isKustomization,
   KUSTOMIZATION_NAMES,
 } from "./generators.js";
-import { settingsLoosening } from "./settings.js";
+import {
+  EMPTY_CONFIG,
+  parseGuardConfig,
+  CONFIG_NAME as SETTINGS_NAME,
+  settingsLoosening,
+} from "./settings.js";
 
 export type ScanMode = "staged" | "all" | "range" | "paths" | "push" | "receive";
 
@@ -126,6 +137,17 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
         configPath: opts.configPath,
         env,
       });
+      if (opts.mode === "staged" && sources.reader && sources.topLevel) {
+        // Staged means the index: the .secret-guard.yaml that judges a commit is the one being
+        // committed, never an untracked or unstaged copy on disk that would loosen the guard.
+        const staged = await stagedSettings(sources.reader, sources.topLevel, opts.cwd);
+        if (staged.source !== disk.settingsSource)
+          debug(
+            `settings from the index: ${staged.source ?? "none"} (disk: ${disk.settingsSource ?? "none"})`,
+          );
+        disk.settings = staged.settings;
+        disk.settingsSource = staged.source;
+      }
       debug(`policy: ${disk.policySource ?? "none"}; settings: ${disk.settingsSource ?? "none"}`);
       result.policy = disk.policy;
       result.warnings.push(...(disk.policy?.warnings ?? []));
@@ -460,4 +482,22 @@ function rulesLoosening(before: Policy | undefined, after: Policy | undefined): 
       out.push(`changes the selector of creation rule ${label(r)}`);
   }
   return out;
+}
+
+/** The nearest `.secret-guard.yaml` in the index, from the working directory up to the top. */
+async function stagedSettings(
+  reader: BlobReader,
+  top: string,
+  cwd: string,
+): Promise<{ settings: Settings; source?: string }> {
+  for (const rel of candidatesFor(top, cwd, SETTINGS_NAME)) {
+    const bytes = await reader.readAt("", rel);
+    if (!bytes) continue;
+    const file = path.join(top, ...rel.split("/"));
+    return {
+      settings: await prepareSettings(parseGuardConfig(bytes.toString("utf8"), file)),
+      source: file,
+    };
+  }
+  return { settings: await prepareSettings(EMPTY_CONFIG) };
 }

@@ -264,12 +264,15 @@ describe("scan from the command line", () => {
     repo.git("add", "fixtures/secret.yaml");
     expect(sg(repo, ["scan"]).code).toBe(1);
     repo.write(".secret-guard.yaml", "ignore:\n  - fixtures/**\n");
+    repo.git("add", ".secret-guard.yaml");
     expect(sg(repo, ["scan"]).code).toBe(0);
     repo.write(".secret-guard.yaml", "severity:\n  secret-outside-policy: warning\n");
+    repo.git("add", ".secret-guard.yaml");
     const warn = sg(repo, ["scan", "--format", "json"]);
     expect(warn.code).toBe(0);
     expect(JSON.parse(warn.stdout).summary).toMatchObject({ errors: 0, warnings: 1 });
     repo.write(".secret-guard.yaml", "ignores:\n  - fixtures/**\n");
+    repo.git("add", ".secret-guard.yaml");
     const bad = sg(repo, ["scan"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("ignores: unknown field");
@@ -290,6 +293,7 @@ describe("allowlist", () => {
       ".secret-guard.yaml",
       `allow:\n  - path: ${file}\n    key: stringData.password\n    sha256: ${sha}\n    reason: demo value\n`,
     );
+    repo.git("add", ".secret-guard.yaml");
     expect(sg(repo, ["scan"]).code).toBe(0);
     repo.write(
       file,
