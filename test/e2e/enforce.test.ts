@@ -412,7 +412,7 @@ describe("the hints and the policy", () => {
     const repo = await policyRepo();
     repo.write(".secret-guard.yaml", "ignore:\n  - fixtures/**\n");
     repo.write("README.md", "x\n");
-    repo.git("add", "README.md");
+    repo.git("add", "README.md", ".secret-guard.yaml");
     const r = sg(repo, ["scan", "--debug"]);
     expect(r.stderr).toMatch(/debug: policy: .*\.sops\.yaml; settings: .*\.secret-guard\.yaml/);
     repo.write(SECRET_PATH, plainSecret("app", { pw: "${PW}" }));
