@@ -106,21 +106,7 @@ export async function rekey(
   const plan = planRekey(parsed, rule);
   if (plan.added.length === 0 && plan.removed.length === 0) return { plan };
   const metas = metasOf(parsed);
-  const keys: Buffer[] = [];
-  for (const m of metas) {
-    const k = await openDataKey(m, identities);
-    if (!k)
-      throw new CryptoError(
-        `no local age identity opens it (encrypted for ${plan.current.join(", ")})`,
-        "point SOPS_AGE_KEY_FILE at a key the file is encrypted for",
-      );
-    keys.push(k);
-  }
-  const key = keys[0]!;
-  if (keys.some((k) => !k.equals(key)))
-    throw new CryptoError(
-      "the documents of this file use different data keys (use `sops updatekeys`)",
-    );
+  const key = await fileDataKey(metas, plan, identities, "sops updatekeys");
   const check = decryptTree(parsed, metas[0]!, key);
   if (!check.ok)
     throw new CryptoError(
@@ -368,4 +354,32 @@ export function replaceDotenvAge(text: string, entries: AgeEntry[]): string {
   ]);
   const before = lines.slice(0, at).filter((l) => !DOTENV_AGE.test(l));
   return [...before, ...fresh, ...kept.slice(before.length)].join("\n");
+}
+
+/**
+ * The one data key every document of a file shares, opened with a local identity
+ * (updatekeys and --rotate both need it); `fallback` names the sops command to use instead.
+ */
+export async function fileDataKey(
+  metas: Parameters<typeof openDataKey>[0][],
+  plan: RekeyPlan,
+  identities: readonly string[],
+  fallback: string,
+): Promise<Buffer> {
+  const keys: Buffer[] = [];
+  for (const m of metas) {
+    const k = await openDataKey(m, identities);
+    if (!k)
+      throw new CryptoError(
+        `no local age identity opens it (encrypted for ${plan.current.join(", ")})`,
+        "point SOPS_AGE_KEY_FILE at a key the file is encrypted for",
+      );
+    keys.push(k);
+  }
+  const key = keys[0]!;
+  if (keys.some((k) => !k.equals(key)))
+    throw new CryptoError(
+      `the documents of this file use different data keys (use \`${fallback}\`)`,
+    );
+  return key;
 }

@@ -23,6 +23,7 @@ import { commentShouldBeEncrypted, encryptMac, formatLastModified, walkTree } fr
 import { now, randomBytes } from "./random.js";
 import {
   type AgeEntry,
+  fileDataKey,
   planRekey,
   type RekeyPlan,
   replaceDotenvAge,
@@ -60,19 +61,7 @@ export async function rotate(
   const parsed = parseFile(bytes, format);
   const plan = planRekey(parsed, rule);
   const metas = metasOf(parsed);
-  const keys: Buffer[] = [];
-  for (const m of metas) {
-    const k = await openDataKey(m, identities);
-    if (!k)
-      throw new CryptoError(
-        `no local age identity opens it (encrypted for ${plan.current.join(", ")})`,
-        "point SOPS_AGE_KEY_FILE at a key the file is encrypted for",
-      );
-    keys.push(k);
-  }
-  const oldKey = keys[0]!;
-  if (keys.some((k) => !k.equals(oldKey)))
-    throw new CryptoError("the documents of this file use different data keys (use `sops rotate`)");
+  const oldKey = await fileDataKey(metas, plan, identities, "sops rotate");
   const check = decryptTree(parsed, metas[0]!, oldKey);
   if (!check.ok || !check.computedMac)
     throw new CryptoError(
