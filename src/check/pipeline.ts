@@ -14,7 +14,7 @@ import { ruleFor } from "../policy/index.js";
 import { looksSopsEncryptedAny } from "../sops/detect.js";
 import { formatForPath } from "../sops/formats.js";
 import type { RefUpdate } from "../sources/push.js";
-import type { SkippedPath, SourceFile, SourceList } from "../sources/types.js";
+import type { LinkProblem, SkippedPath, SourceFile, SourceList } from "../sources/types.js";
 import type { CreationRule, Finding, Policy } from "../types.js";
 import { type CacheOptions, openVerdictCache, type VerdictInput } from "./cache.js";
 import {
@@ -183,14 +183,24 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
         continue;
       }
       const policy = configs.policy;
-      work.push({
-        file,
-        configs,
-        rule: policy?.hasCreationRules ? ruleFor(policy, file.absPath) : undefined,
-      });
+      const rule = policy?.hasCreationRules ? ruleFor(policy, file.absPath) : undefined;
+      if (file.link?.problem) {
+        // A link to nothing in its tree: nothing to judge, unless a rule says what is there must be encrypted.
+        if (!rule) {
+          result.skipped.push({ path: file.path, reason: "symlink" });
+          continue;
+        }
+        const judgement = brokenLinkJudgement(file.path, file.link.problem);
+        result.filesScanned++;
+        result.judgements.push(judgement);
+        result.findings.push(...judgement.findings);
+        result.sources.push({ file, judgement, rule, ...(policy ? { policy } : {}) });
+        continue;
+      }
+      work.push({ file, configs, rule });
     }
     const gens = await findGeneratorSources(opts.mode, work, sources.reader, configsOf, result);
-    result.filesScanned = work.length;
+    result.filesScanned += work.length;
     if (folders) for (const w of folders.warnings) result.warnings.push(w);
     const relevant = work.filter(({ file, rule }) => {
       const format = formatForPath(file.path);
@@ -270,6 +280,8 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
       debug(
         `judged ${file.path}${file.commit ? `@${file.commit.slice(0, 12)}` : ""}: ${rule ? `creation_rules[${rule.index}]` : "no rule"}, ${judgement.findings.length} finding(s)`,
       );
+      // A link's findings are fixed in the file it points at, never through the link.
+      if (file.link) for (const f of judgement.findings) f.fixable = false;
       opts.onJudged?.(file, bytes, judgement);
       // Clean files are counted, not kept: a 50,000-file scan holds only what it reports.
       if (judgement.findings.length === 0) {
@@ -500,4 +512,36 @@ async function stagedSettings(
     };
   }
   return { settings: await prepareSettings(EMPTY_CONFIG) };
+}
+
+const LINK_PROBLEMS: Record<LinkProblem, string> = {
+  outside: "points outside the repository",
+  dangling: "points at no file of the repository",
+  loop: "is part of a symlink loop",
+  "not-a-file": "points at a folder or submodule",
+};
+
+/**
+ * A symlink under a creation rule that resolves to no file of its tree: kustomize would read
+ * whatever is at its target when the repository is deployed, which the guard cannot see, so
+ * it is blocked (fail closed). The target text is never printed: a link's blob is arbitrary
+ * bytes, possibly a pasted value.
+ */
+function brokenLinkJudgement(p: string, problem: LinkProblem): Judgement {
+  return {
+    path: p,
+    format: formatForPath(p),
+    parsed: false,
+    hasMetadata: false,
+    mustEncrypt: [],
+    findings: [
+      {
+        rule: "unparseable",
+        severity: "error",
+        path: p,
+        message: `a symlink that ${LINK_PROBLEMS[problem]}, under a creation rule: the guard cannot judge what it delivers; commit the file itself in its place`,
+        fixable: false,
+      },
+    ],
+  };
 }

@@ -4,9 +4,10 @@
 
 import { BlobReader } from "../git/catfile.js";
 import { git, NO_QUOTEPATH } from "../git/exec.js";
-import { parseLsFilesStageZ, type StageEntry } from "../git/parse.js";
+import { MODE_SYMLINK, parseLsFilesStageZ, type StageEntry } from "../git/parse.js";
 import { repoInfo } from "../git/repo.js";
 import { absUnder, isRegularMode, skipReason } from "./internal.js";
+import { indexLookup, resolveLinks } from "./links.js";
 import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";
 
 /**
@@ -20,7 +21,8 @@ import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types
  * base) is already in history and is left out; stage 2 ("ours") and stage 3 ("theirs")
  * are both listed, with `stage` set, because either may end up committed (fail closed).
  * When they hold the same blob it is listed once, as stage 2.
- * Submodules (160000) and symlinks (120000) are reported in `skipped`.
+ * Submodules (160000) are reported in `skipped`; a symlink (120000) is listed with the content
+ * it resolves to in the index (src/sources/links.ts).
  */
 export async function allFiles(cwd: string, opts: SourceOptions = {}): Promise<SourceList> {
   const info = await repoInfo(cwd, opts);
@@ -45,6 +47,7 @@ export async function allFiles(cwd: string, opts: SourceOptions = {}): Promise<S
   };
   // ls-files lists entries sorted by path, then stage: conflict stages are adjacent.
   const entries = parseLsFilesStageZ(r.stdout);
+  const links = new Map<string, string>();
   for (let i = 0; i < entries.length; ) {
     const e = entries[i]!;
     let j = i + 1;
@@ -56,6 +59,10 @@ export async function allFiles(cwd: string, opts: SourceOptions = {}): Promise<S
     const blobs = new Set<string>();
     let skippedPath = false;
     for (const g of chosen) {
+      if (g.mode === MODE_SYMLINK && stage0) {
+        links.set(g.path, g.blob);
+        continue;
+      }
       if (!isRegularMode(g.mode)) {
         const reason = skipReason(g.mode);
         if (reason && !skippedPath) skipped.push({ path: g.path, reason });
@@ -67,8 +74,13 @@ export async function allFiles(cwd: string, opts: SourceOptions = {}): Promise<S
       files.push(toFile(g, stage0 ? undefined : g.stage));
     }
   }
+  if (links.size > 0)
+    files.push(
+      ...(await resolveLinks(info.topLevel, links, reader, indexLookup(info.topLevel, opts.env))),
+    );
   const configs = new Map<string, string>();
   for (const f of files) {
+    if (f.link) continue;
     const base = f.path.slice(f.path.lastIndexOf("/") + 1);
     if ((base === ".sops.yaml" || base === ".sops.yml") && f.stage === undefined && f.blobId)
       configs.set(f.path, f.blobId);

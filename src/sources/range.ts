@@ -5,9 +5,10 @@
 import { NotARepoError, UsageError } from "../errors.js";
 import { BlobReader } from "../git/catfile.js";
 import { walkLog } from "../git/log.js";
-import { isNullOid, isOid } from "../git/parse.js";
+import { isNullOid, isOid, MODE_SYMLINK } from "../git/parse.js";
 import { bareGitDir, repoInfo } from "../git/repo.js";
 import { absUnder, isRegularMode, skipReason } from "./internal.js";
+import { commitLookup, resolveLinks } from "./links.js";
 import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";
 
 const RANGE_HINT = "give a revision range such as `origin/main..HEAD` (see `git help revisions`)";
@@ -17,8 +18,8 @@ const RANGE_HINT = "give a revision range such as `origin/main..HEAD` (see `git 
  * for its whole history), attributed to the oldest such commit: the same one log walk as
  * `history` (src/git/log.ts: parents before children, every commit diffed against its first
  * parent, merges included, so a conflict resolution's content counts; renames are an
- * addition at the new path). Deletions and non-regular files (symlinks, submodules) are
- * not judged; the latter are listed as skipped.
+ * addition at the new path). Deletions and submodules are not judged (submodules are listed
+ * as skipped); a symlink is listed with what it resolves to in its commit's tree.
  */
 export async function rangeFiles(
   cwd: string,
@@ -71,11 +72,11 @@ async function topOf(cwd: string, opts: SourceOptions): Promise<string> {
   }
 }
 
-function listCommits(
+async function listCommits(
   top: string,
   commits: Awaited<ReturnType<typeof walkLog>>,
   opts: SourceOptions,
-): SourceList {
+): Promise<SourceList> {
   const info = { topLevel: top };
   const reader = new BlobReader(info.topLevel, { env: opts.env });
   const files: SourceFile[] = [];
@@ -83,11 +84,16 @@ function listCommits(
   const seen = new Set<string>();
   const skippedPaths = new Set<string>();
   for (const { id: commit, entries } of commits) {
+    const links = new Map<string, string>();
     for (const e of entries) {
       if (e.status === "D" || isNullOid(e.dstBlob)) continue;
       const key = `${e.dstBlob}\0${e.path}`;
       if (seen.has(key)) continue;
       seen.add(key);
+      if (e.dstMode === MODE_SYMLINK) {
+        links.set(e.path, e.dstBlob);
+        continue;
+      }
       if (!isRegularMode(e.dstMode)) {
         const reason = skipReason(e.dstMode);
         if (reason && !skippedPaths.has(e.path)) skipped.push({ path: e.path, reason });
@@ -104,6 +110,10 @@ function listCommits(
         read: () => reader.read(blobId),
       });
     }
+    if (links.size > 0)
+      files.push(
+        ...(await resolveLinks(top, links, reader, commitLookup(top, commit, opts.env), commit)),
+      );
   }
   return { files, skipped, topLevel: info.topLevel, close: () => reader.close(), reader };
 }

@@ -5,9 +5,10 @@
 import { GitError } from "../errors.js";
 import { BlobReader } from "../git/catfile.js";
 import { git, NO_QUOTEPATH } from "../git/exec.js";
-import { parseLsFilesStageZ, parseRawZ } from "../git/parse.js";
+import { MODE_SYMLINK, parseLsFilesStageZ, parseRawZ } from "../git/parse.js";
 import { EMPTY_TREE, repoInfo } from "../git/repo.js";
 import { absUnder, isRegularMode, skipReason } from "./internal.js";
+import { indexLookup, resolveLinks } from "./links.js";
 import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";
 
 /**
@@ -27,7 +28,8 @@ import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types
  * diff.renames cannot change the listing. Renames and copies are judged by their new
  * path; the source's HEAD blob becomes headBlobId. Deletions are not listed (D is
  * filtered out); unmerged paths (U) neither, since git refuses to commit them.
- * Submodules (160000) and symlinks (120000) are reported in `skipped`.
+ * Submodules (160000) are reported in `skipped`; a symlink (120000) is listed with the staged
+ * content it resolves to in the index (src/sources/links.ts).
  */
 export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promise<SourceList> {
   const info = await repoInfo(cwd, opts);
@@ -55,7 +57,12 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
   const reader = new BlobReader(info.topLevel, { env: opts.env });
   const files: SourceFile[] = [];
   const skipped: SkippedPath[] = [];
+  const links = new Map<string, string>();
   for (const e of parseRawZ(r.stdout)) {
+    if (e.dstMode === MODE_SYMLINK) {
+      links.set(e.path, e.dstBlob);
+      continue;
+    }
     if (!isRegularMode(e.dstMode)) {
       const reason = skipReason(e.dstMode);
       if (reason) skipped.push({ path: e.path, reason });
@@ -77,6 +84,10 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
     if ((e.status === "R" || e.status === "C") && e.dstPath !== undefined) file.oldPath = e.srcPath;
     files.push(file);
   }
+  if (links.size > 0)
+    files.push(
+      ...(await resolveLinks(info.topLevel, links, reader, indexLookup(info.topLevel, opts.env))),
+    );
   return {
     files,
     skipped,

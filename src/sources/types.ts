@@ -32,7 +32,16 @@ export interface SourceFile {
   commit?: string;
   /** allFiles() only, for unmerged paths: 2 ("ours") or 3 ("theirs"). Absent for stage 0. */
   stage?: number;
+  /**
+   * Set for a symlink: `to` is the regular file it resolves to in the same tree (read()
+   * returns that file's content, judged at the link's own path); `problem` says why it
+   * resolves to nothing there (read() then returns no bytes).
+   */
+  link?: { to: string; problem?: undefined } | { to?: undefined; problem: LinkProblem };
 }
+
+/** Why a symlink resolves to no file of its tree. */
+export type LinkProblem = "outside" | "dangling" | "loop" | "not-a-file";
 
 /** Something a source deliberately did not produce, so callers can say so. */
 export interface SkippedPath {

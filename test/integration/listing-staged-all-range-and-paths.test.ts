@@ -85,19 +85,25 @@ describe("stagedFiles", () => {
 
   it("lists added, modified, renamed and copied files; not deleted or unchanged ones", () => {
     expect(paths(list)).toEqual(
-      ["copy.yaml", "mod.yaml", "new.yaml", "ren-new.yaml", "src.yaml", ...TRICKY].sort(),
+      [
+        "copy.yaml",
+        "link.yaml",
+        "mod.yaml",
+        "new.yaml",
+        "ren-new.yaml",
+        "src.yaml",
+        ...TRICKY,
+      ].sort(),
     );
     expect(list.topLevel).toBe(repo.dir);
   });
 
-  it("skips symlinks and submodules, and says so", () => {
-    expect(list.skipped).toEqual(
-      expect.arrayContaining([
-        { path: "link.yaml", reason: "symlink" },
-        { path: "vendor/sub", reason: "submodule" },
-      ]),
-    );
-    expect(list.skipped).toHaveLength(2);
+  it("skips submodules and says so; lists a symlink with the staged file it resolves to", async () => {
+    expect(list.skipped).toEqual([{ path: "vendor/sub", reason: "submodule" }]);
+    const link = list.files.find((f) => f.path === "link.yaml")!;
+    expect(link.link).toEqual({ to: "keep.yaml" });
+    expect(link.blobId).toBe(repo.blob("", "keep.yaml"));
+    expect((await link.read()).toString()).toBe("keep: 1\n");
   });
 
   it("reads staged content, byte-exact, for tricky paths", async () => {
@@ -282,13 +288,12 @@ describe("allFiles", () => {
     try {
       const c = await contents(list);
       expect(Object.keys(c).sort()).toEqual(
-        ["a.yaml", "d/b.yaml", "untouched.txt", ...TRICKY].sort(),
+        ["a.yaml", "d/b.yaml", "link", "untouched.txt", ...TRICKY].sort(),
       );
       expect(c["a.yaml"]).toBe("a: 1\n");
-      expect(list.skipped).toEqual([
-        { path: "link", reason: "symlink" },
-        { path: "sub", reason: "submodule" },
-      ]);
+      // The link reads what it resolves to in the index, as the index has it.
+      expect(c.link).toBe("a: 1\n");
+      expect(list.skipped).toEqual([{ path: "sub", reason: "submodule" }]);
       expect(list.files.every((f) => f.stage === undefined)).toBe(true);
     } finally {
       await list.close();
@@ -355,10 +360,11 @@ describe("rangeFiles", () => {
         ["a.yaml", c1, "a: 1\n"],
         ["new\nline.yaml", c1, "nl\n"],
         ["shared.yaml", c1, "same\n"],
+        ["link", c1, "a: 1\n"],
         ["a.yaml", c2, "a: 2\n"],
         ["copy-of-shared.yaml", c2, "same\n"],
       ]);
-      expect(list.skipped).toEqual([{ path: "link", reason: "symlink" }]);
+      expect(list.skipped).toEqual([]);
     } finally {
       await list.close();
     }
