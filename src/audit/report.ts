@@ -152,20 +152,42 @@ function newCommandFor(e: Exposure): string | undefined {
   return undefined;
 }
 
-export const RUNBOOK = [
-  "What to do, for every exposed value (pushed and NOT ROTATED first):",
-  "  1. Rotate at the provider: issue a new credential and revoke the exposed one.",
-  "     A value that was pushed is compromised: every clone, fork and CI log has it.",
-  "  2. Put the new value in the encrypted Secret: `npx secret-guard new ENV NAME` edits",
-  "     the existing one (or `sops edit PATH`), then commit and push.",
-  "  3. Reconcile so the cluster uses it: `flux reconcile kustomization NAME --with-source`,",
-  "     and restart workloads that read the Secret only at start-up.",
-  "  4. Run `secret-guard history` again: the value must show `rotated` or `removed`.",
-  "  5. Optionally rewrite history (`git filter-repo --replace-text FILE` or",
-  "     `--invert-paths --path PATH`), force-push and have everyone re-clone. That alone",
-  "     is NOT remediation: the old value stays in existing clones and forks, CI logs and",
-  "     caches, pull-request refs on the git host and backups. Only rotation makes it useless.",
-];
+/**
+ * What to do, worded for what was exposed: Secrets (a new value in the encrypted Secret),
+ * other files (values files, configs: the file encrypted, or the value moved into a Secret).
+ */
+export function runbook(what: { secrets: boolean; files: boolean }): string[] {
+  const step2 = what.secrets
+    ? [
+        "  2. Put the new value in the encrypted Secret: `npx secret-guard new ENV NAME` edits",
+        "     the existing one (or `sops edit PATH`), then commit and push.",
+      ]
+    : [];
+  if (what.files)
+    step2.push(
+      `  ${what.secrets ? "   For a value in a file that is no Secret" : "2. For a value in a file (values file, config)"}: encrypt the file with`,
+      "     `npx secret-guard encrypt PATH` (or move the value into an encrypted Secret),",
+      "     then commit and push.",
+    );
+  return [
+    "What to do, for every exposed value (pushed and NOT ROTATED first):",
+    "  1. Rotate at the provider: issue a new credential and revoke the exposed one.",
+    "     A value that was pushed is compromised: every clone, fork and CI log has it.",
+    ...step2,
+    "  3. Reconcile so the cluster uses it: `flux reconcile kustomization NAME --with-source`,",
+    `     and restart workloads that read the ${what.secrets ? "Secret" : "value"} only at start-up.`,
+    "  4. Run `secret-guard history` again: the value must show `rotated` or `removed`.",
+    "  5. Optionally rewrite history (`git filter-repo --replace-text FILE` or",
+    "     `--invert-paths --path PATH`), force-push and have everyone re-clone. That alone",
+    "     is NOT remediation: the old value stays in existing clones and forks, CI logs and",
+    "     caches, pull-request refs on the git host and backups. Only rotation makes it useless.",
+  ];
+}
+
+/** A Secret (or a generator of one), as opposed to a value in some other file. */
+function isSecretExposure(e: Exposure): boolean {
+  return e.kind === undefined ? e.name !== undefined : /Secret|secretGenerator/.test(e.kind);
+}
 
 export function formatHistoryText(r: AuditResult, opts: { color: boolean }): string {
   const c = opts.color;
@@ -238,7 +260,9 @@ export function formatHistoryText(r: AuditResult, opts: { color: boolean }): str
           ),
     );
     lines.push("");
-    lines.push(...RUNBOOK);
+    const unresolved = r.exposures.filter((e) => !e.resolved);
+    const files = unresolved.some((e) => !isSecretExposure(e));
+    lines.push(...runbook({ secrets: !files || unresolved.some(isSecretExposure), files }));
     const cmds = [
       ...new Set(
         r.exposures

@@ -31,7 +31,10 @@ export interface Owner {
 export interface DescribedLeaf {
   doc: number;
   leaf: Leaf;
+  /** Mapping keys from the document root (what selectors match). */
   path: string[];
+  /** `path` with list positions: `hosts[3]` for the fourth element of `hosts` (for people). */
+  label: string[];
   comments: string[];
   owner: Owner;
 }
@@ -56,6 +59,7 @@ function getMap(node: TreeNode, key: string): TreeNode | undefined {
 function* walk(
   node: TreeNode,
   path: string[],
+  label: string[],
   comments: string[],
   doc: number,
   owner: Owner,
@@ -63,7 +67,7 @@ function* walk(
 ): Generator<DescribedLeaf> {
   switch (node.kind) {
     case "leaf":
-      yield { doc, leaf: node, path, comments, owner };
+      yield { doc, leaf: node, path, label, comments, owner };
       return;
     case "null":
       return;
@@ -75,6 +79,7 @@ function* walk(
           continue;
         }
         const childPath = [...path, item.key];
+        const childLabel = [...label, item.key];
         const childComments = [...comments, ...pending];
         pending = [];
         if (list && path.length === 0 && item.key === "items" && item.value.kind === "seq") {
@@ -84,24 +89,40 @@ function* walk(
               seqPending.push(el.text);
               continue;
             }
+            // List items are objects of their own: the owner tells them apart, not an index.
             const elOwner = el.kind === "map" ? ownerOf(el, ["items"]) : owner;
-            yield* walk(el, childPath, [...childComments, ...seqPending], doc, elOwner, false);
+            yield* walk(
+              el,
+              childPath,
+              childLabel,
+              [...childComments, ...seqPending],
+              doc,
+              elOwner,
+              false,
+            );
             seqPending = [];
           }
           continue;
         }
-        yield* walk(item.value, childPath, childComments, doc, owner, false);
+        yield* walk(item.value, childPath, childLabel, childComments, doc, owner, false);
       }
       return;
     }
     case "seq": {
       let pending: string[] = [];
+      let index = 0;
       for (const item of node.items) {
         if (item.kind === "comment") {
           pending.push(item.text);
           continue;
         }
-        yield* walk(item, path, [...comments, ...pending], doc, owner, false);
+        // Same length as `path` (keyOf reads both by position): a top-level list gets no index.
+        const itemLabel =
+          label.length === 0
+            ? label
+            : [...label.slice(0, -1), `${label[label.length - 1]}[${index}]`];
+        index++;
+        yield* walk(item, path, itemLabel, [...comments, ...pending], doc, owner, false);
         pending = [];
       }
       return;
@@ -114,23 +135,24 @@ export function* describedLeaves(parsed: ParsedFile): Generator<DescribedLeaf> {
   for (const doc of parsed.docs) {
     const owner = ownerOf(doc.root, []);
     const list = owner.kind === "List" || (owner.kind?.endsWith("List") ?? false);
-    yield* walk(doc.root, [], [], doc.index, owner, list);
+    yield* walk(doc.root, [], [], [], doc.index, owner, list);
   }
 }
 
 /** The key name a value is known by: the part after `data`/`stringData` of a Secret, else the path. */
-export function keyOf(l: Pick<DescribedLeaf, "owner" | "path">): {
+export function keyOf(l: Pick<DescribedLeaf, "owner" | "path" | "label">): {
   key: string;
   field?: "data" | "stringData";
 } {
   const rel = l.path.slice(l.owner.prefix.length);
+  const relLabel = l.label.slice(l.owner.prefix.length);
   if (l.owner.kind !== undefined || l.owner.prefix.length > 0) {
     const i = rel.findIndex((k) => k === "data" || k === "stringData");
     if (i !== -1 && i + 1 < rel.length) {
-      return { key: rel.slice(i + 1).join("."), field: rel[i] as "data" | "stringData" };
+      return { key: relLabel.slice(i + 1).join("."), field: rel[i] as "data" | "stringData" };
     }
   }
-  return { key: l.path.join(".") };
+  return { key: l.label.join(".") };
 }
 
 /**
@@ -343,9 +365,14 @@ export function findingExposures(
   for (const f of findings) {
     if (f.severity !== "error" || !EXPOSURE_RULES.includes(f.rule)) continue;
     for (const key of f.keys?.length ? f.keys : ["(content)"]) {
-      const seen = [...known, ...out].some(
-        (x) => x.key === key || x.key.endsWith(`.${key}`) || key.endsWith(`.${x.key}`),
-      );
+      // A comment of a file that is plaintext anyway is no exposure of its own when the file's
+      // values are listed (a comment counts inside encrypted files: `# old password: …`).
+      if (f.rule === "unencrypted" && key.endsWith("#comment") && known.length > 0) continue;
+      const seen = [...known, ...out].some((x) => {
+        // Findings name a list by its key; values carry their index (`users[2]`).
+        const k = unindexed(x.key);
+        return k === key || k.endsWith(`.${key}`) || key.endsWith(`.${k}`);
+      });
       if (seen) continue;
       out.push({
         hash: createHash("sha256")
@@ -366,4 +393,9 @@ export function findingExposures(
     }
   }
   return out;
+}
+
+/** A key label without its list positions: `auth.users[2]` → `auth.users`. */
+function unindexed(label: string): string {
+  return label.replace(/\[\d+\]/g, "");
 }

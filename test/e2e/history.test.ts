@@ -30,6 +30,8 @@ const C = {
   renamed: "canary-hist-renamed-QD",
   head: "canary-hist-still-in-head-QE",
   decrypted: "canary-hist-decrypted-QF",
+  list0: "canary-hist-list-first-QG",
+  list1: "canary-hist-list-second-QH",
 };
 const CANARIES = Object.values(C);
 
@@ -371,5 +373,28 @@ describe("history", () => {
     const written = readFileSync(out, "utf8");
     transcript.push(written);
     expect(JSON.parse(written).exposures).toHaveLength(2);
+  });
+
+  it("a list value is one exposure per element, named with its index; a values file is worded as a file", async () => {
+    const repo = await makeRepo();
+    repo.write(
+      ".sops.yaml",
+      `creation_rules:\n  - path_regex: .*values\\.yaml$\n    age: ${recipient}\n`,
+    );
+    commit(repo, "policy");
+    repo.write(
+      "apps/auth/values.yaml",
+      `auth:\n  users:\n    - ${C.list0}\n    # a comment between\n    - ${C.list1}\n`,
+    );
+    commit(repo, "values in the clear");
+    const h = history(repo);
+    expect(h.code).toBe(1);
+    expect(h.exposures.map((e) => e.key).sort()).toEqual(["auth.users[0]", "auth.users[1]"]);
+    const t = sg(repo, ["history"], { env: { XDG_CONFIG_HOME: noKeys } });
+    expect(t.stdout).toMatch(/^file {2}key: auth\.users\[1\]/m);
+    expect(t.stdout).not.toMatch(/^Secret/m);
+    // The runbook speaks of the file, not of an encrypted Secret to edit.
+    expect(t.stdout).toContain("secret-guard encrypt PATH");
+    expect(t.stdout).not.toContain("Put the new value in the encrypted Secret");
   });
 });
