@@ -343,7 +343,7 @@ function buildFingerprint(): string {
         if (st.isDirectory()) {
           if (depth < 3 && name !== "node_modules" && (root === here || name !== "bundle"))
             walk(p, depth + 1);
-        } else if (/\.(m?js|ts)$/.test(name)) {
+        } else if (/\.([cm]?js|ts)$/.test(name)) {
           h.update(`${path.relative(root, p)}\0${st.size}\0${st.mtimeMs}\n`);
         }
       }

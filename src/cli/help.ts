@@ -278,9 +278,7 @@ the clone lacks (partial or shallow clone) are named by blob, path and commit;
 the audit goes on without them.
 
 Options:
-  --all-refs       every branch, tag, remote-tracking ref and stash
-
-  --all-refs       every ref instead of HEAD
+  --all-refs       every branch, tag, remote-tracking ref and stash, instead of HEAD
   --no-cache       judge every file version afresh (also SECRET_GUARD_NO_CACHE=1);
                    by default versions judged clean before (same blob, rule,
                    settings, path and guard version) are skipped, as in scan

@@ -454,6 +454,46 @@ function commentsToEncrypt(
 }
 
 const DATA_FIELDS = ["data", "stringData"];
+/** The other top-level fields of a v1 Secret (and the sops block): never Secret data. */
+const SECRET_FIELDS = new Set([
+  "apiVersion",
+  "kind",
+  "metadata",
+  "type",
+  "immutable",
+  "sops",
+  "status",
+]);
+
+/**
+ * The data field a Secret's top-level key means: itself, or — for a key the API server
+ * would reject or drop (`stringdata`, `Data`, `stringDate`) — the nearer of data/stringData
+ * (noted as a typo). A mapping under any unknown top-level key holds values committed in the
+ * clear, whatever was meant.
+ */
+function dataFieldOf(key: string): string | undefined {
+  if (DATA_FIELDS.includes(key)) return key;
+  if (SECRET_FIELDS.has(key)) return undefined;
+  const k = key.toLowerCase();
+  return distance(k, "data") <= distance(k, "stringdata") ? "data" : "stringData";
+}
+
+/** Levenshtein distance of two short strings (key names), bounded by their lengths. */
+function distance(a: string, b: string): number {
+  if (a.length > 64 || b.length > 64) return Math.max(a.length, b.length);
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(
+        prev[j]! + 1,
+        cur[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
 
 /** Secret data/stringData keys holding plaintext that no selector in force picks. */
 function secretsOutside(
@@ -470,10 +510,8 @@ function secretsOutside(
     // Inside a string (a patch, an annotation) no selector reaches the values.
     const embedded = s.origin === "patch" || s.origin === "last-applied-configuration";
     for (const it of mapItems(s.node)) {
-      const field = DATA_FIELDS.includes(it.key)
-        ? it.key
-        : DATA_FIELDS.find((f) => f.toLowerCase() === it.key.toLowerCase());
-      if (!field) continue;
+      const field = dataFieldOf(it.key);
+      if (!field || it.value.kind !== "map") continue;
       for (const entry of mapItems(it.value)) {
         const full = [...s.prefix, it.key, entry.key];
         if (!embedded && a.required && field === it.key && picked(full, a.selectors)) continue;

@@ -17,7 +17,7 @@
  *    vals/helmfile `ref+<backend>://…` (not `ref+echo://`, which is its own
  *    literal), argocd-vault-plugin `<path:…#key>` (and a bare `<placeholder>` in
  *    a document carrying the `avp.kubernetes.io/path` annotation), Bank-Vaults
- *    `vault:path#key`;
+ *    `vault:path#key`, argocd-secret-replacer `<secret:key|base64>`;
  *  - a scalar tagged as a reference (`!env_var NAME`, `!ENV NAME`).
  */
 
@@ -92,6 +92,8 @@ const REFERENCES: RegExp[] = [
   /^<path:[^<>\s#|]+#[^<>\s#|]+(?:#[^<>\s#|]+)?(?:\s*\|\s*[A-Za-z0-9]+(?:\s+[^|<>]+)?)*\s*>$/,
   // Bank-Vaults: vault:secret/data/x#key[#version]
   /^vault:[^\s#]+#[^\s#]+(?:#\d+)?$/,
+  // argocd-secret-replacer: <secret:key[|modifier…]> (the value comes from a sops file at deploy time)
+  /^<secret:[A-Za-z0-9_./-]+(?:\|[A-Za-z0-9]+)*>$/,
 ];
 const AVP_PLACEHOLDER = /^<[A-Za-z0-9_.-]+(?:\s*\|\s*[A-Za-z0-9]+(?:\s+[^|<>]+)?)*\s*>$/;
 const ENVSUBST_BARE = /^\$[A-Z_][A-Z0-9_]*$/;

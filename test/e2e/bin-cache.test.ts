@@ -157,4 +157,20 @@ describe("bin/secret-guard.js and its code cache", () => {
     expect(debug.stderr).toContain("TypeError");
     expect(existsSync(path.join(bundleDir, "cli.cjs.cache"))).toBe(false);
   });
+
+  it("a rebuilt bundle (same version number) never reuses the verdicts of the build before", async () => {
+    const { bin, bundleDir } = install();
+    const repo = await stagedRepo();
+    const env = { ...repo.env, SECRET_GUARD_NO_CACHE: "" };
+    expect(run(bin, ["scan", "--all"], repo.dir, env).code).toBe(0);
+    const warm = run(bin, ["scan", "--all", "--debug"], repo.dir, env);
+    expect(warm.stderr).toContain("cached clean: flux/secrets/develop/x.yaml");
+    // A new build: the judgement may differ, so nothing judged by the old one counts.
+    const cli = path.join(bundleDir, "cli.cjs");
+    writeFileSync(cli, `${readFileSync(cli, "utf8")}\n// rebuilt\n`);
+    const rebuilt = run(bin, ["scan", "--all", "--debug"], repo.dir, env);
+    expect(rebuilt.code).toBe(0);
+    expect(rebuilt.stderr).not.toContain("cached clean");
+    expect(rebuilt.stderr).toContain("judged flux/secrets/develop/x.yaml");
+  });
 });

@@ -30,16 +30,10 @@ interface Expect {
  * expected to fail here until that lands; `it.fails` turns green → red the day they pass,
  * so this list cannot go stale silently.
  */
-const PENDING_12 = new Set([
-  "secret-stringdata-typo",
-  "nothing-encrypted-marked-file-with-plaintext",
-]);
+const PENDING_12 = new Set(["nothing-encrypted-marked-file-with-plaintext"]);
 
-/**
- * `proposed` expectations beyond the contract that are not decided yet (the survey's
- * `placeholders:` setting for argocd-secret-replacer): failing until someone decides.
- */
-const UNDECIDED = new Set(["argocd-secret-replacer-placeholders"]);
+/** `proposed` expectations beyond the contract that are not decided yet: failing until someone decides. */
+const UNDECIDED = new Set<string>();
 
 const fixtures = readdirSync(REALWORLD, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(path.join(REALWORLD, d.name, "expect.json")))

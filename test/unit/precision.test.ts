@@ -45,6 +45,9 @@ describe("exemptions", () => {
     ["<path:kv/data/app#user | base64encode>", "reference"],
     ["vault:secret/data/app#password", "reference"],
     ["vault:secret/data/app#password#2", "reference"],
+    ["<secret:client-id>", "reference"],
+    ["<secret:client-secret|base64>", "reference"],
+    ["auth:\n  scopedToken: <secret:token>\n", "reference"],
     ['env:\n  A: ${A}\n  B: "$B"\n', "substitution"],
   ];
   const plaintext = [
@@ -65,6 +68,10 @@ describe("exemptions", () => {
     "vault:nokey",
     "<username>",
     "<path:no-key>",
+    "dyn.<secret:domain-name>",
+    "<secret:hunter 2>",
+    "<secret:token>hunter2",
+    "<secret:>",
     "env:\n  A: ${A}\n  B: hunter2\n",
   ];
   it.each(exempt)("%j is exempt (%s)", (text, kind) => {
@@ -79,9 +86,9 @@ describe("exemptions", () => {
     expect(exemptionOf("API_KEY", { tag: "!env_var" })).toBe("reference");
     expect(exemptionOf("hunter 2", { tag: "!env_var" })).toBeUndefined();
     expect(exemptionOf("API_KEY", { tag: "!custom" })).toBeUndefined();
-    const isPlaceholder = (t: string) => /^<secret:[^>]+>$/.test(t);
-    expect(exemptionOf("<secret:token>", { isPlaceholder })).toBe("reference");
-    expect(exemptionOf("dyn.<secret:token>", { isPlaceholder })).toBeUndefined();
+    const isPlaceholder = (t: string) => /^<token:[^>]+>$/.test(t);
+    expect(exemptionOf("<token:api>", { isPlaceholder })).toBe("reference");
+    expect(exemptionOf("dyn.<token:api>", { isPlaceholder })).toBeUndefined();
   });
 });
 
