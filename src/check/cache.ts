@@ -69,6 +69,8 @@ export interface CacheOptions {
   engine?: string;
   /** Where to log hits, misses and ignored files (never a value). */
   debug?: (line: string) => void;
+  /** The common git directory when the caller knows it already (saves a git process). */
+  commonDir?: string;
 }
 
 /** What a verdict depends on, besides the guard itself. */
@@ -105,7 +107,7 @@ export async function openVerdictCache(
     return undefined;
   }
   try {
-    const common = await commonGitDir(topLevel, env);
+    const common = opts.commonDir ?? (await commonGitDir(topLevel, env));
     const dir = path.join(common, "secret-guard", "verdicts");
     for (const d of [path.dirname(dir), dir]) {
       const st = lstatOrUndefined(d);

@@ -217,6 +217,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
       opts.cache && opts.mode !== "paths" && sources.topLevel
         ? await openVerdictCache(sources.topLevel, env, {
             ...(typeof opts.cache === "object" ? opts.cache : {}),
+            ...(sources.commonDir ? { commonDir: sources.commonDir } : {}),
             debug,
           })
         : undefined;

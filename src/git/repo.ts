@@ -19,6 +19,8 @@ export interface RepoInfo {
   indexFile: string;
   /** "sha1" or "sha256". */
   objectFormat: string;
+  /** Absolute path of the common git directory (a linked worktree's main `.git`). */
+  commonDir: string;
 }
 
 /** The empty tree, per object format: what a diff "against nothing" compares with. */
@@ -63,6 +65,7 @@ export async function repoInfo(
       "--git-path",
       "index",
       "--show-object-format",
+      "--git-common-dir",
       "--verify",
       "-q",
       "HEAD",
@@ -86,8 +89,8 @@ export async function repoInfo(
   // Paths may contain anything but "\n" here (rev-parse does not quote); a top level with a
   // newline in its name is not supported.
   const lines = r.stdout.toString("utf8").split("\n");
-  const [topLevel, gitDir, index, objectFormat, head] = lines;
-  if (!topLevel || !gitDir || !index || !objectFormat || (r.code === 0 && !head)) {
+  const [topLevel, gitDir, index, objectFormat, common, head] = lines;
+  if (!topLevel || !gitDir || !index || !objectFormat || !common || (r.code === 0 && !head)) {
     throw new GitError(
       `unexpected git rev-parse output (exit code ${r.code})${r.stderr ? `:\n${stderrHead(r.stderr)}` : ""}`,
     );
@@ -98,6 +101,7 @@ export async function repoInfo(
     hasHead: r.code === 0,
     indexFile: path.resolve(cwd, index),
     objectFormat,
+    commonDir: path.resolve(cwd, common),
   };
   if (r.code === 0) info.head = head;
   return info;

@@ -89,6 +89,7 @@ export async function allFiles(cwd: string, opts: SourceOptions = {}): Promise<S
     files,
     skipped,
     topLevel: info.topLevel,
+    commonDir: info.commonDir,
     close: () => reader.close(),
     reader,
     indexConfigs: async () => configs,

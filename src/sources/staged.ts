@@ -92,6 +92,7 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
     files,
     skipped,
     topLevel: info.topLevel,
+    commonDir: info.commonDir,
     close: () => reader.close(),
     reader,
     indexConfigs: () => indexConfigs(info.topLevel, opts),

@@ -62,6 +62,8 @@ export interface SourceList {
   close(): Promise<void>;
   /** The cat-file process behind read() (git sources), for per-commit config lookups. */
   reader?: BlobReader;
+  /** The common git directory, when the source already asked git for it. */
+  commonDir?: string;
   /**
    * staged/all only: every `.sops.yaml` and `.sops.yml` in the index (repository-relative
    * path → blob id), so per-folder policies judge staged files by the staged policy.

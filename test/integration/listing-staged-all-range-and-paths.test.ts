@@ -246,7 +246,17 @@ describe("repoInfo", () => {
       head: repo.git("rev-parse", "HEAD"),
       indexFile: path.join(repo.dir, ".git", "index"),
       objectFormat: "sha1",
+      commonDir: path.join(repo.dir, ".git"),
     });
+  });
+
+  it("names the main .git as the common directory of a linked worktree (one rev-parse)", async () => {
+    const repo = await makeRepo({ files: { "d/a.yaml": "a\n" }, commit: "c1" });
+    const wt = path.join(makeTempDir(), "wt");
+    repo.git("worktree", "add", "-q", wt);
+    const info = await repoInfo(path.join(wt, "d"));
+    expect(info.commonDir).toBe(path.join(repo.dir, ".git"));
+    expect(info.gitDir).not.toBe(info.commonDir);
   });
 
   it("resolves a relative GIT_INDEX_FILE as git does (from the top level)", async () => {
