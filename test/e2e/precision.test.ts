@@ -265,21 +265,38 @@ describe("placeholders and mixed recipients", () => {
       "metadata:",
       "  name: oauth",
       "stringData:",
+      "  client-id: ((vault:client-id))",
+      "  client-secret: ((vault:client-secret))",
+      "",
+    ].join("\n");
+    const repo = await makeRepo({ files: { "apps/oauth/secret.yaml": secret } });
+    expect(scanAll(repo).code).toBe(1);
+    repo.write(".secret-guard.yaml", "placeholders:\n  - '^\\(\\(vault:[a-z-]+\\)\\)$'\n");
+    expect(scanAll(repo).report.findings).toEqual([]);
+    repo.write("apps/oauth/secret.yaml", `${secret}  other: ${C.placeholder}\n`);
+    expect(scanAll(repo).report.findings.map((f) => f.keys)).toEqual([["other"]]);
+    repo.write(".secret-guard.yaml", "placeholders:\n  - '((vault:'\n");
+    repo.git("add", "-A");
+    const bad = sg(repo, ["scan", "--all"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("placeholders[0]");
+  });
+
+  it("argocd-secret-replacer placeholders are references without any setting; a literal beside them is named", async () => {
+    const secret = [
+      "apiVersion: v1",
+      "kind: Secret",
+      "metadata:",
+      "  name: oauth",
+      "stringData:",
       "  client-id: <secret:client-id>",
       "  client-secret: <secret:client-secret|base64>",
       "",
     ].join("\n");
     const repo = await makeRepo({ files: { "apps/oauth/secret.yaml": secret } });
-    expect(scanAll(repo).code).toBe(1);
-    repo.write(".secret-guard.yaml", "placeholders:\n  - '^<secret:[^>]+>$'\n");
     expect(scanAll(repo).report.findings).toEqual([]);
     repo.write("apps/oauth/secret.yaml", `${secret}  other: ${C.placeholder}\n`);
     expect(scanAll(repo).report.findings.map((f) => f.keys)).toEqual([["other"]]);
-    repo.write(".secret-guard.yaml", "placeholders:\n  - '<secret:'\n");
-    repo.git("add", "-A");
-    const bad = sg(repo, ["scan", "--all"]);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("placeholders[0]");
   });
 
   it("key groups mixing age and PGP: a file with the PGP key but not the age key is a warning naming it", async () => {
