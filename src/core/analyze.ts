@@ -294,7 +294,9 @@ export function analyze(input: JudgeInput): Analysis {
     hasMetadata: a.meta !== undefined || a.headEncrypted,
     hasEncMarkers: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).includes("ENC["),
     publicPem: readAs === "binary" && isPublicPem(Buffer.from(bytes).toString("latin1")),
-    holdsSecret: parsed.docs.some((d) => secretObjects(d, input.secretKinds, path).length > 0),
+    // A Secret the file carries where sops encrypts it; one in a string or a patch is
+    // judged as its own (secretsOutside): it does not make the enclosing file a Secret.
+    holdsSecret: parsed.docs.some((d) => carriesSecret(d, input)),
     kinds: parsed.docs.map((d) => getString(d.root, "kind")),
     listed: input.listed,
     strict: input.strict,
@@ -308,9 +310,7 @@ export function analyze(input: JudgeInput): Analysis {
     // Must only because it holds a Secret (a plaintext `helm template` output): the Secret
     // documents are required encrypted, the ConfigMaps beside them are not leaks.
     const docRequired =
-      a.required &&
-      (intent.reason !== "holds-secret" ||
-        secretObjects(doc, input.secretKinds, input.path).length > 0);
+      a.required && (intent.reason !== "holds-secret" || carriesSecret(doc, input));
     const values = docRequired
       ? valuesToEncrypt(doc, a.selectors, input, readAs, a.meta !== undefined)
       : [];
@@ -620,6 +620,11 @@ export function secretObjects(
     });
   }
   return out;
+}
+
+/** Does the document carry a Secret whose values encrypting the file would protect? */
+function carriesSecret(doc: TreeDoc, input: JudgeInput): boolean {
+  return secretObjects(doc, input.secretKinds, input.path).some((s) => !s.opaque);
 }
 
 /** Length of the path prefix up to and including `data`/`stringData` of a Secret, for key names. */

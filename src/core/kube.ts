@@ -75,8 +75,9 @@ export interface KubeObject {
   /** Where the object sits, with sequence indices (`spec.values.extraDeploy[0]`); "" for the document. */
   where: string;
   /**
-   * Its values are not where sops' selectors look: read from inside a string, or
-   * synthesised (JSON 6902 operations). No selector can encrypt them in place.
+   * Encrypting the file cannot protect its values: read from inside a string,
+   * synthesised (JSON 6902 operations), or a kustomize patch (kustomize and the
+   * controllers read kustomizations and post-renderers unencrypted).
    */
   opaque: boolean;
   /** Read from inside a string: the position of that string in the file (inner positions are not). */
@@ -309,7 +310,7 @@ function kustomizePatches(container: MapNode, h: Here, w: Walk): void {
       const at = index(fieldAt, i);
       if (entry.kind === "map" && getString(entry, "kind") !== undefined) {
         // patchesStrategicMerge may hold an inline object instead of a string.
-        visit(entry, at, "patch", w);
+        visit(entry, { ...at, opaque: true }, "patch", w);
         return;
       }
       const target = entry.kind === "map" ? get(entry, "target") : undefined;
@@ -319,7 +320,12 @@ function kustomizePatches(container: MapNode, h: Here, w: Walk): void {
       const patchAt = entry.kind === "map" ? key(at, "patch") : at;
       if (entry.kind === "map") w.seen.add(entry);
       if (patch?.kind === "map") {
-        visit(asTargetKind(patch, targetKind, targetName), patchAt, "patch", w);
+        visit(
+          asTargetKind(patch, targetKind, targetName),
+          { ...patchAt, opaque: true },
+          "patch",
+          w,
+        );
         return;
       }
       // Flux v1beta2 patchesJson6902: the operations as a list of mappings, not a string.
@@ -444,15 +450,31 @@ function isNestedManifest(n: MapNode, opts: KubeOptions): boolean {
   return opts.kinds?.includes(kind) === true;
 }
 
-/** Could this string be (or hold) a manifest? Proven not when it has no key `kind` and never says secret. */
+/**
+ * A `kind` key where YAML or JSON can put one: at a line's start (after any
+ * line break go-yaml knows or a byte order mark, then indentation, `- ` or
+ * `? ` indicators, anchors and tags) or after `{`, `[` or `,`; before its `:`
+ * only space, line breaks and comments. Linear: the alternatives at each step
+ * start with different characters.
+ */
+const KIND_KEY =
+  /(?:^|[\n\r\u0085\u2028\u2029\ufeff{[,])[ \t]*(?:[-?][ \t]+)*(?:[&!]\S*[ \t]+)*["']?kind["']?(?:\s+#[^\n\r]*)*\s*:/i;
+
+/**
+ * Could this string be (or hold) a manifest? Proven not when it has no line
+ * break or `{` (a manifest has more than one key), no `kind` key can be in it,
+ * or it never says secret (nor an extra kind). Escapes and `!!binary` can
+ * spell any text, so those strings are read; aliases can repeat a `kind`
+ * written as a value, so with a `*` any `kind` counts.
+ */
 function mayBeManifest(text: string, opts: KubeOptions): boolean {
   if (text.length < 12 || text.length > MAX_EMBEDDED_BYTES) return false;
-  if (!/[\n\r{]/.test(text)) return false;
-  // Escapes and tags can spell anything: read those.
-  const spelled = text.includes("\\") || text.includes("!");
-  if (!spelled && !/kind/i.test(text)) return false;
+  if (!/[\n\r\u0085\u2028\u2029{]/.test(text)) return false;
+  if (text.includes("\\") || (text.includes("!") && /binary/.test(text))) return true;
+  const kindKey = text.includes("*") ? /kind/i.test(text) : KIND_KEY.test(text);
   return (
-    spelled || /secret/i.test(text) || (opts.kinds ?? []).some((k) => k !== "" && text.includes(k))
+    kindKey &&
+    (/secret/i.test(text) || (opts.kinds ?? []).some((k) => k !== "" && text.includes(k)))
   );
 }
 
