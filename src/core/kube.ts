@@ -2,8 +2,15 @@
  * What kustomize and the API server make of a document (go-yaml through
  * sigs.k8s.io/yaml): merge keys (`<<`) resolved, Secrets found wherever they
  * end up as objects: at the top, in `kind: List`/`*List` items at any depth,
- * in inline kustomize patches, and in the `last-applied-configuration`
- * annotation (a JSON copy of the object). Pure.
+ * in inline kustomize patches (a kustomization with or without `kind:`, Flux
+ * Kustomization `spec`, HelmRelease `postRenderers`, Argo CD `kustomize`), in
+ * the `last-applied-configuration` annotation (a JSON copy of the object), in
+ * Kyverno `generate` rules, and as manifests nested in other objects or
+ * written into their strings (HelmRelease `extraDeploy`, CAPI
+ * ClusterResourceSet ConfigMaps). The one place that knows where objects
+ * hide; bounded: objects MAX_DEPTH deep, strings in strings
+ * MAX_STRING_NESTING deep, each string read once and only when a `kind` key
+ * can be in it. Pure.
  */
 import { DEFAULT_LIMITS, type ParseLimits, parseFile } from "../sops/parse.js";
 import type { MapItem, MapNode, Pos, SeqNode, TreeNode } from "../sops/tree.js";
