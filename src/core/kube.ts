@@ -69,6 +69,8 @@ export type Origin =
   | "last-applied-configuration"
   /** Synthesised from a Kyverno policy's `generate` rule (`kind`, `name` and `data`). */
   | "generate"
+  /** A Kyverno `mutate` rule's patch of the Secrets it matches. */
+  | "mutate"
   /** A manifest nested as a mapping inside another object (HelmRelease values, a Composition). */
   | "nested"
   /** A manifest inside a string value (a ConfigMap that CAPI or a chart applies). */
@@ -213,9 +215,8 @@ function visit(node: MapNode, h: Here, origin: Origin, w: Walk): void {
   // kustomize patches, wherever a tool hands them to kustomize.
   for (const [container, at] of patchContainers(node, kind, origin, inner, w.opts))
     kustomizePatches(container, at, w);
-  // Kyverno: a generate rule creates the object it describes.
-  if ((kind === "ClusterPolicy" || kind === "Policy") && isKyverno(node))
-    kyvernoGenerate(node, inner, w);
+  // Kyverno: a generate rule creates the object it describes, a mutate rule patches Secrets.
+  if ((kind === "ClusterPolicy" || kind === "Policy") && isKyverno(node)) kyverno(node, inner, w);
   // Anywhere else: manifests nested as mappings, or written into strings.
   descend(node, inner, w, 0);
 }
@@ -386,28 +387,76 @@ function isKyverno(node: MapNode): boolean {
 }
 
 /**
- * Kyverno `spec.rules[].generate` (and its `foreach[]`): `apiVersion`, `kind`,
- * `name`, `namespace` and `data` (the object's body) describe an object Kyverno
- * creates. Read as that object; its values are the file's own (selectors reach them).
+ * Kyverno `spec.rules[]`. A `generate` rule (and its `foreach[]`):
+ * `apiVersion`, `kind`, `name`, `namespace` and `data` (the object's body)
+ * describe an object Kyverno creates; read as that object, its values are the
+ * file's own (selectors reach them). A `mutate` rule matching Secrets: its
+ * `patchStrategicMerge` (also in `foreach[]`) is Secret content, its
+ * `patchesJson6902` string operations on a Secret.
  */
-function kyvernoGenerate(node: MapNode, h: Here, w: Walk): void {
+function kyverno(node: MapNode, h: Here, w: Walk): void {
   const rules = get(get(node, "spec"), "rules");
   if (rules?.kind !== "seq") return;
   const rulesAt = key(key(h, "spec"), "rules");
   elements(rules).forEach((rule, i) => {
     if (rule.kind !== "map") return;
+    const ruleAt = index(rulesAt, i);
     const gen = get(rule, "generate");
-    if (gen?.kind !== "map") return;
-    const genAt = key(index(rulesAt, i), "generate");
-    generated(gen, undefined, genAt, w);
-    const each = get(gen, "foreach");
-    if (each?.kind === "seq") {
-      const eachAt = key(genAt, "foreach");
-      elements(each).forEach((e, n) => {
-        if (e.kind === "map") generated(e, gen, index(eachAt, n), w);
-      });
+    if (gen?.kind === "map") {
+      const genAt = key(ruleAt, "generate");
+      generated(gen, undefined, genAt, w);
+      const each = get(gen, "foreach");
+      if (each?.kind === "seq") {
+        const eachAt = key(genAt, "foreach");
+        elements(each).forEach((e, n) => {
+          if (e.kind === "map") generated(e, gen, index(eachAt, n), w);
+        });
+      }
+    }
+    const mutate = get(rule, "mutate");
+    if (mutate?.kind === "map" && mutatesSecrets(rule, mutate)) {
+      const mutateAt = key(ruleAt, "mutate");
+      mutation(mutate, mutateAt, w);
+      const each = get(mutate, "foreach");
+      if (each?.kind === "seq") {
+        const eachAt = key(mutateAt, "foreach");
+        elements(each).forEach((e, n) => {
+          if (e.kind === "map") mutation(e, index(eachAt, n), w);
+        });
+      }
     }
   });
+}
+
+/** Does the rule match Secrets (`match…resources.kinds`), or mutate existing Secrets (`targets`)? */
+function mutatesSecrets(rule: MapNode, mutate: MapNode): boolean {
+  const isSecret = (k: TreeNode) =>
+    k.kind === "leaf" && k.type === "str" && /^(?:(?:[^/]*\/)?v1\/|\*\/)?Secret$/.test(k.str ?? "");
+  const match = get(rule, "match");
+  const filters: TreeNode[] = [];
+  if (match) filters.push(match);
+  for (const f of ["any", "all"]) {
+    const list = get(match, f);
+    if (list?.kind === "seq") filters.push(...elements(list));
+  }
+  for (const f of filters) {
+    const kinds = get(get(f, "resources"), "kinds");
+    if (kinds?.kind === "seq" && elements(kinds).some(isSecret)) return true;
+  }
+  const targets = get(mutate, "targets");
+  return targets?.kind === "seq" && elements(targets).some((t) => isSecret(get(t, "kind") ?? t));
+}
+
+function mutation(spec: MapNode, h: Here, w: Walk): void {
+  const smp = get(spec, "patchStrategicMerge");
+  if (smp?.kind === "map")
+    visit(asTargetKind(smp, "Secret", undefined), key(h, "patchStrategicMerge"), "mutate", w);
+  const ops = get(spec, "patchesJson6902");
+  if (ops?.kind === "leaf" && ops.type === "str" && ops.str && h.strings < MAX_STRING_NESTING) {
+    w.seen.add(ops);
+    const secret = jsonPatchSecret(readOps(ops.str), undefined);
+    if (secret) visit(secret, intoString(key(h, "patchesJson6902"), ops), "mutate", w);
+  }
 }
 
 function generated(spec: MapNode, parent: MapNode | undefined, h: Here, w: Walk): void {

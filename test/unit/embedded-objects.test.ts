@@ -259,6 +259,49 @@ describe("Kyverno generate", () => {
   });
 });
 
+describe("Kyverno mutate rules on Secrets", () => {
+  const policy = (kinds: string, mutate: string) =>
+    `apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: m}\nspec:\n  rules:\n    - name: add\n      match:\n        any:\n          - resources:\n              kinds: [${kinds}]\n      mutate:\n${indent(mutate, 8)}`;
+  it("patchStrategicMerge, patchesJson6902 strings and foreach against matched Secrets", () => {
+    const f = blocked(
+      "apps/policy/mutate.yaml",
+      policy("Secret", `patchStrategicMerge:\n  stringData:\n    password: ${CANARY}\n`),
+    );
+    expect(f.message).toContain("spec.rules[0].mutate.patchStrategicMerge");
+    blocked(
+      "apps/policy/mutate.yaml",
+      policy(
+        "v1/Secret",
+        `patchesJson6902: |-\n  - op: add\n    path: /data/password\n    value: ${B64}\n`,
+      ),
+    );
+    blocked(
+      "apps/policy/mutate.yaml",
+      policy(
+        "Pod, Secret",
+        `foreach:\n  - list: request.object.metadata.labels\n    patchStrategicMerge: {data: {password: ${B64}}}\n`,
+      ),
+    );
+  });
+  it("clean: other kinds, labels only, values from the request", () => {
+    clean(
+      "kubernetes/policy/mutate.yaml",
+      policy("ConfigMap", "patchStrategicMerge:\n  data:\n    password: not-a-secret\n"),
+    );
+    clean(
+      "kubernetes/policy/mutate.yaml",
+      policy("Secret", "patchStrategicMerge:\n  metadata:\n    labels: {team: a}\n"),
+    );
+    clean(
+      "kubernetes/policy/mutate.yaml",
+      policy(
+        "Secret",
+        'patchStrategicMerge:\n  data:\n    copy: "{{ request.object.data.password }}"\n',
+      ),
+    );
+  });
+});
+
 describe("Secret manifests nested in values", () => {
   const hr = (values: string) =>
     `apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: web}\nspec:\n  chart: {spec: {chart: redis}}\n  values:\n${indent(values, 4)}`;

@@ -20,6 +20,7 @@ const ORIGIN: Record<Origin, (where: string) => string> = {
   "last-applied-configuration": () =>
     " (inside the kubectl.kubernetes.io/last-applied-configuration annotation, a plaintext copy of the object)",
   generate: (w) => ` (the object the Kyverno generate rule at ${w} creates)`,
+  mutate: (w) => ` (the patch at ${w}, which Kyverno applies to the Secrets its rule matches)`,
   nested: (w) => ` (a Secret manifest nested at ${w}, which the chart or controller applies as is)`,
   embedded: (w) =>
     ` (a manifest written inside the string at ${w}, applied by whatever reads it; sops cannot encrypt it in place)`,
