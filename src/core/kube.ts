@@ -131,7 +131,7 @@ export function kubeObjects(root: MapNode, opts: KubeOptions = {}): KubeObject[]
   if (hit) return hit;
   const w: Walk = { out: [], seen: new Set(), texts: new Map(), opts };
   const view = kubeView(root) as MapNode;
-  visit(view, { prefix: [], where: "", opaque: false, depth: 0, strings: 0 }, "document", w);
+  visit(view, { opaque: false, depth: 0, strings: 0 }, "document", w);
   if (!byOpts) {
     byOpts = new Map();
     CACHE.set(root, byOpts);
@@ -149,10 +149,18 @@ interface Walk {
   opts: KubeOptions;
 }
 
-/** Where the walk is: the key path for selectors, the display path, and the bounds. */
+/** One step of the path from the document root: a mapping key or a sequence index. */
+interface Step {
+  parent?: Step;
+  key?: string;
+  index?: number;
+  /** Shown instead of the path so far (a Kyverno rule, not its `data`). */
+  shown?: string;
+}
+
+/** Where the walk is (the path, built only for objects found: O(1) per node walked) and the bounds. */
 interface Here {
-  prefix: string[];
-  where: string;
+  step?: Step;
   opaque: boolean;
   at?: Pos;
   /** Objects inside objects. */
@@ -162,11 +170,31 @@ interface Here {
 }
 
 function key(h: Here, k: string): Here {
-  return { ...h, prefix: [...h.prefix, k], where: h.where ? `${h.where}.${k}` : k };
+  return { ...h, step: { parent: h.step, key: k } };
 }
 
 function index(h: Here, i: number): Here {
-  return { ...h, where: `${h.where}[${i}]` };
+  return { ...h, step: { parent: h.step, index: i } };
+}
+
+/** The mapping keys to here (selectors' path: no indices) and the display path (`a.b[0].c`). */
+function pathOf(h: Here): { prefix: string[]; where: string } {
+  const steps: Step[] = [];
+  for (let s = h.step; s; s = s.parent) steps.push(s);
+  steps.reverse();
+  const prefix: string[] = [];
+  let where = "";
+  for (const s of steps) {
+    if (s.key !== undefined) {
+      prefix.push(s.key);
+      where = where ? `${where}.${s.key}` : s.key;
+    } else if (s.index !== undefined) where = `${where}[${s.index}]`;
+  }
+  return { prefix, where: h.step?.shown ?? where };
+}
+
+function shownAs(h: Here, where: string): Here {
+  return { ...h, step: { ...h.step, shown: where } };
 }
 
 /** Into the string at `leaf`: its values are out of the selectors' reach. */
@@ -177,11 +205,12 @@ function intoString(h: Here, leaf: TreeNode): Here {
 function visit(node: MapNode, h: Here, origin: Origin, w: Walk): void {
   if (h.depth > MAX_DEPTH || w.seen.has(node)) return;
   w.seen.add(node);
+  const { prefix, where } = pathOf(h);
   w.out.push({
     node,
-    prefix: h.prefix,
+    prefix,
     origin,
-    where: h.where,
+    where,
     opaque: h.opaque,
     ...(h.at ? { at: h.at } : {}),
   });
@@ -484,7 +513,7 @@ function generated(spec: MapNode, parent: MapNode | undefined, h: Here, w: Walk)
   // Selectors see the values under `data`; the message names the rule.
   visit(
     { kind: "map", items, pos: spec.pos },
-    { ...key(h, "data"), where: h.where },
+    shownAs(key(h, "data"), pathOf(h).where),
     "generate",
     w,
   );
