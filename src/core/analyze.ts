@@ -37,7 +37,7 @@ import { credentialLike } from "./credential.js";
 import { type DocInfo, docInfo } from "./describe.js";
 import { type ExemptContext, exemptionOf, isExemptValue } from "./exempt.js";
 import { type Intent, intentOf, isForeignCiphertext, isPublicPem } from "./intent.js";
-import { kubeObjects, type Origin } from "./kube.js";
+import { isKustomizationFile, kubeObjects, type Origin } from "./kube.js";
 import { isTemplateMarked, templateVariants } from "./template.js";
 import type { JudgeInput, MustEncrypt, ValueState } from "./types.js";
 
@@ -89,6 +89,12 @@ export interface SecretObject {
   prefix: string[];
   info: DocInfo;
   origin: Origin;
+  /** Where it sits in the file (`spec.values.extraDeploy[0]`); "" for a document. */
+  where: string;
+  /** No selector reaches its values (read from a string, or synthesised from JSON 6902 operations). */
+  opaque: boolean;
+  /** Read from a string: that string's position in the file. */
+  at?: Pos;
   /** Spelling mistakes that keep the API from reading it as intended (`Kind`, `secret`, `stringdata`). */
   typos: string[];
 }
@@ -288,7 +294,9 @@ export function analyze(input: JudgeInput): Analysis {
     hasMetadata: a.meta !== undefined || a.headEncrypted,
     hasEncMarkers: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).includes("ENC["),
     publicPem: readAs === "binary" && isPublicPem(Buffer.from(bytes).toString("latin1")),
-    holdsSecret: parsed.docs.some((d) => secretObjects(d, input.secretKinds).length > 0),
+    // A Secret the file carries where sops encrypts it; one in a string or a patch is
+    // judged as its own (secretsOutside): it does not make the enclosing file a Secret.
+    holdsSecret: parsed.docs.some((d) => carriesSecret(d, input)),
     kinds: parsed.docs.map((d) => getString(d.root, "kind")),
     listed: input.listed,
     strict: input.strict,
@@ -302,8 +310,7 @@ export function analyze(input: JudgeInput): Analysis {
     // Must only because it holds a Secret (a plaintext `helm template` output): the Secret
     // documents are required encrypted, the ConfigMaps beside them are not leaks.
     const docRequired =
-      a.required &&
-      (intent.reason !== "holds-secret" || secretObjects(doc, input.secretKinds).length > 0);
+      a.required && (intent.reason !== "holds-secret" || carriesSecret(doc, input));
     const values = docRequired
       ? valuesToEncrypt(doc, a.selectors, input, readAs, a.meta !== undefined)
       : [];
@@ -503,12 +510,12 @@ function secretsOutside(
 ): DocAnalysis["secretsOutside"] {
   const out: DocAnalysis["secretsOutside"] = [];
   const docCtx = exemptContext(doc.root, input);
-  for (const s of secretObjects(doc, input.secretKinds)) {
+  for (const s of secretObjects(doc, input.secretKinds, input.path)) {
     const keys: string[] = [];
     let first: PlainKeys["first"];
     const ctx = { ...docCtx, ...exemptContext(s.node, input) };
-    // Inside a string (a patch, an annotation) no selector reaches the values.
-    const embedded = s.origin === "patch" || s.origin === "last-applied-configuration";
+    // Inside a string (a patch, an annotation, a ConfigMap value) no selector reaches the values.
+    const embedded = s.opaque;
     for (const it of mapItems(s.node)) {
       const field = dataFieldOf(it.key);
       if (!field || it.value.kind !== "map") continue;
@@ -523,7 +530,8 @@ function secretsOutside(
           keys.push(entry.key);
           if (field !== it.key && !s.typos.includes(`${it.key} (did you mean ${field}?)`))
             s.typos.push(`${it.key} (did you mean ${field}?)`);
-          first ??= { line: entry.line, column: entry.column };
+          // Inside a string the positions are the string's own: point at the string.
+          first ??= s.at ?? { line: entry.line, column: entry.column };
           break;
         }
       }
@@ -616,9 +624,17 @@ function kindOf(n: MapNode): { kind?: string; typo?: string } {
  * find one (see kube.ts), and near misses that still hold plaintext Secret
  * data (`kind: secret`, `Kind: Secret`).
  */
-export function secretObjects(doc: TreeDoc, extraKinds: readonly string[] = []): SecretObject[] {
+export function secretObjects(
+  doc: TreeDoc,
+  extraKinds: readonly string[] = [],
+  path?: string,
+): SecretObject[] {
   const out: SecretObject[] = [];
-  for (const o of kubeObjects(doc.root)) {
+  const opts = {
+    kinds: extraKinds,
+    kustomizationFile: path !== undefined && isKustomizationFile(path),
+  };
+  for (const o of kubeObjects(doc.root, opts)) {
     const { kind, typo } = kindOf(o.node);
     if (kind === undefined) continue;
     const typos: string[] = typo ? [typo] : [];
@@ -630,9 +646,23 @@ export function secretObjects(doc: TreeDoc, extraKinds: readonly string[] = []):
       typos.push(`kind: ${kind} (did you mean Secret?)`);
     }
     if (!isSecret) continue;
-    out.push({ node: o.node, prefix: o.prefix, info: docInfo(o.node), origin: o.origin, typos });
+    out.push({
+      node: o.node,
+      prefix: o.prefix,
+      info: docInfo(o.node),
+      origin: o.origin,
+      where: o.where,
+      opaque: o.opaque,
+      ...(o.at ? { at: o.at } : {}),
+      typos,
+    });
   }
   return out;
+}
+
+/** Does the document carry a Secret whose values encrypting the file would protect? */
+function carriesSecret(doc: TreeDoc, input: JudgeInput): boolean {
+  return secretObjects(doc, input.secretKinds, input.path).some((s) => !s.opaque);
 }
 
 /** Length of the path prefix up to and including `data`/`stringData` of a Secret, for key names. */
@@ -646,7 +676,7 @@ export function secretPrefix(root: TreeNode, path: string[]): number {
 export function secretKeysOf(a: Analysis): string[] {
   const keys: string[] = [];
   for (const d of a.docs) {
-    for (const s of secretObjects(d.doc)) {
+    for (const s of secretObjects(d.doc, a.input.secretKinds, a.path)) {
       for (const field of DATA_FIELDS)
         for (const it of mapItems(get(s.node, field))) keys.push(it.key);
     }

@@ -13,12 +13,17 @@ import type { Origin } from "../kube.js";
 import type { GeneratorSource } from "../types.js";
 import type { JudgeRule } from "./rule.js";
 
-const ORIGIN: Record<Origin, string> = {
-  document: "",
-  "list-item": " (an item of a List)",
-  patch: " (inside an inline kustomize patch, which sops cannot encrypt)",
-  "last-applied-configuration":
+const ORIGIN: Record<Origin, (where: string) => string> = {
+  document: () => "",
+  "list-item": (w) => ` (an item of a List, at ${w})`,
+  patch: (w) => ` (inside an inline kustomize patch at ${w}, which sops cannot encrypt)`,
+  "last-applied-configuration": () =>
     " (inside the kubectl.kubernetes.io/last-applied-configuration annotation, a plaintext copy of the object)",
+  generate: (w) => ` (the object the Kyverno generate rule at ${w} creates)`,
+  mutate: (w) => ` (the patch at ${w}, which Kyverno applies to the Secrets its rule matches)`,
+  nested: (w) => ` (a Secret manifest nested at ${w}, which the chart or controller applies as is)`,
+  embedded: (w) =>
+    ` (a manifest written inside the string at ${w}, applied by whatever reads it; sops cannot encrypt it in place)`,
 };
 
 export const messages = {
@@ -26,8 +31,8 @@ export const messages = {
     `${describe(info)}: values the selector of ${rule} (${selector}) leaves in plaintext`,
   noRule: (info: DocInfo) =>
     `${describe(info)} with plaintext values in a file that no creation rule in .sops.yaml covers`,
-  where: (origin: Origin, typos: string[]) =>
-    `${ORIGIN[origin]}${typos.length ? `; misspelt: ${typos.join(", ")} — the values stay in the clear` : ""}`,
+  where: (origin: Origin, typos: string[], at = "") =>
+    `${ORIGIN[origin](at)}${typos.length ? `; misspelt: ${typos.join(", ")} — the values stay in the clear` : ""}`,
   generator: (g: GeneratorSource) =>
     `a source of kustomize secretGenerator "${g.generator}" (${g.field} in ${g.kustomization}) that is not sops-encrypted: kustomize turns its content into Secret data; encrypt it with \`npx secret-guard encrypt <path>\` under a creation rule`,
   literals:
@@ -55,8 +60,9 @@ export const secretOutsidePolicy: JudgeRule = {
               keys: unique(s.keys),
               message: rule
                 ? messages.selectorLeaves(info, ruleLabel(rule), describeSelector(a.selector)) +
-                  messages.where(s.object.origin, s.object.typos)
-                : messages.noRule(info) + messages.where(s.object.origin, s.object.typos),
+                  messages.where(s.object.origin, s.object.typos, s.object.where)
+                : messages.noRule(info) +
+                  messages.where(s.object.origin, s.object.typos, s.object.where),
               fixable: false,
             },
             info,
