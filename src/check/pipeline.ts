@@ -31,6 +31,7 @@ import {
   isKustomization,
   KUSTOMIZATION_NAMES,
 } from "./generators.js";
+import { pairDecryptedCopies } from "./moved.js";
 import {
   EMPTY_CONFIG,
   parseGuardConfig,
@@ -113,6 +114,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
     warnings: [],
   };
   try {
+    if (opts.mode === "staged") await pairDecryptedCopies(sources, debug);
     let configsOf: (file: SourceFile) => Promise<Configs>;
     let folders: FolderPolicies | undefined;
     if (judgesCommits(opts.mode)) {
@@ -263,6 +265,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
           bytes,
           rule,
           headBytes,
+          ...(headBytes && file.oldPath ? { headPath: file.oldPath } : {}),
           ...(generatorSource ? { generatorSource } : {}),
         },
         configs.settings,

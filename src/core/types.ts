@@ -13,6 +13,8 @@ export interface JudgeInput {
   rule?: CreationRule;
   /** The committed (HEAD) content of the same file, for `encryption-removed`. */
   headBytes?: Uint8Array;
+  /** The path headBytes were committed under, when not this one (renamed, or deleted in this commit). */
+  headPath?: string;
   /** Extra kinds to treat like `v1/Secret` (from the config file). */
   secretKinds?: readonly string[];
   /**

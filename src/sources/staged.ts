@@ -16,7 +16,7 @@ import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types
  * Compared with HEAD, or with the empty tree before the first commit:
  *
  *   git -c core.quotepath=false diff-index --cached -z --raw --no-abbrev -M -C
- *       --diff-filter=ACMRT <HEAD commit | empty tree> --
+ *       --diff-filter=ACDMRT <HEAD commit | empty tree> --
  *
  *   :100644 100644 <HEAD blob> <index blob> M\0<path>\0
  *   :000000 100644 <zeros> <index blob> A\0<path>\0
@@ -25,8 +25,9 @@ import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types
  *
  * Plumbing (diff-index), not `git diff`, so user config such as diff.relative or
  * diff.renames cannot change the listing. Renames and copies are judged by their new
- * path; the source's HEAD blob becomes headBlobId. Deletions are not listed (D is
- * filtered out); unmerged paths (U) neither, since git refuses to commit them.
+ * path; the source's HEAD blob becomes headBlobId. Deletions are not judged: they are
+ * listed apart (`deleted`), for the decrypted copy added under another name that git
+ * sees as delete + add; unmerged paths (U) are not listed, since git refuses to commit them.
  * Submodules (160000) and symlinks (120000) are reported in `skipped`.
  */
 export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promise<SourceList> {
@@ -46,7 +47,7 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
       "--no-abbrev",
       "-M",
       "-C",
-      "--diff-filter=ACMRT",
+      "--diff-filter=ACDMRT",
       base!,
       "--",
     ],
@@ -55,7 +56,12 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
   const reader = new BlobReader(info.topLevel, { env: opts.env });
   const files: SourceFile[] = [];
   const skipped: SkippedPath[] = [];
+  const deleted: Array<{ path: string; blobId: string }> = [];
   for (const e of parseRawZ(r.stdout)) {
+    if (e.status === "D") {
+      if (isRegularMode(e.srcMode)) deleted.push({ path: e.path, blobId: e.srcBlob });
+      continue;
+    }
     if (!isRegularMode(e.dstMode)) {
       const reason = skipReason(e.dstMode);
       if (reason) skipped.push({ path: e.path, reason });
@@ -80,6 +86,7 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
   return {
     files,
     skipped,
+    deleted,
     topLevel: info.topLevel,
     close: () => reader.close(),
     reader,
