@@ -49,6 +49,17 @@ function tryParse(bytes: Uint8Array, format: Format): ParsedFile | undefined {
   }
 }
 
+/** Does the file carry a top-level sops block in a store that reads it? */
+function hasSopsBlock(path: string, bytes: Buffer): boolean {
+  if (!looksSopsEncryptedAny(bytes)) return false;
+  const byName = formatForPath(path);
+  return [byName, ...FORMATS.filter((f) => f !== byName)].some(
+    (f) =>
+      (f === "binary" || looksSopsEncrypted(bytes, f)) &&
+      tryParse(bytes, f)?.docs.some((d) => d.metadata !== undefined) === true,
+  );
+}
+
 /** The deleted file, read as sops wrote it: its store and the paths of its ENC values. */
 function profile(path: string, blobId: string, bytes: Buffer): Encrypted | undefined {
   if (!looksSopsEncryptedAny(bytes)) return undefined;
@@ -69,24 +80,41 @@ function profile(path: string, blobId: string, bytes: Buffer): Encrypted | undef
   return undefined;
 }
 
+/** The key paths of an added file holding plaintext values, per store it is read with (parsed once each). */
+type PlainPaths = (format: Format) => Set<string> | undefined;
+
+function plainPathsOf(bytes: Buffer): PlainPaths {
+  const cache = new Map<Format, Set<string> | undefined>();
+  return (format) => {
+    if (!cache.has(format)) {
+      const parsed = tryParse(bytes, format);
+      let set: Set<string> | undefined;
+      if (parsed) {
+        set = new Set();
+        for (const d of parsed.docs)
+          for (const v of walkLeaves(d.root)) {
+            const t = v.leaf.str ?? v.leaf.plain.toString("utf8");
+            if (v.leaf.plain.length === 0 || isExemptValue(t) || encState(t) !== "plaintext")
+              continue;
+            set.add(v.path.join(SEP));
+          }
+      }
+      cache.set(format, set);
+    }
+    return cache.get(format);
+  };
+}
+
 /** Does this added (plaintext) content carry the encrypted file's values in the clear? */
-function isDecryptedCopy(addedPath: string, bytes: Buffer, enc: Encrypted): boolean {
+function isDecryptedCopy(addedPath: string, plain: PlainPaths, enc: Encrypted): boolean {
   const sameName = plainName(addedPath) === plainName(enc.path);
   if (enc.format === "binary") return sameName;
   const weak = enc.encPaths.length === 1 && !enc.encPaths[0]!.includes(SEP);
   if (weak && !sameName) return false;
   const own = formatForPath(addedPath);
   for (const format of own === enc.format ? [own] : [own, enc.format]) {
-    const parsed = tryParse(bytes, format);
-    if (!parsed) continue;
-    const plain = new Set<string>();
-    for (const d of parsed.docs)
-      for (const v of walkLeaves(d.root)) {
-        const t = v.leaf.str ?? v.leaf.plain.toString("utf8");
-        if (v.leaf.plain.length === 0 || isExemptValue(t) || encState(t) !== "plaintext") continue;
-        plain.add(v.path.join(SEP));
-      }
-    if (enc.encPaths.every((p) => plain.has(p))) return true;
+    const paths = plain(format);
+    if (paths && enc.encPaths.every((p) => paths.has(p))) return true;
   }
   return false;
 }
@@ -111,8 +139,10 @@ export async function pairDecryptedCopies(
   for (const file of sources.files) {
     if (file.headBlobId !== undefined) continue;
     const bytes = await file.read();
-    if (looksSopsEncryptedAny(bytes)) continue;
-    const enc = encrypted.find((e) => isDecryptedCopy(file.path, bytes, e));
+    // A real sops block is judged as such; marker text alone (a nested "sops" key) is not one.
+    if (hasSopsBlock(file.path, bytes)) continue;
+    const plain = plainPathsOf(bytes);
+    const enc = encrypted.find((e) => isDecryptedCopy(file.path, plain, e));
     if (!enc) continue;
     debug(`${file.path}: a decrypted copy of ${enc.path}, which this commit deletes`);
     file.headBlobId = enc.blobId;

@@ -65,10 +65,7 @@ const FORMATS: Fmt[] = [
 ];
 
 afterAll(() => {
-  assertNoCanary(
-    FORMATS.map((f) => f.canary),
-    transcript.join("\n"),
-  );
+  assertNoCanary([...FORMATS.map((f) => f.canary), C("m1")], transcript.join("\n"));
   cleanupAll();
 });
 
@@ -123,6 +120,17 @@ describe("encryption-removed without any .sops.yaml", () => {
       refused(`move ${f.name} out`, to, f.enc);
     });
   }
+
+  it("sops marker text in the decrypted copy (a nested sops key) does not hide it", () => {
+    const plain = `{\n\t"foo": "${C("m1")}",\n\t"x": {"sops": {"mac": "none", "lastmodified": "x"}}\n}\n`;
+    repo.write("deploy/format.enc.json", plain);
+    repo.git("add", "--", "deploy/format.enc.json");
+    refused("nested marker, same path", "deploy/format.enc.json");
+    repo.git("rm", "-q", "--", "deploy/format.enc.json");
+    repo.write("apps/format.json", plain);
+    repo.git("add", "--", "apps/format.json");
+    refused("nested marker, delete + add", "apps/format.json", "deploy/format.enc.json");
+  });
 
   it("a rename git detects (most of the file unchanged) is refused", () => {
     const big = "# ".concat("x".repeat(70), "\n").repeat(60);
