@@ -141,6 +141,11 @@ export interface Analysis {
   selector?: Selector;
   /** Every selector in force: a value is picked when any of them picks it (rule ∪ metadata). */
   selectors: Selector[];
+  /**
+   * A document was judged by its stored selector plus the baseline, in place of the rule's
+   * default (the rule states no selector and the document's sops block is complete).
+   */
+  trustsStoredSelector?: boolean;
   multi: boolean;
   docs: DocAnalysis[];
   mustEncrypt: MustEncrypt[];
@@ -310,8 +315,12 @@ export function analyze(input: JudgeInput): Analysis {
       a.required &&
       (intent.reason !== "holds-secret" || secretObjects(doc, input.secretKinds).length > 0);
     // Binary stores ignore selectors: the whole content is one value.
-    const pick: Pick =
-      readAs === "binary" ? () => true : pickerFor(doc, a.selectors, rule, input.secretKinds);
+    const picker =
+      readAs === "binary"
+        ? { pick: () => true, trusted: false }
+        : pickerFor(doc, a.selectors, rule, input.secretKinds);
+    const pick: Pick = picker.pick;
+    if (picker.trusted) a.trustsStoredSelector = true;
     const values = docRequired
       ? valuesToEncrypt(doc, pick, input, readAs, a.meta !== undefined)
       : [];
@@ -386,8 +395,12 @@ function pickerFor(
   selectors: readonly Selector[],
   rule: JudgeInput["rule"],
   secretKinds: readonly string[] | undefined,
-): Pick {
-  const union: Pick = (path, comments) => picked(path, selectors, comments);
+): { pick: Pick; trusted: boolean } {
+  const union = {
+    pick: (path: readonly string[], comments?: readonly string[]) =>
+      picked(path, selectors, comments),
+    trusted: false,
+  };
   if (!rule?.selector.isDefault || doc.metadata === undefined) return union;
   const own = metaView(doc.metadata);
   if (own.problems.length > 0) return union;
@@ -401,9 +414,10 @@ function pickerFor(
     if (top === undefined || !kube) return false;
     return IDENTITY_FIELDS.has(top) || (secret && SECRET_PLAIN_FIELDS.has(top));
   };
-  return (path, comments) =>
+  const pick: Pick = (path, comments) =>
     shouldBeEncrypted(path, own.selector, comments) ||
     (shouldBeEncrypted(path, rule.selector, comments) && !readable(path));
+  return { pick, trusted: true };
 }
 
 function sameSelector(x: Selector, y: Selector): boolean {

@@ -147,5 +147,24 @@ describe("a rule with no selector and a narrower stored selector", () => {
     const r = gitTry(repo, ["commit", "-q", "-m", "real files"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout + r.stderr).not.toMatch(/error/);
+    const ex = sg(repo, ["explain", "secrets/age.yaml"]);
+    expect(ex.stdout).toContain("stored selector encrypted_regex: ^(data|stringData)$");
+    expect(ex.stdout).toMatch(
+      /judged by: the rule states no selector and the sops block is complete/,
+    );
+    expect(ex.stdout).toMatch(/verdict: +ok/);
+  });
+
+  it("a rule that states a selector is never narrowed by the stored one", () => {
+    repo.write(
+      ".sops.yaml",
+      `creation_rules:\n  - path_regex: secrets/.*\n    encrypted_regex: ^(data|stringData)$\n    age: ${FIXTURE_AGE}\n`,
+    );
+    repo.write("secrets/app.yaml", ATTACKS[1]!.file);
+    const ex = sg(repo, ["explain", "secrets/app.yaml"]);
+    expect(ex.stdout).not.toContain("judged by:");
+    expect(ex.stdout).toContain("partially-encrypted");
+    repo.write(".sops.yaml", NO_SELECTOR);
+    repo.remove("secrets/app.yaml");
   });
 });
