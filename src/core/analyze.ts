@@ -388,7 +388,8 @@ const SECRET_PLAIN_FIELDS = new Set(["type", "immutable"]);
  * object, its identity (`apiVersion`, `kind`, `metadata`) and, in a Secret,
  * `type` and `immutable`. So a stored selector can leave a Secret's name
  * readable, never its data nor a ConfigMap's; and a rule that states a
- * selector is never narrowed. Incomplete metadata is trusted for nothing.
+ * selector is never narrowed. Incomplete metadata, or a block over a document
+ * without one ENC value, is trusted for nothing.
  */
 function pickerFor(
   doc: TreeDoc,
@@ -404,6 +405,16 @@ function pickerFor(
   if (!rule?.selector.isDefault || doc.metadata === undefined) return union;
   const own = metaView(doc.metadata);
   if (own.problems.length > 0) return union;
+  // A block over a document with not one ENC value its selector picks vouches for nothing.
+  let sealed = false;
+  for (const v of walkLeaves(doc.root)) {
+    if (v.leaf.type !== "str" || !shouldBeEncrypted(v.path, own.selector, v.comments)) continue;
+    if (encState(leafText(v.leaf)) === "encrypted") {
+      sealed = true;
+      break;
+    }
+  }
+  if (!sealed) return union;
   const root = doc.root;
   const kube = getString(root, "kind") !== undefined && getString(root, "apiVersion") !== undefined;
   const secret =

@@ -31,7 +31,7 @@ const withSelector = (sel: string) =>
 const NO_SELECTOR = `creation_rules:\n  - path_regex: secrets/.*\n    age: ${FIXTURE_AGE}\n`;
 const C = (n: string) => `CANARY-SST-${n}`;
 const b64 = (s: string) => Buffer.from(s).toString("base64");
-const CANARIES = ["a1", "b2", "c3", "d4", "e5", "f6", "g7", "h8", "i9"].map(C);
+const CANARIES = ["a1", "b2", "c3", "d4", "e5", "f6", "g7", "h8", "j10", "i9"].map(C);
 
 const secretHead =
   "apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\n  namespace: develop\ntype: Opaque\n";
@@ -85,6 +85,12 @@ const ATTACKS: Array<{ name: string; file: string; rule: string; keys: string[] 
     file: `${secretHead}stringData:\n  key: ${ENC}\n${BLOCK}---\n${configMapHead}data:\n  password: ${C("h8")}\n`,
     rule: "partially-encrypted",
     keys: ["password"],
+  },
+  {
+    name: "a real block over a ConfigMap with nothing encrypted and a password in an annotation",
+    file: `${configMapHead.replace("  name: app\n", `  name: app\n  annotations:\n    password: ${C("j10")}\n`)}data:\n  mode: fast\n${BLOCK}`,
+    rule: "partially-encrypted",
+    keys: ["metadata.annotations.password"],
   },
   {
     name: "a real block whose wrapped key was removed",
