@@ -99,19 +99,25 @@ interface One {
 /**
  * Encrypt one file, or say why not; never claims what it did not do. A file
  * that already carries sops metadata is "already encrypted" only when the
- * judgement finds nothing wrong with it; its plaintext values are encrypted
- * under its own data key (as `scan --fix` does), an incomplete or forged
- * block is refused, and a rule whose selector picks no value is an error.
+ * judgement finds nothing wrong with it. Otherwise (plaintext values, an
+ * incomplete block) its data key is opened with a local identity and what is
+ * plaintext is encrypted under it, the block rewritten whole, as `scan --fix`
+ * does; without a key that opens it, it is refused with the reason. ENC
+ * values with no block at all, and a rule whose selector picks no value, are
+ * errors.
  */
 async function encryptOne(o: One): Promise<{ ok: boolean; line: string }> {
   const { arg, abs, bytes, format, rule } = o;
   const before = judge({ path: arg, bytes, rule });
   const errors = before.findings.filter((f) => f.severity === "error");
-  const broken = errors.find((f) => f.rule === "missing-sops-metadata" || f.rule === "unparseable");
+  const hasMeta = before.hasMetadata || looksSopsEncrypted(bytes, format);
+  const broken = errors.find(
+    (f) => f.rule === "unparseable" || (f.rule === "missing-sops-metadata" && !before.hasMetadata),
+  );
   if (broken) return { ok: false, line: `✖ ${arg}: ${broken.message}; nothing was encrypted` };
   const plain = errors.filter((f) => PLAINTEXT_RULES.has(f.rule));
-  const hasMeta = before.hasMetadata || looksSopsEncrypted(bytes, format);
-  if (hasMeta && plain.length === 0) {
+  const badBlock = errors.find((f) => f.rule === "missing-sops-metadata");
+  if (hasMeta && plain.length === 0 && !badBlock) {
     if (errors.length > 0) {
       const f = errors[0]!;
       return { ok: false, line: `✖ ${arg}: encrypted, but ${f.rule}: ${f.message}` };
@@ -128,15 +134,25 @@ async function encryptOne(o: One): Promise<{ ok: boolean; line: string }> {
   let how: string;
   if (hasMeta) {
     const keys = [...new Set(plain.flatMap((f) => f.keys ?? []))];
-    const what = `${keys.length || "some"} plaintext value${keys.length === 1 ? "" : "s"}${keys.length ? ` (${keys.join(", ")})` : ""}`;
+    const what =
+      plain.length === 0
+        ? "no plaintext value"
+        : `${keys.length || "some"} plaintext value${keys.length === 1 ? "" : "s"}${keys.length ? ` (${keys.join(", ")})` : ""}`;
+    const state = badBlock
+      ? `its sops block is broken (${badBlock.message})${plain.length ? ` and it holds ${what}` : ""}`
+      : `partially encrypted (${what})`;
     const { loadIdentities } = await import("../crypto/identities.js");
     const { decryptFile } = await import("../crypto/decrypt.js");
     const { identities } = await loadIdentities(o.io.env);
     const d = await decryptFile(bytes, format, identities);
     if (!d.dataKey) {
+      const why =
+        d.problem === "no-identity-matched" || !d.detail
+          ? "no local age identity opens its data key"
+          : d.detail;
       return {
         ok: false,
-        line: `✖ ${arg}: partially encrypted (${what}) and no local age identity opens its data key, so they cannot be added to its encryption; the file is unchanged\n  point SOPS_AGE_KEY_FILE at a key the file is encrypted for, or add the values with \`sops edit ${arg}\``,
+        line: `✖ ${arg}: ${state}, and ${why}, so nothing can be encrypted under its key; the file is unchanged\n  point SOPS_AGE_KEY_FILE at a key the file is encrypted for, or add the values with \`sops edit ${arg}\``,
       };
     }
     const { nativeEngine } = await import("../crypto/engine.js");
@@ -148,7 +164,7 @@ async function encryptOne(o: One): Promise<{ ok: boolean; line: string }> {
       configPath: o.policy.configPath,
       existingDataKey: d.dataKey,
     });
-    how = `encrypted ${what} into its existing encryption (native engine)`;
+    how = `${plain.length ? `encrypted ${what} into its existing encryption` : "kept its values"}${badBlock ? " and rewrote its incomplete sops block" : ""} (native engine)`;
   } else {
     out = await o.engine.encrypt({
       bytes,

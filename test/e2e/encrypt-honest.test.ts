@@ -142,27 +142,42 @@ describe.skipIf(!HAS_AGE)("encrypt says only what it did", () => {
     expect(repo.read(FILE).equals(before)).toBe(true);
   });
 
-  it("a forged block (no mac) or a stripped one is refused, never 'already encrypted'", async () => {
+  it("an incomplete block (no mac, no version): repaired under its own key, or refused with both reasons", async () => {
     const repo = await repoWith();
     repo.write(FILE, secret({ password: C1 }));
     expect(sg(repo, ["encrypt", "--engine", "native", FILE]).code).toBe(0);
     const good = repo.read(FILE).toString();
-    // a plaintext value under a block without its mac
-    repo.write(
-      FILE,
-      good
-        .replace(/^( +)mac: .*$/m, '$1mac: ""')
-        .replace("stringData:\n", `stringData:\n    token: ${C2}\n`),
+    const noMac = good
+      .replace(/^( +)mac: .*$/m, '$1mac: ""')
+      .replace("stringData:\n", `stringData:\n    token: ${C2}\n`);
+    // no key that opens it: refused, naming the broken block and the missing key
+    repo.write(FILE, noMac);
+    const r0 = sg(repo, ["encrypt", FILE], { env: { SOPS_AGE_KEY_FILE: otherKeyFile } });
+    expect(r0.code).toBe(1);
+    expect(r0.stdout).toMatch(
+      /its sops block is broken \(the sops metadata block is invalid \(no mac\).*token.*no local age identity opens its data key/,
     );
-    expectRefused(
-      repo,
-      ["encrypt", FILE],
-      repo.read(FILE),
-      /sops metadata block is invalid \(no mac\)/,
+    expect(r0.stdout).not.toMatch(/already encrypted/);
+    expect(repo.read(FILE).toString()).toBe(noMac);
+    // the file's own key: the plaintext value encrypted, the block rewritten whole
+    const r1 = sg(repo, ["encrypt", FILE], { env: { SOPS_AGE_KEY_FILE: keyFile } });
+    expect(r1.code, r1.stdout + r1.stderr).toBe(0);
+    expect(r1.stdout).toMatch(
+      /encrypted 1 plaintext value \(token\) into its existing encryption and rewrote its incomplete sops block/,
     );
-    // no version
-    repo.write(FILE, good.replace(/^( +)version: .*$/m, ""));
-    expectRefused(repo, ["encrypt", FILE], repo.read(FILE), /invalid \(no version\)/);
+    const fixed = repo.read(FILE).toString();
+    expect(fixed).not.toContain(C2);
+    const key = dataKeyByAge(fixed, keyFile);
+    const doc = parse(fixed) as { stringData: Record<string, string> };
+    expect(decryptEnc(doc.stringData.token!, key, "stringData:token:")).toBe(C2);
+    const v = sg(repo, ["verify", FILE], { env: { SOPS_AGE_KEY_FILE: keyFile } });
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    // no version, every value encrypted: the block is completed, nothing claimed about values
+    repo.write(FILE, good.replace(/^( +)version: .*\n/m, ""));
+    const r2 = sg(repo, ["encrypt", FILE], { env: { SOPS_AGE_KEY_FILE: keyFile } });
+    expect(r2.code, r2.stdout + r2.stderr).toBe(0);
+    expect(r2.stdout).toMatch(/kept its values and rewrote its incomplete sops block/);
+    expect(sg(repo, ["scan", FILE]).code).toBe(0);
     // the block stripped: ENC values nobody can decrypt
     repo.write(FILE, good.slice(0, good.indexOf("sops:")));
     expectRefused(
@@ -171,6 +186,26 @@ describe.skipIf(!HAS_AGE)("encrypt says only what it did", () => {
       repo.read(FILE),
       /ENC\[\.\.\.\] values but no sops metadata block/,
     );
+  });
+
+  it("scan --fix on an incomplete block no local key opens says so", async () => {
+    const repo = await repoWith();
+    repo.write(FILE, secret({ password: C1 }));
+    expect(sg(repo, ["encrypt", "--engine", "native", FILE]).code).toBe(0);
+    repo.write(
+      FILE,
+      repo
+        .read(FILE)
+        .toString()
+        .replace(/^( +)version: .*\n/m, "")
+        .replace("stringData:\n", `stringData:\n    token: ${C2}\n`),
+    );
+    repo.git("add", FILE);
+    const before = repo.read(FILE);
+    const r = sg(repo, ["scan", "--fix"], { env: { SOPS_AGE_KEY_FILE: otherKeyFile } });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/partially encrypted and no local age identity opens it/);
+    expect(repo.read(FILE).equals(before)).toBe(true);
   });
 
   it("a rule whose selector picks nothing in the file is an error, not a success", async () => {
