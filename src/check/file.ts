@@ -42,6 +42,8 @@ export interface CheckInput {
   rule?: CreationRule;
   /** HEAD's content of the same file (staged scans), for `encryption-removed`. */
   headBytes?: Uint8Array;
+  /** Where headBytes come from when that is another path (a rename, or a deleted encrypted file). */
+  headPath?: string;
   /** A kustomization's secretGenerator names this file as a source. */
   generatorSource?: GeneratorSource;
 }
@@ -65,6 +67,7 @@ export function checkFile(input: CheckInput, settings: GuardConfig | Settings): 
     bytes: input.bytes,
     rule: config ? undefined : input.rule,
     headBytes: input.headBytes,
+    ...(input.headPath ? { headPath: input.headPath } : {}),
     ...(input.generatorSource ? { generatorSource: input.generatorSource } : {}),
     secretKinds: settings.secretKinds,
     isAllowed: allowCheck(settings, input.path),

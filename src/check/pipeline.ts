@@ -11,7 +11,6 @@ import type { Judgement } from "../core/judge.js";
 import type { GeneratorSource } from "../core/types.js";
 import type { BlobReader } from "../git/catfile.js";
 import { ruleFor } from "../policy/index.js";
-import { looksSopsEncryptedAny } from "../sops/detect.js";
 import { formatForPath } from "../sops/formats.js";
 import type { RefUpdate } from "../sources/push.js";
 import type { LinkProblem, SkippedPath, SourceFile, SourceList } from "../sources/types.js";
@@ -31,6 +30,7 @@ import {
   isKustomization,
   KUSTOMIZATION_NAMES,
 } from "./generators.js";
+import { pairDecryptedCopies } from "./moved.js";
 import {
   EMPTY_CONFIG,
   parseGuardConfig,
@@ -113,6 +113,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
     warnings: [],
   };
   try {
+    if (opts.mode === "staged") await pairDecryptedCopies(sources, debug);
     let configsOf: (file: SourceFile) => Promise<Configs>;
     let folders: FolderPolicies | undefined;
     if (judgesCommits(opts.mode)) {
@@ -259,14 +260,10 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
       const bytes = await pending[i]!;
       pending[i] = undefined;
       if (requested - i < READ_AHEAD - REFILL) request(i + READ_AHEAD);
-      let headBytes: Buffer | undefined;
-      if (
-        file.readHead &&
-        // encryption-removed needs no rule: any store's encrypted HEAD against a plaintext copy.
-        !looksSopsEncryptedAny(bytes)
-      ) {
-        headBytes = await file.readHead();
-      }
+      // encryption-removed needs no rule: any store's encrypted HEAD against a plaintext copy.
+      // Read whatever the staged text looks like: marker text (a nested "sops" key) is no
+      // sops block, and the judgement decides on the parsed one.
+      const headBytes = file.readHead ? await file.readHead() : undefined;
       const generatorSource = gens.get(genKey(file));
       const judgement = checkFile(
         {
@@ -274,6 +271,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
           bytes,
           rule,
           headBytes,
+          ...(headBytes && file.oldPath ? { headPath: file.oldPath } : {}),
           ...(generatorSource ? { generatorSource } : {}),
         },
         configs.settings,

@@ -149,7 +149,11 @@ export async function explainCommand(args: ParsedArgs, io: Io): Promise<CommandR
     lines.push("read as:   git-crypt ciphertext: never plaintext, not judged further");
   if (j.hasMetadata)
     lines.push(
-      `encrypted: yes — sops metadata present; stored selector ${describeSelector(j.selector)}`,
+      `encrypted: yes — sops metadata present; stored selector ${describeSelector("storedSelector" in j ? (j.storedSelector ?? j.selector) : j.selector)}`,
+    );
+  if ("trustsStoredSelector" in j && j.trustsStoredSelector)
+    lines.push(
+      "judged by: the rule states no selector and the sops block is complete, so the stored selector applies, plus what no metadata can narrow: a Secret's data and every value but apiVersion, kind and metadata",
     );
   else lines.push("encrypted: no sops metadata");
   if (j.mustEncrypt.length > 0) {

@@ -66,8 +66,13 @@ export async function fixScan(
         identities ??= (await loadIdentities(opts.env)).identities;
         const d = await decryptFile(bytes, formatForPath(file.path), identities);
         if (!d.dataKey) {
+          // A broken block is not a missing key: say which it is.
+          const why =
+            d.problem === "no-identity-matched" || !d.detail
+              ? "no local age identity opens it"
+              : d.detail;
           throw new CryptoError(
-            "it is partially encrypted and no local age identity opens it: add the value with `sops edit` instead",
+            `it is partially encrypted and ${why}: add the value with \`sops edit\` instead`,
           );
         }
         existingDataKey = d.dataKey;

@@ -108,6 +108,8 @@ export interface PlainKeys {
 export interface DocAnalysis {
   doc: TreeDoc;
   info: DocInfo;
+  /** Which values of this document must be encrypted (see pickerFor). */
+  pick: Pick;
   /** Values the selectors in force pick (empty when no selector judges the file). */
   values: MustEncrypt[];
   /** Secret objects with plaintext data the selectors leave alone. */
@@ -145,6 +147,11 @@ export interface Analysis {
   selector?: Selector;
   /** Every selector in force: a value is picked when any of them picks it (rule ∪ metadata). */
   selectors: Selector[];
+  /**
+   * A document was judged by its stored selector plus the baseline, in place of the rule's
+   * default (the rule states no selector and the document's sops block is complete).
+   */
+  trustsStoredSelector?: boolean;
   multi: boolean;
   docs: DocAnalysis[];
   mustEncrypt: MustEncrypt[];
@@ -169,6 +176,9 @@ export interface Analysis {
 function leafText(leaf: Leaf): string {
   return leaf.str ?? leaf.plain.toString("utf8");
 }
+
+/** Does a selector (or the judgement's combination of them) pick this leaf? */
+export type Pick = (path: readonly string[], comments?: readonly string[]) => boolean;
 
 /** Picked by any selector in force (no selector at all: sops' "every value"). */
 export function picked(
@@ -311,21 +321,26 @@ export function analyze(input: JudgeInput): Analysis {
     // documents are required encrypted, the ConfigMaps beside them are not leaks.
     const docRequired =
       a.required && (intent.reason !== "holds-secret" || carriesSecret(doc, input));
+    // Binary stores ignore selectors: the whole content is one value.
+    const picker =
+      readAs === "binary"
+        ? { pick: () => true, trusted: false }
+        : pickerFor(doc, a.selectors, rule, input.secretKinds);
+    const pick: Pick = picker.pick;
+    if (picker.trusted) a.trustsStoredSelector = true;
     const values = docRequired
-      ? valuesToEncrypt(doc, a.selectors, input, readAs, a.meta !== undefined)
+      ? valuesToEncrypt(doc, pick, input, readAs, a.meta !== undefined)
       : [];
     for (const m of values) a.mustEncrypt.push(m);
     a.docs.push({
       doc,
       info: docInfo(doc.root),
+      pick,
       values,
-      secretsOutside: readAs === "yaml" || readAs === "json" ? secretsOutside(doc, a, input) : [],
-      literalsOutside: literalsOutside(doc, a, input),
-      // Binary stores ignore selectors: the whole content is one value.
-      credentials:
-        a.judged && !a.required && rule
-          ? credentials(doc, readAs === "binary" ? [] : a.selectors, input)
-          : [],
+      secretsOutside:
+        readAs === "yaml" || readAs === "json" ? secretsOutside(doc, a, pick, input) : [],
+      literalsOutside: literalsOutside(doc, a, pick, input),
+      credentials: a.judged && !a.required && rule ? credentials(doc, pick, input) : [],
     });
   }
   a.encrypted = a.mustEncrypt.filter((m) => m.state === "encrypted").length;
@@ -362,6 +377,67 @@ function generatorPlain(a: Analysis, parsed: ParsedFile, input: JudgeInput): Pla
   return keys.length > 0 ? { keys, first } : undefined;
 }
 
+/** What names a Kubernetes object for kustomize and the API server: sops must leave it readable. */
+const IDENTITY_FIELDS = new Set(["apiVersion", "kind", "metadata"]);
+/** Fields of a v1 Secret besides its data that hold no value (the API defines them). */
+const SECRET_PLAIN_FIELDS = new Set(["type", "immutable"]);
+
+/**
+ * Which values of one document must be encrypted. Normally every selector in
+ * force (the rule's and the stored one: metadata cannot vouch for plaintext).
+ *
+ * One exception, for real files written with `sops --encrypted-regex …` under
+ * a rule that states no selector (the Flux guide's way): when the covering
+ * rule states none and THIS document carries a complete sops block (mac,
+ * version, lastmodified, a key stanza with its wrapped key: what sops needs to
+ * decrypt it), the document is judged by its stored selector plus a baseline
+ * that trusts no metadata: every value the rule picks except, in a Kubernetes
+ * object, its identity (`apiVersion`, `kind`, `metadata`) and, in a Secret,
+ * `type` and `immutable`. So a stored selector can leave a Secret's name
+ * readable, never its data nor a ConfigMap's; and a rule that states a
+ * selector is never narrowed. Incomplete metadata, or a block over a document
+ * without one ENC value, is trusted for nothing.
+ */
+function pickerFor(
+  doc: TreeDoc,
+  selectors: readonly Selector[],
+  rule: JudgeInput["rule"],
+  secretKinds: readonly string[] | undefined,
+): { pick: Pick; trusted: boolean } {
+  const union = {
+    pick: (path: readonly string[], comments?: readonly string[]) =>
+      picked(path, selectors, comments),
+    trusted: false,
+  };
+  if (!rule?.selector.isDefault || doc.metadata === undefined) return union;
+  const own = metaView(doc.metadata);
+  if (own.problems.length > 0) return union;
+  // A block over a document with not one ENC value its selector picks vouches for nothing.
+  let sealed = false;
+  for (const v of walkLeaves(doc.root)) {
+    if (v.leaf.type !== "str" || !shouldBeEncrypted(v.path, own.selector, v.comments)) continue;
+    if (encState(leafText(v.leaf)) === "encrypted") {
+      sealed = true;
+      break;
+    }
+  }
+  if (!sealed) return union;
+  const root = doc.root;
+  const kube = getString(root, "kind") !== undefined && getString(root, "apiVersion") !== undefined;
+  const secret =
+    kube &&
+    secretObjects(doc, secretKinds).some((o) => o.origin === "document" && o.prefix.length === 0);
+  const readable = (path: readonly string[]): boolean => {
+    const top = path[0];
+    if (top === undefined || !kube) return false;
+    return IDENTITY_FIELDS.has(top) || (secret && SECRET_PLAIN_FIELDS.has(top));
+  };
+  const pick: Pick = (path, comments) =>
+    shouldBeEncrypted(path, own.selector, comments) ||
+    (shouldBeEncrypted(path, rule.selector, comments) && !readable(path));
+  return { pick, trusted: true };
+}
+
 function sameSelector(x: Selector, y: Selector): boolean {
   return x.field === y.field && x.value === y.value;
 }
@@ -393,7 +469,7 @@ function stateOf(
  */
 function valuesToEncrypt(
   doc: TreeDoc,
-  selectors: readonly Selector[],
+  pick: Pick,
   input: JudgeInput,
   format: Format,
   hasMetadata: boolean,
@@ -403,7 +479,7 @@ function valuesToEncrypt(
   // Inside an encrypted file a plaintext `${VAR}` stays an error: Flux's decryption fails on it.
   const exempt = (leaf: Leaf) => () => !hasMetadata && leafExempt(leaf, ctx, input);
   for (const v of walkLeaves(doc.root)) {
-    if (!picked(v.path, selectors, v.comments)) continue;
+    if (!pick(v.path, v.comments)) continue;
     const text = v.leaf.type === "str" ? leafText(v.leaf) : undefined;
     list.push({
       document: doc.index,
@@ -413,14 +489,7 @@ function valuesToEncrypt(
       state: stateOf(v.path, text, v.leaf, input, exempt(v.leaf)),
     });
   }
-  commentsToEncrypt(
-    doc.root,
-    [],
-    selectors,
-    doc.index,
-    list,
-    format === "dotenv" || format === "ini",
-  );
+  commentsToEncrypt(doc.root, [], pick, doc.index, list, format === "dotenv" || format === "ini");
   return list;
 }
 
@@ -433,13 +502,13 @@ function valuesToEncrypt(
 function commentsToEncrypt(
   node: TreeNode,
   path: string[],
-  selectors: readonly Selector[],
+  picks: Pick,
   document: number,
   out: MustEncrypt[],
   rootCounts: boolean,
 ): void {
   if (node.kind !== "map" && node.kind !== "seq") return;
-  const pick = picked(path, selectors) && (path.length > 0 || rootCounts);
+  const pick = picks(path) && (path.length > 0 || rootCounts);
   for (const item of node.items) {
     if (item.kind === "comment") {
       const t = item.text.trim();
@@ -453,9 +522,9 @@ function commentsToEncrypt(
         comment: true,
       });
     } else if (item.kind === "item") {
-      commentsToEncrypt(item.value, [...path, item.key], selectors, document, out, rootCounts);
+      commentsToEncrypt(item.value, [...path, item.key], picks, document, out, rootCounts);
     } else {
-      commentsToEncrypt(item, path, selectors, document, out, rootCounts);
+      commentsToEncrypt(item, path, picks, document, out, rootCounts);
     }
   }
 }
@@ -506,6 +575,7 @@ function distance(a: string, b: string): number {
 function secretsOutside(
   doc: TreeDoc,
   a: Analysis,
+  pick: Pick,
   input: JudgeInput,
 ): DocAnalysis["secretsOutside"] {
   const out: DocAnalysis["secretsOutside"] = [];
@@ -521,7 +591,7 @@ function secretsOutside(
       if (!field || it.value.kind !== "map") continue;
       for (const entry of mapItems(it.value)) {
         const full = [...s.prefix, it.key, entry.key];
-        if (!embedded && a.required && field === it.key && picked(full, a.selectors)) continue;
+        if (!embedded && a.required && field === it.key && pick(full)) continue;
         for (const v of walkLeaves(entry.value, full)) {
           const text = leafText(v.leaf);
           if (input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
@@ -542,7 +612,7 @@ function secretsOutside(
 }
 
 /** kustomize secretGenerator literals: `KEY=VALUE` strings no selector in force picks. */
-function literalsOutside(doc: TreeDoc, a: Analysis, input: JudgeInput): PlainKeys {
+function literalsOutside(doc: TreeDoc, a: Analysis, pick: Pick, input: JudgeInput): PlainKeys {
   const keys: string[] = [];
   let first: PlainKeys["first"];
   for (const gen of seqMaps(get(doc.root, "secretGenerator"))) {
@@ -555,7 +625,7 @@ function literalsOutside(doc: TreeDoc, a: Analysis, input: JudgeInput): PlainKey
       const eq = text.indexOf("=");
       if (eq === -1) continue;
       // Picked by a selector: encrypted, or reported as unencrypted/partially-encrypted.
-      if (a.required && picked(["secretGenerator", "literals"], a.selectors)) continue;
+      if (a.required && pick(["secretGenerator", "literals"])) continue;
       let value = text.slice(eq + 1);
       // kustomize strips one pair of matching quotes around the value.
       if (/^(["']).*\1$/s.test(value) && value.length >= 2) value = value.slice(1, -1);
@@ -571,15 +641,11 @@ function literalsOutside(doc: TreeDoc, a: Analysis, input: JudgeInput): PlainKey
 }
 
 /** Values the selectors pick that look like credentials (for a file that need not be encrypted). */
-function credentials(
-  doc: TreeDoc,
-  selectors: readonly Selector[],
-  input: JudgeInput,
-): Credential[] {
+function credentials(doc: TreeDoc, pick: Pick, input: JudgeInput): Credential[] {
   const out: Credential[] = [];
   const ctx = exemptContext(doc.root, input);
   for (const v of walkLeaves(doc.root)) {
-    if (!picked(v.path, selectors, v.comments)) continue;
+    if (!pick(v.path, v.comments)) continue;
     if (v.leaf.type !== "str" || leafExempt(v.leaf, ctx, input)) continue;
     const label = credentialLike(leafText(v.leaf));
     if (!label || input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;

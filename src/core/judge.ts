@@ -29,6 +29,8 @@ export function judge(input: JudgeInput): Judgement {
     parsed: a.parsed,
     hasMetadata: a.meta !== undefined,
     ...(a.selector !== undefined ? { selector: a.selector } : {}),
+    ...(a.meta ? { storedSelector: a.meta.selector } : {}),
+    ...(a.trustsStoredSelector ? { trustsStoredSelector: true } : {}),
     mustEncrypt: a.mustEncrypt,
     ...(a.intent ? { intent: a.intent } : {}),
     ...(a.readWith ? { readAs: a.readWith } : {}),

@@ -13,6 +13,8 @@ export interface JudgeInput {
   rule?: CreationRule;
   /** The committed (HEAD) content of the same file, for `encryption-removed`. */
   headBytes?: Uint8Array;
+  /** The path headBytes were committed under, when not this one (renamed, or deleted in this commit). */
+  headPath?: string;
   /** Extra kinds to treat like `v1/Secret` (from the config file). */
   secretKinds?: readonly string[];
   /**
@@ -80,6 +82,13 @@ export interface Judgement {
   hasMetadata: boolean;
   /** The selector used to decide which values must be encrypted. */
   selector?: Selector;
+  /** The selector stored in the file's sops metadata, when it has some. */
+  storedSelector?: Selector;
+  /**
+   * The rule states no selector and the sops block is complete: judged by the stored
+   * selector plus a baseline no metadata narrows (a Secret's data, every non-identity value).
+   */
+  trustsStoredSelector?: boolean;
   mustEncrypt: MustEncrypt[];
   /** Whether the file must be encrypted, and why (set when a rule or metadata applies). */
   intent?: Intent;

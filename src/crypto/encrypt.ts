@@ -428,6 +428,13 @@ export async function encryptNative(
       "install sops (https://github.com/getsops/sops) and run with --engine sops",
     );
   const before = parseFile(bytes, format);
+  const list = before.docs.find((d) => isListObject(d.root));
+  if (list) {
+    throw new CryptoError(
+      `native encryption refused: ${format === "yaml" && before.docs.length > 1 ? `document ${list.index + 1} is` : "the file is"} a kind: List${listHoldsSecret(list.root) ? " of Secrets" : ""}; kustomize splits a List into its items, which lose the sops block, so Flux cannot decrypt them`,
+      "write each Secret as its own document (separated by ---) and encrypt that file",
+    );
+  }
   let result: { out: string; key: Buffer };
   if (format === "yaml")
     result = await encryptYaml(
@@ -473,6 +480,31 @@ function selfCheck(
   if (got.length !== want.length || got.some((g, i) => g !== want[i])) {
     throw new CryptoError("self-check failed: a value does not round-trip; nothing was written");
   }
+}
+
+/** `kind: List` (or `SecretList`, `v1/ConfigMapList` …) holding items. */
+function isListObject(root: MapNode): boolean {
+  const kind = root.items.find((i) => i.kind === "item" && i.key === "kind");
+  const items = root.items.find((i) => i.kind === "item" && i.key === "items");
+  if (kind?.kind !== "item" || kind.value.kind !== "leaf" || kind.value.type !== "str")
+    return false;
+  return /List$/.test(kind.value.str ?? "") && items !== undefined;
+}
+
+function listHoldsSecret(root: MapNode): boolean {
+  const items = root.items.find((i) => i.kind === "item" && i.key === "items");
+  if (items?.kind !== "item" || items.value.kind !== "seq") return false;
+  return items.value.items.some(
+    (it) =>
+      it.kind === "map" &&
+      it.items.some(
+        (f) =>
+          f.kind === "item" &&
+          f.key === "kind" &&
+          f.value.kind === "leaf" &&
+          f.value.str === "Secret",
+      ),
+  );
 }
 
 function stripSops(root: MapNode): MapNode {

@@ -17,7 +17,7 @@ import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types
  * Compared with HEAD, or with the empty tree before the first commit:
  *
  *   git -c core.quotepath=false diff-index --cached -z --raw --no-abbrev -M -C
- *       --diff-filter=ACMRT <HEAD commit | empty tree> --
+ *       --diff-filter=ACDMRT <HEAD commit | empty tree> --
  *
  *   :100644 100644 <HEAD blob> <index blob> M\0<path>\0
  *   :000000 100644 <zeros> <index blob> A\0<path>\0
@@ -26,8 +26,9 @@ import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types
  *
  * Plumbing (diff-index), not `git diff`, so user config such as diff.relative or
  * diff.renames cannot change the listing. Renames and copies are judged by their new
- * path; the source's HEAD blob becomes headBlobId. Deletions are not listed (D is
- * filtered out); unmerged paths (U) neither, since git refuses to commit them.
+ * path; the source's HEAD blob becomes headBlobId. Deletions are not judged: they are
+ * listed apart (`deleted`), for the decrypted copy added under another name that git
+ * sees as delete + add; unmerged paths (U) are not listed, since git refuses to commit them.
  * Submodules (160000) are reported in `skipped`; a symlink (120000) is listed with the staged
  * content it resolves to in the index (src/sources/links.ts).
  */
@@ -48,7 +49,7 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
       "--no-abbrev",
       "-M",
       "-C",
-      "--diff-filter=ACMRT",
+      "--diff-filter=ACDMRT",
       base!,
       "--",
     ],
@@ -58,7 +59,12 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
   const files: SourceFile[] = [];
   const skipped: SkippedPath[] = [];
   const links = new Map<string, string>();
+  const deleted: Array<{ path: string; blobId: string }> = [];
   for (const e of parseRawZ(r.stdout)) {
+    if (e.status === "D") {
+      if (isRegularMode(e.srcMode)) deleted.push({ path: e.path, blobId: e.srcBlob });
+      continue;
+    }
     if (e.dstMode === MODE_SYMLINK) {
       links.set(e.path, e.dstBlob);
       continue;
@@ -91,6 +97,7 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
   return {
     files,
     skipped,
+    deleted,
     topLevel: info.topLevel,
     commonDir: info.commonDir,
     close: () => reader.close(),

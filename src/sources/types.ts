@@ -60,6 +60,11 @@ export interface SourceList {
    * call more than once; read() fails afterwards. Forgetting it does not keep Node alive.
    */
   close(): Promise<void>;
+  /**
+   * stagedFiles() only: regular files the commit deletes (HEAD's blob), so a decrypted copy
+   * added under another name can be compared with the encrypted file it replaces.
+   */
+  deleted?: Array<{ path: string; blobId: string }>;
   /** The cat-file process behind read() (git sources), for per-commit config lookups. */
   reader?: BlobReader;
   /** The common git directory, when the source already asked git for it. */

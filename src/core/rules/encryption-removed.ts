@@ -6,6 +6,9 @@ import type { JudgeRule } from "./rule.js";
 export const MESSAGE =
   "the committed version of this file is sops-encrypted but the staged one is not: a decrypted copy is about to be committed";
 
+export const movedMessage = (from: string) =>
+  `this file comes from ${from} (renamed, copied, or deleted and added again under this name in this commit), which is sops-encrypted in the last commit, but it holds its values in plaintext: a decrypted copy is about to be committed`;
+
 /** Committed encrypted, about to commit a decrypted copy. */
 export const encryptionRemoved: JudgeRule = {
   id: "encryption-removed",
@@ -24,7 +27,10 @@ export const encryptionRemoved: JudgeRule = {
           ...at(first),
           ...(a.multi && first ? { document: first.document } : {}),
           ...(keys.length ? { keys: unique(keys) } : {}),
-          message: MESSAGE,
+          message:
+            a.input.headPath && a.input.headPath !== a.path
+              ? movedMessage(a.input.headPath)
+              : MESSAGE,
           fixable: a.input.rule !== undefined,
         },
         info,
