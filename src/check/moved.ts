@@ -15,7 +15,7 @@
  * content, never on raw text.
  */
 import { isExemptValue } from "../core/exempt.js";
-import { looksSopsEncrypted, looksSopsEncryptedAny } from "../sops/detect.js";
+import { hasSopsMetadata, looksSopsEncrypted, looksSopsEncryptedAny } from "../sops/detect.js";
 import { encState } from "../sops/enc.js";
 import { formatForPath } from "../sops/formats.js";
 import { parseFile } from "../sops/parse.js";
@@ -47,17 +47,6 @@ function tryParse(bytes: Uint8Array, format: Format): ParsedFile | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Does the file carry a top-level sops block in a store that reads it? */
-function hasSopsBlock(path: string, bytes: Buffer): boolean {
-  if (!looksSopsEncryptedAny(bytes)) return false;
-  const byName = formatForPath(path);
-  return [byName, ...FORMATS.filter((f) => f !== byName)].some(
-    (f) =>
-      (f === "binary" || looksSopsEncrypted(bytes, f)) &&
-      tryParse(bytes, f)?.docs.some((d) => d.metadata !== undefined) === true,
-  );
 }
 
 /** The deleted file, read as sops wrote it: its store and the paths of its ENC values. */
@@ -140,7 +129,7 @@ export async function pairDecryptedCopies(
     if (file.headBlobId !== undefined) continue;
     const bytes = await file.read();
     // A real sops block is judged as such; marker text alone (a nested "sops" key) is not one.
-    if (hasSopsBlock(file.path, bytes)) continue;
+    if (hasSopsMetadata(file.path, bytes)) continue;
     const plain = plainPathsOf(bytes);
     const enc = encrypted.find((e) => isDecryptedCopy(file.path, plain, e));
     if (!enc) continue;

@@ -12,6 +12,7 @@
  */
 
 import {
+  hasSopsMetadata,
   isNestedSopsFile,
   looksSopsEncrypted,
   looksSopsEncryptedAny,
@@ -218,7 +219,8 @@ export function analyze(input: JudgeInput): Analysis {
     input,
     path,
     format,
-    headEncrypted: input.headBytes !== undefined && looksSopsEncryptedAny(input.headBytes),
+    headEncrypted:
+      input.headBytes !== undefined && hasSopsMetadata(input.headPath ?? path, input.headBytes),
     parsed: false,
     judged: false,
     selectors: [],

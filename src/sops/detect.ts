@@ -36,6 +36,27 @@ export function looksSopsEncryptedAny(bytes: Uint8Array): boolean {
   return ALL_FORMATS.some((f) => looksSopsEncrypted(bytes, f));
 }
 
+const STORES: readonly Format[] = ["yaml", "json", "dotenv", "ini", "binary"];
+
+/**
+ * Was this content written by sops, whatever its name? Parsed, not guessed: a store that
+ * reads it (the one its name picks first) finds a top-level sops metadata block. A script,
+ * a test or a README quoting sops output merely contains the marker text.
+ */
+export function hasSopsMetadata(path: string, bytes: Uint8Array): boolean {
+  if (!looksSopsEncryptedAny(bytes)) return false;
+  const byName = formatForPath(path);
+  for (const f of [byName, ...STORES.filter((x) => x !== byName)]) {
+    if (f !== "binary" && !looksSopsEncrypted(bytes, f)) continue;
+    try {
+      if (parseFile(bytes, f).docs.some((d) => d.metadata !== undefined)) return true;
+    } catch {
+      // not this store
+    }
+  }
+  return false;
+}
+
 // Flux's marker text for a sops file (kustomize-controller decryptor, sops-format §8.2).
 const FLUX_MARKERS = ['"mac": "ENC[', "mac: ENC[", "sops_mac=ENC[", "[sops]"];
 

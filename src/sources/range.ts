@@ -101,14 +101,21 @@ async function listCommits(
         continue;
       }
       const blobId = e.dstBlob;
-      files.push({
+      const file: SourceFile = {
         path: e.path,
         absPath: absUnder(info.topLevel, e.path),
         blobId,
         mode: e.dstMode,
         commit,
         read: () => reader.read(blobId),
-      });
+      };
+      // The version before this commit (its first parent's), for encryption-removed.
+      if (e.status === "M" && !isNullOid(e.srcBlob)) {
+        const before = e.srcBlob;
+        file.headBlobId = before;
+        file.readHead = () => reader.read(before);
+      }
+      files.push(file);
     }
     if (links.size > 0)
       files.push(

@@ -24,7 +24,7 @@ export interface SourceFile {
    * "encryption-removed" compare before and after.
    */
   headBlobId?: string;
-  /** stagedFiles() only: reads the headBlobId content through the same cat-file process. */
+  /** stagedFiles() and rangeFiles(): reads the headBlobId content through the same cat-file process. */
   readHead?(): Promise<Buffer>;
   /** stagedFiles() only: for renames (R) and copies (C), the path the content came from. */
   oldPath?: string;

@@ -111,6 +111,17 @@ describe("encryption-removed without any .sops.yaml", () => {
       refused(`decrypt ${f.name}`, f.enc);
     });
 
+    it(`${f.name}: a decrypted copy already committed (--no-verify) is caught by scan --range`, () => {
+      repo.write(f.enc, f.plain);
+      repo.git("add", "--", f.enc);
+      repo.git("commit", "-q", "--no-verify", "-m", `sneak ${f.name}`);
+      const r = sg(repo, ["scan", "--range", `${base}..HEAD`]);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout).toContain("encryption-removed");
+      expect(r.stdout).toContain(f.enc);
+      reset();
+    });
+
     it(`${f.name}: deleted and its plaintext added elsewhere (git sees delete + add) is refused`, () => {
       const to = `apps/${path.basename(f.enc).replace(".enc", "")}`;
       repo.git("rm", "-q", "--", f.enc);
@@ -191,6 +202,35 @@ describe("encryption-removed without any .sops.yaml", () => {
     );
     repo.git("add", "--", "apps/config.yaml");
     const r = gitTry(repo, ["commit", "-q", "-m", "unrelated"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    reset();
+  });
+
+  it("no false alarm: a test or a doc that quotes sops output is edited (marker text, no sops file)", () => {
+    const quoted = (extra: string) =>
+      [
+        "// a test that holds an encrypted file as text",
+        "const ENCRYPTED = `",
+        "apiVersion: v1",
+        "kind: Secret",
+        "sops:",
+        "    mac: ENC[AES256_GCM,data:abc,iv:def,tag:ghi,type:str]",
+        '    lastmodified: "2024-01-01T00:00:00Z"',
+        "`;",
+        extra,
+        "",
+      ].join("\n");
+    repo.write("test/fixture.test.ts", quoted(""));
+    repo.write(
+      "docs/sops.md",
+      `# How\n\n\`\`\`yaml\nsops:\n    mac: ENC[x]\n    lastmodified: now\n\`\`\`\n`,
+    );
+    repo.git("add", "--", "test", "docs");
+    repo.git("commit", "-q", "--no-verify", "-m", "quotes");
+    repo.write("test/fixture.test.ts", quoted("export const more = 1;"));
+    repo.write("docs/sops.md", "# How\n\nSee the README.\n");
+    repo.git("add", "--", "test", "docs");
+    const r = gitTry(repo, ["commit", "-q", "-m", "edit the quotes"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     reset();
   });
