@@ -19,6 +19,7 @@
 import { type CacheOptions, openVerdictCache, type VerdictInput } from "../check/cache.js";
 import { candidatesFor } from "../check/configs.js";
 import { checkFile, isGuardConfigPath, prepareSettings, type Settings } from "../check/file.js";
+import { isKustomization } from "../check/generators.js";
 import {
   allowCheck,
   EMPTY_CONFIG,
@@ -387,9 +388,11 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
           ruleCache.set(rk, rule);
         }
       }
-      if (!rule && format !== "yaml" && format !== "json") return undefined;
+      // Every blob is judged: one that is neither YAML nor JSON by name is still read as
+      // kustomize would read it (a kustomization named `Kustomization`, a Secret in `secret`).
       const isAllowed = allowCheck(settings, p);
-      const key = `${blob}|${format}|${fixed ? "fixed" : configKey}|${rule ? rule.index : "-"}|${settingsKey}${isAllowed ? `|${p}` : ""}`;
+      const kust = isKustomization(p) ? "|kustomization" : "";
+      const key = `${blob}|${format}${kust}|${fixed ? "fixed" : configKey}|${rule ? rule.index : "-"}|${settingsKey}${isAllowed ? `|${p}` : ""}`;
       if (!jobs.has(key)) jobs.set(key, { key, blob, path: p, format, rule, isAllowed, settings });
       return key;
     };

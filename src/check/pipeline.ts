@@ -27,8 +27,10 @@ import {
 import { checkFile, prepareSettings, type Settings } from "./file.js";
 import {
   ancestorDirs,
+  builtinGeneratorSources,
   generatorSources,
   isKustomization,
+  isSource,
   KUSTOMIZATION_NAMES,
 } from "./generators.js";
 import {
@@ -192,17 +194,9 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
     const gens = await findGeneratorSources(opts.mode, work, sources.reader, configsOf, result);
     result.filesScanned = work.length;
     if (folders) for (const w of folders.warnings) result.warnings.push(w);
-    const relevant = work.filter(({ file, rule }) => {
-      const format = formatForPath(file.path);
-      const why =
-        rule !== undefined ||
-        format === "yaml" ||
-        format === "json" ||
-        file.headBlobId !== undefined ||
-        gens.has(genKey(file));
-      if (!why) debug(`not read: ${file.path} (no rule covers it and it cannot be a manifest)`);
-      return why;
-    });
+    // Every file is read: kustomize applies a file of any name a kustomization lists, so one
+    // that is neither YAML nor JSON by name is still sniffed for a Secret (core/analyze.ts).
+    const relevant = work;
     const cache =
       opts.cache && opts.mode !== "paths" && sources.topLevel
         ? await openVerdictCache(sources.topLevel, env, {
@@ -220,6 +214,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
           rule: w.rule,
           settings: w.configs.settings,
           headBlob: w.file.headBlobId,
+          link: gens.get(genKey(w.file)),
         });
       }
       return verdicts.get(w);
@@ -369,12 +364,16 @@ async function findGeneratorSources(
   if (mode === "paths" || !reader) return gens;
   const listed = new Set(work.map((w) => genKey(w.file)));
   const readKust = new Set<string>();
-  const take = (rev: string, kustPath: string, bytes: Uint8Array) => {
-    for (const [p, g] of generatorSources(kustPath, bytes)) {
+  const add = (rev: string, links: Map<string, GeneratorSource>) => {
+    for (const [p, g] of links) {
       const k = genKey({ path: p, commit: rev || undefined });
-      if (!gens.has(k)) gens.set(k, g);
+      const had = gens.get(k);
+      // The first kustomization wins, except that a generator source outranks a manifest link.
+      if (!had || (isSource(g) && !isSource(had))) gens.set(k, g);
     }
   };
+  const take = (rev: string, kustPath: string, bytes: Uint8Array) =>
+    add(rev, generatorSources(kustPath, bytes));
   for (const w of work) {
     if (!isKustomization(w.file.path)) continue;
     readKust.add(genKey(w.file));
@@ -397,7 +396,16 @@ async function findGeneratorSources(
       }
     }
   }
-  // Sources a kustomization names that are not among the files: judge their tree's content.
+  // Generator configs (`generators:` files): a builtin SecretGenerator's sources are sources.
+  const byKey = new Map(work.map((w) => [genKey(w.file), w] as const));
+  for (const [k, g] of [...gens]) {
+    if (g.field !== "generators") continue;
+    const [rev, p] = k.split("\0") as [string, string];
+    const w = byKey.get(k);
+    const bytes = w ? await w.file.read() : await reader.readAt(rev, p);
+    if (bytes) add(rev, builtinGeneratorSources(g, bytes));
+  }
+  // Files a kustomization names that are not among the files: judge their tree's content.
   for (const [k, g] of gens) {
     if (listed.has(k)) continue;
     const [rev, p] = k.split("\0") as [string, string];

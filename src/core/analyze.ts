@@ -38,6 +38,7 @@ import { type DocInfo, docInfo } from "./describe.js";
 import { type ExemptContext, exemptionOf, isExemptValue } from "./exempt.js";
 import { type Intent, intentOf, isForeignCiphertext, isPublicPem } from "./intent.js";
 import { kubeObjects, type Origin } from "./kube.js";
+import { isKustomizationPath, type LiteralGroup, literalGroups } from "./kustomize.js";
 import { isTemplateMarked, templateVariants } from "./template.js";
 import type { JudgeInput, MustEncrypt, ValueState } from "./types.js";
 
@@ -108,6 +109,11 @@ export interface DocAnalysis {
   secretsOutside: Array<{ object: SecretObject } & PlainKeys>;
   /** kustomize secretGenerator literals with plaintext values the selectors leave alone. */
   literalsOutside: PlainKeys;
+  /**
+   * Other literals kustomize delivers as Secret data (a builtin SecretGenerator config, inline or
+   * not; a configMapGenerator literal `replacements:` copy into a Secret), plaintext, unpicked.
+   */
+  delivered: Array<PlainKeys & Pick<LiteralGroup, "via" | "name" | "inline">>;
   /** Under a broad rule, in a file that need not be encrypted: picked values that look like credentials. */
   credentials: Credential[];
 }
@@ -194,6 +200,57 @@ function sniffFormat(path: string, bytes: Uint8Array): Format {
   return byName;
 }
 
+/**
+ * Could these bytes (of a file whose name says neither YAML nor JSON) be YAML holding a
+ * Secret? False only when provably not: a NUL byte without a UTF-16 byte order mark (go-yaml
+ * refuses control characters in UTF-8 input), or mayMatter's proof.
+ */
+export function maySniffAsYaml(bytes: Uint8Array, extraKinds: readonly string[] = []): boolean {
+  const bom =
+    bytes.length >= 2 &&
+    ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
+  if (!bom && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).includes(0)) return false;
+  return mayMatter(bytes, extraKinds);
+}
+
+/** The first non-string mapping key inside a node (placeholders of a `keepNonStringKeys` parse). */
+function nonStringKeyIn(node: TreeNode): Pos | undefined {
+  const stack: TreeNode[] = [node];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.kind === "map") {
+      for (const it of n.items) {
+        if (it.kind !== "item") continue;
+        if (it.nonStringKey) return it.keyPos ?? { line: 0, column: 0 };
+        stack.push(it.value);
+      }
+    } else if (n.kind === "seq") {
+      for (const it of n.items) if (it.kind !== "comment") stack.push(it);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parse as kustomize reads a file sops does not: non-string keys (a HelmRelease's `tcp: {22: …}`)
+ * are fine there, except inside a Secret, whose data sops would be asked to encrypt.
+ */
+function parseForKustomize(bytes: Uint8Array, kinds: readonly string[] | undefined): ParsedFile {
+  const parsed = parseFile(bytes, "yaml", undefined, { keepNonStringKeys: true });
+  for (const d of parsed.docs) {
+    for (const s of secretObjects(d, kinds)) {
+      const p = nonStringKeyIn(s.node);
+      if (p)
+        throw new ParseError(
+          "mapping key is not a string inside a Secret (sops refuses non-string keys)",
+          p.line || undefined,
+          p.column || undefined,
+        );
+    }
+  }
+  return parsed;
+}
+
 /** Analyse one file. Never throws for bad content. */
 export function analyze(input: JudgeInput): Analysis {
   const { path, bytes, rule } = input;
@@ -216,8 +273,21 @@ export function analyze(input: JudgeInput): Analysis {
   };
   const selfEncrypted = looksSopsEncryptedAny(bytes);
   const gen = input.generatorSource;
-  const canMatter = (format === "yaml" || format === "json") && mayMatter(bytes, input.secretKinds);
-  if (!rule && !a.headEncrypted && !selfEncrypted && !canMatter && !gen) return a;
+  /** A secretGenerator source: its content is Secret data whatever it holds. */
+  const source = gen?.field === "envs" || gen?.field === "files";
+  // sops reads the file (a rule covers it, or it carries metadata): its store, by name, decides.
+  const sopsReads = rule !== undefined || selfEncrypted || a.headEncrypted;
+  const byName = format === "yaml" || format === "json";
+  // kustomize reads a kustomization, and what one lists as a resource, patch or generator
+  // config, as YAML whatever the name; any other file may still sniff as a YAML Secret.
+  const asManifest =
+    !byName &&
+    !sopsReads &&
+    (isKustomizationPath(path) || gen?.field === "resources" || gen?.field === "generators");
+  const sniffed =
+    !byName && !sopsReads && !asManifest && !gen && maySniffAsYaml(bytes, input.secretKinds);
+  const canMatter = ((byName || asManifest) && mayMatter(bytes, input.secretKinds)) || sniffed;
+  if (!rule && !a.headEncrypted && !selfEncrypted && !canMatter && !source) return a;
   if (!selfEncrypted && isForeignCiphertext(bytes)) {
     a.readWith = "foreign-ciphertext";
     return a;
@@ -225,11 +295,22 @@ export function analyze(input: JudgeInput): Analysis {
   if (input.templated) a.readWith = "template";
 
   // A generator's env file is read as kustomize reads it (dotenv), whatever its name.
-  const readAs: Format = gen?.field === "envs" && format === "binary" ? "dotenv" : format;
+  const readAs: Format =
+    asManifest || sniffed
+      ? "yaml"
+      : gen?.field === "envs" && format === "binary"
+        ? "dotenv"
+        : format;
+  if (asManifest) a.format = "yaml";
   let parsed: ParsedFile;
   try {
-    parsed = parseFile(bytes, readAs);
+    parsed =
+      readAs === "yaml" && !sopsReads
+        ? parseForKustomize(bytes, input.secretKinds)
+        : parseFile(bytes, readAs);
   } catch (e) {
+    // Sniffed, not named or listed as YAML: a file that does not read as YAML is just a file.
+    if (sniffed) return a;
     // Templates (Helm, Jinja, gomplate) are read through the template-aware reader.
     if (readAs === "yaml" && !input.templated) {
       const variants = templateVariants(Buffer.from(bytes).toString("utf8"));
@@ -253,6 +334,7 @@ export function analyze(input: JudgeInput): Analysis {
       a.headEncrypted ||
       selfEncrypted ||
       gen !== undefined ||
+      asManifest ||
       strongHint(bytes);
     if (mustCheck)
       a.parseError = e instanceof ParseError ? e : new ParseError("could not be parsed");
@@ -267,6 +349,7 @@ export function analyze(input: JudgeInput): Analysis {
     return a;
   }
   a.parsed = true;
+  if (sniffed) a.format = "yaml";
   a.file = parsed;
   a.multi = parsed.docs.length > 1;
 
@@ -314,6 +397,7 @@ export function analyze(input: JudgeInput): Analysis {
       values,
       secretsOutside: readAs === "yaml" || readAs === "json" ? secretsOutside(doc, a, input) : [],
       literalsOutside: literalsOutside(doc, a, input),
+      delivered: readAs === "yaml" || readAs === "json" ? deliveredOutside(doc, a, input) : [],
       // Binary stores ignore selectors: the whole content is one value.
       credentials:
         a.judged && !a.required && rule
@@ -324,7 +408,7 @@ export function analyze(input: JudgeInput): Analysis {
   a.encrypted = a.mustEncrypt.filter((m) => m.state === "encrypted").length;
   a.plaintext = a.mustEncrypt.filter((m) => m.state === "plaintext").length;
   a.malformed = a.mustEncrypt.filter((m) => m.state === "malformed").length;
-  if (gen && !a.meta && a.plaintext === 0) a.generatorPlain = generatorPlain(a, parsed, input);
+  if (source && !a.meta && a.plaintext === 0) a.generatorPlain = generatorPlain(a, parsed, input);
   return a;
 }
 
@@ -497,31 +581,67 @@ function secretsOutside(
 
 /** kustomize secretGenerator literals: `KEY=VALUE` strings no selector in force picks. */
 function literalsOutside(doc: TreeDoc, a: Analysis, input: JudgeInput): PlainKeys {
-  const keys: string[] = [];
-  let first: PlainKeys["first"];
+  const out: PlainKeys = { keys: [] };
+  // Picked by a selector: encrypted, or reported as unencrypted/partially-encrypted.
+  if (a.required && picked(["secretGenerator", "literals"], a.selectors)) return out;
   for (const gen of seqMaps(get(doc.root, "secretGenerator"))) {
     const lits = get(gen, "literals");
     if (lits?.kind !== "seq") continue;
-    for (const lit of lits.items) {
-      if (lit.kind !== "leaf") continue;
-      const text = leafText(lit);
-      // kustomize splits at the first `=`; the value may hold more of them.
-      const eq = text.indexOf("=");
-      if (eq === -1) continue;
-      // Picked by a selector: encrypted, or reported as unencrypted/partially-encrypted.
-      if (a.required && picked(["secretGenerator", "literals"], a.selectors)) continue;
-      let value = text.slice(eq + 1);
-      // kustomize strips one pair of matching quotes around the value.
-      if (/^(["']).*\1$/s.test(value) && value.length >= 2) value = value.slice(1, -1);
-      if (isExemptValue(value, exemptContext(doc.root, input))) continue;
-      if (input.templated && isTemplateMarked(value)) continue;
-      const literalKey = `secretGenerator.literals.${text.slice(0, eq)}`;
-      if (input.isAllowed?.(literalKey, Buffer.from(value, "utf8"))) continue;
-      keys.push(text.slice(0, eq));
-      first ??= { line: lit.pos?.line, column: lit.pos?.column };
-    }
+    plainLiterals(
+      lits.items.filter((l): l is Leaf => l.kind === "leaf"),
+      "secretGenerator.literals",
+      doc,
+      input,
+      out,
+    );
   }
-  return { keys, first };
+  return out;
+}
+
+/** `KEY=VALUE` literals holding plaintext (not exempt, not allowed), added to `out`. */
+function plainLiterals(
+  lits: readonly Leaf[],
+  allowPrefix: string,
+  doc: TreeDoc,
+  input: JudgeInput,
+  out: PlainKeys,
+  onlyKey?: string,
+): void {
+  for (const lit of lits) {
+    const text = leafText(lit);
+    // kustomize splits at the first `=`; the value may hold more of them.
+    const eq = text.indexOf("=");
+    if (eq === -1) continue;
+    const key = text.slice(0, eq);
+    if (onlyKey !== undefined && key !== onlyKey) continue;
+    let value = text.slice(eq + 1);
+    // kustomize strips one pair of matching quotes around the value.
+    if (/^(["']).*\1$/s.test(value) && value.length >= 2) value = value.slice(1, -1);
+    if (isExemptValue(value, exemptContext(doc.root, input))) continue;
+    if (input.templated && isTemplateMarked(value)) continue;
+    if (input.isAllowed?.(`${allowPrefix}.${key}`, Buffer.from(value, "utf8"))) continue;
+    out.keys.push(key);
+    out.first ??= { line: lit.pos?.line, column: lit.pos?.column };
+  }
+}
+
+/** The literals of builtin SecretGenerator configs and Secret-bound replacements, plaintext and unpicked. */
+function deliveredOutside(doc: TreeDoc, a: Analysis, input: JudgeInput): DocAnalysis["delivered"] {
+  const out: DocAnalysis["delivered"] = [];
+  for (const g of literalGroups(doc.root)) {
+    if (a.required && picked(g.path, a.selectors)) continue;
+    const found: PlainKeys = { keys: [] };
+    plainLiterals(g.literals, g.path.join("."), doc, input, found, g.onlyKey);
+    if (found.keys.length === 0) continue;
+    out.push({
+      keys: found.keys,
+      first: g.at ?? found.first,
+      via: g.via,
+      name: g.name,
+      ...(g.inline ? { inline: true } : {}),
+    });
+  }
+  return out;
 }
 
 /** Values the selectors pick that look like credentials (for a file that need not be encrypted). */

@@ -29,8 +29,9 @@ export interface JudgeInput {
   /** Internal: the bytes are a readable variant of a template (see template.ts). */
   templated?: boolean;
   /**
-   * Set when a kustomization's secretGenerator names this file as a source
-   * (`envs:` or `files:`): kustomize turns its content into Secret data.
+   * Set when a kustomization names this file: as a secretGenerator source (`envs:` or
+   * `files:`: kustomize turns its content into Secret data), or as a resource, patch or
+   * generator config (`resources`, `generators`: kustomize reads it as YAML, whatever its name).
    */
   generatorSource?: GeneratorSource;
 }
@@ -41,8 +42,12 @@ export interface GeneratorSource {
   kustomization: string;
   /** The generator's `name`. */
   generator: string;
-  /** `envs` (dotenv lines become keys) or `files` (the whole content is one value). */
-  field: "envs" | "files";
+  /**
+   * `envs` (dotenv lines become keys) or `files` (the whole content is one value): a source.
+   * `resources` (also `components`, `patches[].path`, `patchesStrategicMerge`) or `generators`
+   * (a generator config): a file kustomize parses as YAML manifests, whatever its name.
+   */
+  field: "envs" | "files" | "resources" | "generators";
   /** For `files`: the data key (`key=path`, else the file's base name). */
   key?: string;
 }
