@@ -45,7 +45,14 @@ function strings(node: TreeNode | undefined, field: string): string[] {
 function resolver(kustPath: string): (p: string) => string | undefined {
   const dir = path.posix.dirname(kustPath);
   return (p: string) => {
-    if (p === "" || p.includes("\n") || p.startsWith("/") || /^[a-z][a-z0-9+.-]*:\/\//i.test(p))
+    // A line break or `: ` is inline YAML (a patch, a generator config), not a path.
+    if (
+      p === "" ||
+      p.includes("\n") ||
+      p.includes(": ") ||
+      p.startsWith("/") ||
+      /^[a-z][a-z0-9+.-]*:\/\//i.test(p)
+    )
       return undefined;
     const full = path.posix.normalize(dir === "." ? p : `${dir}/${p}`);
     return full.startsWith("../") || full === ".." ? undefined : full;

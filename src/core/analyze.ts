@@ -251,6 +251,30 @@ function parseForKustomize(bytes: Uint8Array, kinds: readonly string[] | undefin
   return parsed;
 }
 
+/**
+ * A file sops reads with another store than YAML (by its name: binary, dotenv, INI) that
+ * kustomize may read as YAML: a kustomization, a listed resource or generator config, or
+ * content that may sniff as a YAML Secret. Such a file is judged both ways (judge.ts).
+ */
+export function kustomizeReadsOtherwise(input: JudgeInput): boolean {
+  if (input.kustomizeView || input.templated) return false;
+  const format = sniffFormat(input.path, input.bytes);
+  if (format === "yaml" || format === "json") return false;
+  const g = input.generatorSource;
+  if (g?.field === "envs" || g?.field === "files") return false;
+  const sopsReads =
+    input.rule !== undefined ||
+    looksSopsEncryptedAny(input.bytes) ||
+    (input.headBytes !== undefined && looksSopsEncryptedAny(input.headBytes));
+  if (!sopsReads) return false;
+  return (
+    isKustomizationPath(input.path) ||
+    g?.field === "resources" ||
+    g?.field === "generators" ||
+    maySniffAsYaml(input.bytes, input.secretKinds)
+  );
+}
+
 /** Analyse one file. Never throws for bad content. */
 export function analyze(input: JudgeInput): Analysis {
   const { path, bytes, rule } = input;
@@ -276,7 +300,8 @@ export function analyze(input: JudgeInput): Analysis {
   /** A secretGenerator source: its content is Secret data whatever it holds. */
   const source = gen?.field === "envs" || gen?.field === "files";
   // sops reads the file (a rule covers it, or it carries metadata): its store, by name, decides.
-  const sopsReads = rule !== undefined || selfEncrypted || a.headEncrypted;
+  const sopsReads =
+    !input.kustomizeView && (rule !== undefined || selfEncrypted || a.headEncrypted);
   const byName = format === "yaml" || format === "json";
   // kustomize reads a kustomization, and what one lists as a resource, patch or generator
   // config, as YAML whatever the name; any other file may still sniff as a YAML Secret.

@@ -29,6 +29,11 @@ export interface JudgeInput {
   /** Internal: the bytes are a readable variant of a template (see template.ts). */
   templated?: boolean;
   /**
+   * Internal: judge the file as kustomize reads it (YAML), not with the store sops picks by its
+   * name; for a covered or encrypted file of another name that kustomize reads (see judge.ts).
+   */
+  kustomizeView?: boolean;
+  /**
    * Set when a kustomization names this file: as a secretGenerator source (`envs:` or
    * `files:`: kustomize turns its content into Secret data), or as a resource, patch or
    * generator config (`resources`, `generators`: kustomize reads it as YAML, whatever its name).

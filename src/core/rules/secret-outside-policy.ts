@@ -26,6 +26,8 @@ export const messages = {
     `${describe(info)}: values the selector of ${rule} (${selector}) leaves in plaintext`,
   noRule: (info: DocInfo) =>
     `${describe(info)} with plaintext values in a file that no creation rule in .sops.yaml covers`,
+  otherStore: (info: DocInfo) =>
+    `${describe(info)} with plaintext values: kustomize reads this file as YAML, sops (by its name) with another store, so no selector protects them; give it a .yaml name under a creation rule`,
   where: (origin: Origin, typos: string[]) =>
     `${ORIGIN[origin]}${typos.length ? `; misspelt: ${typos.join(", ")} — the values stay in the clear` : ""}`,
   generator: (g: GeneratorSource) =>
@@ -60,7 +62,8 @@ export const secretOutsidePolicy: JudgeRule = {
               message: rule
                 ? messages.selectorLeaves(info, ruleLabel(rule), describeSelector(a.selector)) +
                   messages.where(s.object.origin, s.object.typos)
-                : messages.noRule(info) + messages.where(s.object.origin, s.object.typos),
+                : (a.input.kustomizeView ? messages.otherStore(info) : messages.noRule(info)) +
+                  messages.where(s.object.origin, s.object.typos),
               fixable: false,
             },
             info,
