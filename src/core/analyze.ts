@@ -201,15 +201,22 @@ function sniffFormat(path: string, bytes: Uint8Array): Format {
 }
 
 /**
- * Could these bytes (of a file whose name says neither YAML nor JSON) be YAML holding a
- * Secret? False only when provably not: a NUL byte without a UTF-16 byte order mark (go-yaml
- * refuses control characters in UTF-8 input), or mayMatter's proof.
+ * Could these bytes (of a file whose name says neither YAML nor JSON, and that no
+ * kustomization is known to list) be YAML holding a Secret or a SecretGenerator config? False
+ * only when provably not: a NUL byte without a UTF-16 byte order mark (go-yaml refuses control
+ * characters in UTF-8 input); no `kind` in any case while nothing (a backslash escape, a `!`
+ * tag) could spell it otherwise (every such object needs its kind); or mayMatter's proof.
+ * Linear byte scans.
  */
 export function maySniffAsYaml(bytes: Uint8Array, extraKinds: readonly string[] = []): boolean {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   const bom =
-    bytes.length >= 2 &&
-    ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
-  if (!bom && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).includes(0)) return false;
+    buf.length >= 2 &&
+    ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff));
+  if (bom) return true;
+  if (buf.includes(0)) return false;
+  if (!buf.includes(0x5c) && !buf.includes(0x21) && !/kind/i.test(buf.toString("latin1")))
+    return false;
   return mayMatter(bytes, extraKinds);
 }
 

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { generatorSources } from "../../src/check/generators.js";
+import { maySniffAsYaml } from "../../src/core/analyze.js";
 import { judge } from "../../src/core/judge.js";
 import type { GeneratorSource } from "../../src/core/types.js";
 import { parseFile } from "../../src/sops/parse.js";
@@ -126,6 +127,26 @@ describe("a resource of any name", () => {
     expect(
       run("roles/x/templates/secret.yaml.j2", `${SECRET}  token: {{ vault_token }}\n`),
     ).toEqual([]);
+  });
+
+  it("the sniffing pre-filter skips only what provably cannot be a YAML Secret", () => {
+    const b = (t: string) => Buffer.from(t);
+    expect(maySniffAsYaml(b(SECRET))).toBe(true);
+    // no kind in any case, no escape or tag that could spell one: no Secret possible
+    expect(maySniffAsYaml(b("secret,password\nweb,x\n"))).toBe(false);
+    expect(maySniffAsYaml(b("KIND: secret\n"))).toBe(true);
+    expect(maySniffAsYaml(b('"\\x6bind": Secret\n'))).toBe(true);
+    expect(maySniffAsYaml(b("? !!str kind\n: Secret\n"))).toBe(true);
+    // NUL without a UTF-16 byte order mark: go-yaml refuses it
+    expect(maySniffAsYaml(b(`kind: Secret\u0000`))).toBe(false);
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(SECRET, "utf16le")]);
+    expect(maySniffAsYaml(utf16)).toBe(true);
+    const j = judge({ path: "apps/web/secret", bytes: utf16 });
+    expect(j.findings.map((f) => f.rule)).toEqual(["secret-outside-policy"]);
+    // a misspelt kind is still read (and reported with the typo)
+    expect(errors(run("apps/web/secret", SECRET.replace("kind: Secret", "Kind: secret")))).toEqual([
+      "secret-outside-policy:password",
+    ]);
   });
 
   it("a ConfigMap or a substituted Secret in a file of another name is clean", () => {
