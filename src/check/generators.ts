@@ -7,7 +7,7 @@
  * relative to the kustomization's folder and must stay in the repository.
  */
 import path from "node:path";
-import { isKustomizationPath, KUSTOMIZATION_NAMES } from "../core/kustomize.js";
+import { copiedIntoSecrets, isKustomizationPath, KUSTOMIZATION_NAMES } from "../core/kustomize.js";
 import type { GeneratorSource } from "../core/types.js";
 import { parseFile } from "../sops/parse.js";
 import type { TreeNode } from "../sops/tree.js";
@@ -107,6 +107,8 @@ export function generatorSources(
       links.set(full, { kustomization: kustPath, generator: what, field });
   };
   for (const doc of readDocs(bytes)) {
+    const copied = copiedIntoSecrets(doc);
+    const before = new Set(links.keys());
     for (const f of ["resources", "components"])
       for (const p of strings(doc, f)) link(p, "resources", f);
     for (const p of strings(doc, "patchesStrategicMerge"))
@@ -135,6 +137,9 @@ export function generatorSources(
             sources,
           );
       }
+    // A ConfigMap in a listed resource whose value replacements copy into a Secret.
+    if (copied.length > 0)
+      for (const [p, g] of links) if (!before.has(p) && g.field === "resources") g.copied = copied;
     const secretGens = get(doc, "secretGenerator");
     if (secretGens?.kind !== "seq") continue;
     for (const gen of secretGens.items) {

@@ -38,7 +38,12 @@ import { type DocInfo, docInfo } from "./describe.js";
 import { type ExemptContext, exemptionOf, isExemptValue } from "./exempt.js";
 import { type Intent, intentOf, isForeignCiphertext, isPublicPem } from "./intent.js";
 import { kubeObjects, type Origin } from "./kube.js";
-import { isKustomizationPath, type LiteralGroup, literalGroups } from "./kustomize.js";
+import {
+  copiedConfigMapValues,
+  isKustomizationPath,
+  type LiteralGroup,
+  literalGroups,
+} from "./kustomize.js";
 import { isTemplateMarked, templateVariants } from "./template.js";
 import type { JudgeInput, MustEncrypt, ValueState } from "./types.js";
 
@@ -113,7 +118,9 @@ export interface DocAnalysis {
    * Other literals kustomize delivers as Secret data (a builtin SecretGenerator config, inline or
    * not; a configMapGenerator literal `replacements:` copy into a Secret), plaintext, unpicked.
    */
-  delivered: Array<PlainKeys & Pick<LiteralGroup, "via" | "name" | "inline">>;
+  delivered: Array<
+    PlainKeys & Pick<LiteralGroup, "via" | "name" | "inline"> & { fromResource?: boolean }
+  >;
   /** Under a broad rule, in a file that need not be encrypted: picked values that look like credentials. */
   credentials: Credential[];
 }
@@ -318,7 +325,10 @@ export function analyze(input: JudgeInput): Analysis {
     (isKustomizationPath(path) || gen?.field === "resources" || gen?.field === "generators");
   const sniffed =
     !byName && !sopsReads && !asManifest && !gen && maySniffAsYaml(bytes, input.secretKinds);
-  const canMatter = ((byName || asManifest) && mayMatter(bytes, input.secretKinds)) || sniffed;
+  const canMatter =
+    ((byName || asManifest) && mayMatter(bytes, input.secretKinds)) ||
+    sniffed ||
+    (gen?.copied?.length ?? 0) > 0;
   if (!rule && !a.headEncrypted && !selfEncrypted && !canMatter && !source) return a;
   if (!selfEncrypted && isForeignCiphertext(bytes)) {
     a.readWith = "foreign-ciphertext";
@@ -672,6 +682,24 @@ function deliveredOutside(doc: TreeDoc, a: Analysis, input: JudgeInput): DocAnal
       name: g.name,
       ...(g.inline ? { inline: true } : {}),
     });
+  }
+  // A ConfigMap in this resource whose value the listing kustomization copies into a Secret.
+  const copied = input.generatorSource?.copied;
+  if (copied && copied.length > 0) {
+    const ctx = exemptContext(doc.root, input);
+    for (const c of copiedConfigMapValues(doc.root, copied)) {
+      const text = leafText(c.leaf);
+      if (c.leaf.plain.length === 0 || leafExempt(c.leaf, ctx, input)) continue;
+      if (encState(text) !== "plaintext") continue;
+      if (input.isAllowed?.(`data.${c.key}`, c.leaf.plain)) continue;
+      out.push({
+        keys: [c.key],
+        first: { line: c.leaf.pos?.line, column: c.leaf.pos?.column },
+        via: "replacement",
+        name: c.name,
+        fromResource: true,
+      });
+    }
   }
   return out;
 }

@@ -102,34 +102,49 @@ export function literalGroups(root: TreeNode): LiteralGroup[] {
   return out;
 }
 
+/** A value `replacements:` copy from a ConfigMap into a Secret: the ConfigMap's name and data key. */
+export interface CopiedIntoSecret {
+  name: string;
+  key: string;
+}
+
 /**
- * `replacements:` whose source is a ConfigMap made by this kustomization's
- * configMapGenerator and one of whose targets selects `kind: Secret`: the
- * literal the source `fieldPath` (`data.KEY`) names is delivered as Secret data.
+ * The `replacements:` of a kustomization that copy a ConfigMap's `data.KEY` (the source
+ * `fieldPath`) into an object one of whose targets selects `kind: Secret`. Precise: another
+ * target kind, a source of another kind or another field is not a delivery into a Secret.
  */
-function replacementGroups(root: TreeNode): LiteralGroup[] {
-  const reps = seqItems(get(root, "replacements"));
-  if (reps.length === 0) return [];
-  const cmGens = new Map<string, TreeNode>();
-  for (const g of seqItems(get(root, "configMapGenerator"))) {
-    const n = getString(g, "name");
-    if (n !== undefined && !cmGens.has(n)) cmGens.set(n, g);
-  }
-  const out: LiteralGroup[] = [];
-  for (const rep of reps) {
+export function copiedIntoSecrets(root: TreeNode): CopiedIntoSecret[] {
+  const out: CopiedIntoSecret[] = [];
+  for (const rep of seqItems(get(root, "replacements"))) {
     const src = get(rep, "source");
     const kind = getString(src, "kind");
     if (kind !== undefined && kind !== "ConfigMap") continue;
     const name = getString(src, "name");
-    const gen = name === undefined ? undefined : cmGens.get(name);
-    if (!gen || name === undefined) continue;
+    if (name === undefined) continue;
     const intoSecret = seqItems(get(rep, "targets")).some(
       (t) => getString(get(t, "select"), "kind") === "Secret",
     );
     if (!intoSecret) continue;
     const m = /^data\.(?:\[(.+)\]|(.+))$/.exec(getString(src, "fieldPath") ?? "");
     const key = m?.[1] ?? m?.[2];
-    if (key === undefined) continue;
+    if (key !== undefined) out.push({ name, key });
+  }
+  return out;
+}
+
+/** The configMapGenerator literals of this kustomization that its replacements copy into a Secret. */
+function replacementGroups(root: TreeNode): LiteralGroup[] {
+  const copied = copiedIntoSecrets(root);
+  if (copied.length === 0) return [];
+  const cmGens = new Map<string, TreeNode>();
+  for (const g of seqItems(get(root, "configMapGenerator"))) {
+    const n = getString(g, "name");
+    if (n !== undefined && !cmGens.has(n)) cmGens.set(n, g);
+  }
+  const out: LiteralGroup[] = [];
+  for (const { name, key } of copied) {
+    const gen = cmGens.get(name);
+    if (!gen) continue;
     out.push({
       via: "replacement",
       name,
@@ -137,6 +152,25 @@ function replacementGroups(root: TreeNode): LiteralGroup[] {
       literals: leaves(get(gen, "literals")),
       onlyKey: key,
     });
+  }
+  return out;
+}
+
+/**
+ * In a file a kustomization lists as a resource: the ConfigMaps whose `data` values that
+ * kustomization's replacements copy into a Secret (`copied`, from the link).
+ */
+export function copiedConfigMapValues(
+  root: TreeNode,
+  copied: readonly CopiedIntoSecret[],
+): Array<{ name: string; key: string; leaf: Leaf }> {
+  if (getString(root, "kind") !== "ConfigMap") return [];
+  const name = getString(get(root, "metadata"), "name");
+  const out: Array<{ name: string; key: string; leaf: Leaf }> = [];
+  for (const c of copied) {
+    if (c.name !== name) continue;
+    const v = get(get(root, "data"), c.key);
+    if (v?.kind === "leaf") out.push({ name: c.name, key: c.key, leaf: v });
   }
   return out;
 }

@@ -4,6 +4,7 @@
  */
 import type { CreationRule, Finding, Format, Selector } from "../types.js";
 import type { Intent } from "./intent.js";
+import type { CopiedIntoSecret } from "./kustomize.js";
 
 export interface JudgeInput {
   /** Display path (repository-relative, `/` separators). */
@@ -55,6 +56,8 @@ export interface GeneratorSource {
   field: "envs" | "files" | "resources" | "generators";
   /** For `files`: the data key (`key=path`, else the file's base name). */
   key?: string;
+  /** For `resources`: ConfigMap values the kustomization's `replacements:` copy into a Secret. */
+  copied?: CopiedIntoSecret[];
 }
 
 /** `nested`: base64 of a whole sops-encrypted file, which Flux decrypts. */

@@ -112,6 +112,20 @@ describe("kustomization links, through git commit", () => {
     reset(repo);
   });
 
+  it("replacements copy a ConfigMap resource's value into a Secret: the ConfigMap file is blocked", () => {
+    const r = commit(repo, {
+      "apps/g/kustomization.yaml":
+        "resources:\n  - config.yaml\n  - secret.yaml\nreplacements:\n  - source: {kind: ConfigMap, name: s, fieldPath: data.password}\n    targets:\n      - select: {kind: Secret, name: web}\n        fieldPaths: [stringData.password]\n",
+      "apps/g/config.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\ndata:\n  password: ${CANARY}\n`,
+      "apps/g/secret.yaml":
+        'apiVersion: v1\nkind: Secret\nmetadata:\n  name: web\nstringData:\n  password: ""\n',
+    });
+    expect(r.code, r.out).not.toBe(0);
+    expect(r.out).toContain("apps/g/config.yaml");
+    expect(r.out).toContain("replacements in apps/g/kustomization.yaml");
+    reset(repo);
+  });
+
   it("a cached clean verdict does not survive a new link (the link is part of the key)", () => {
     repo.write("apps/f/secret", BROKEN);
     repo.git("add", "-A");

@@ -244,6 +244,39 @@ describe("replacements copying a configMapGenerator literal into a Secret", () =
   });
 });
 
+describe("replacements copying a ConfigMap resource's value into a Secret", () => {
+  const cm = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-settings\ndata:\n  password: ${CANARY}\n  color: blue\n  ref: \${PASSWORD}\n`;
+  const link = (key: string, name = "web-settings"): GeneratorSource => ({
+    kustomization: "apps/web/kustomization.yaml",
+    generator: "resources",
+    field: "resources",
+    copied: [{ name, key }],
+  });
+
+  it("the linked ConfigMap file: the copied key is a finding naming the kustomization", () => {
+    const fs = run("apps/web/config.yaml", cm, { link: link("password") });
+    expect(errors(fs)).toEqual(["secret-outside-policy:password"]);
+    expect(fs[0]!.message).toContain("apps/web/kustomization.yaml");
+    expect(fs[0]!.line).toBe(6);
+  });
+
+  it("precise: no link, another ConfigMap, another key or a substitution is clean", () => {
+    expect(run("apps/web/config.yaml", cm)).toEqual([]);
+    expect(run("apps/web/config.yaml", cm, { link: link("password", "other") })).toEqual([]);
+    expect(run("apps/web/config.yaml", cm, { link: link("missing") })).toEqual([]);
+    expect(run("apps/web/config.yaml", cm, { link: link("ref") })).toEqual([]);
+  });
+
+  it("generatorSources hands the copied keys to the kustomization's resource links", () => {
+    const kust =
+      "resources:\n  - config.yaml\n  - secret.yaml\nreplacements:\n  - source: {kind: ConfigMap, name: web-settings, fieldPath: data.password}\n    targets:\n      - select: {kind: Secret}\n        fieldPaths: [stringData.password]\n  - source: {kind: ConfigMap, name: web-settings, fieldPath: data.color}\n    targets:\n      - select: {kind: Deployment}\n        fieldPaths: [spec.x]\n";
+    const links = generatorSources("apps/web/kustomization.yaml", Buffer.from(kust));
+    expect(links.get("apps/web/config.yaml")?.copied).toEqual([
+      { name: "web-settings", key: "password" },
+    ]);
+  });
+});
+
 describe("non-string keys matter only where sops reads them", () => {
   const release = `apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: ingress\nspec:\n  values:\n    tcp:\n      22: gitea/gitea-ssh:22\n      ? [8080]\n      : x\n`;
 

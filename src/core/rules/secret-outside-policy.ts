@@ -34,10 +34,15 @@ export const messages = {
     `a source of kustomize secretGenerator "${g.generator}" (${g.field} in ${g.kustomization}) that is not sops-encrypted: kustomize turns its content into Secret data; encrypt it with \`npx secret-guard encrypt <path>\` under a creation rule`,
   literals:
     "kustomize secretGenerator literals carry secret values in plaintext; move them into a sops-encrypted env file (secretGenerator.envs) that a creation rule covers",
-  delivered: (d: { via: string; name: string; inline?: boolean }, g?: GeneratorSource) =>
-    d.via === "replacement"
-      ? `kustomize replacements copy configMapGenerator "${d.name}" literals into a Secret (a target selects kind: Secret): they are Secret data in plaintext; keep the value in a sops-encrypted Secret or env file instead`
-      : `kustomize builtin SecretGenerator "${d.name}"${d.inline ? " (inline under generators)" : g?.field === "generators" ? ` (listed under generators in ${g.kustomization})` : ""}: its literals carry secret values in plaintext; move them into a sops-encrypted env file (envs) that a creation rule covers`,
+  delivered: (
+    d: { via: string; name: string; inline?: boolean; fromResource?: boolean },
+    g?: GeneratorSource,
+  ) =>
+    d.via === "replacement" && d.fromResource
+      ? `ConfigMap ${d.name}: kustomize replacements in ${g?.kustomization ?? "its kustomization"} copy this value into a Secret (a target selects kind: Secret): it is Secret data in plaintext; keep it in a sops-encrypted Secret instead`
+      : d.via === "replacement"
+        ? `kustomize replacements copy configMapGenerator "${d.name}" literals into a Secret (a target selects kind: Secret): they are Secret data in plaintext; keep the value in a sops-encrypted Secret or env file instead`
+        : `kustomize builtin SecretGenerator "${d.name}"${d.inline ? " (inline under generators)" : g?.field === "generators" ? ` (listed under generators in ${g.kustomization})` : ""}: its literals carry secret values in plaintext; move them into a sops-encrypted env file (envs) that a creation rule covers`,
 };
 
 /** Secret values the policy would leave in plaintext. */
