@@ -96,6 +96,8 @@ export interface ScanResult {
 /** Blobs requested ahead through the one cat-file process, topped up in batches (one write each). */
 const READ_AHEAD = 256;
 const REFILL = 128;
+/** Files read only to be sniffed (any name, maybe a large binary): this many in flight at most. */
+const SNIFF_AHEAD = 8;
 
 /** Scan files and judge them: the library entry point behind `scan` and the hooks. */
 export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
@@ -196,7 +198,19 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
     if (folders) for (const w of folders.warnings) result.warnings.push(w);
     // Every file is read: kustomize applies a file of any name a kustomization lists, so one
     // that is neither YAML nor JSON by name is still sniffed for a Secret (core/analyze.ts).
-    const relevant = work;
+    // Those read only to be sniffed come last, a few at a time: memory stays bounded.
+    const named = ({ file, rule }: WorkItem) => {
+      const format = formatForPath(file.path);
+      return (
+        rule !== undefined ||
+        format === "yaml" ||
+        format === "json" ||
+        file.headBlobId !== undefined ||
+        gens.has(genKey(file)) ||
+        isKustomization(file.path)
+      );
+    };
+    const relevant = [...work.filter(named), ...work.filter((w) => !named(w))];
     const cache =
       opts.cache && opts.mode !== "paths" && sources.topLevel
         ? await openVerdictCache(sources.topLevel, env, {
@@ -233,16 +247,21 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
     // Read ahead a bounded number of blobs through the one cat-file process.
     const pending: Array<Promise<Buffer> | undefined> = [];
     let requested = 0;
-    const request = (upTo: number) => {
-      for (; requested < Math.min(upTo, toJudge.length); requested++)
+    let firstSniff = toJudge.findIndex((w) => !named(w));
+    if (firstSniff === -1) firstSniff = toJudge.length;
+    const request = (upTo: number, at: number) => {
+      for (; requested < Math.min(upTo, toJudge.length); requested++) {
+        if (requested >= firstSniff && requested >= at + SNIFF_AHEAD) break;
         pending[requested] = toJudge[requested]!.file.read();
+      }
     };
-    request(READ_AHEAD);
+    request(READ_AHEAD, 0);
     for (let i = 0; i < toJudge.length; i++) {
+      if (i + SNIFF_AHEAD >= firstSniff || requested - i < READ_AHEAD - REFILL)
+        request(i + READ_AHEAD, i);
       const { file, rule, configs } = toJudge[i]!;
       const bytes = await pending[i]!;
       pending[i] = undefined;
-      if (requested - i < READ_AHEAD - REFILL) request(i + READ_AHEAD);
       let headBytes: Buffer | undefined;
       if (
         file.readHead &&

@@ -165,6 +165,23 @@ describe("the catch-all rule: sops reads these names as binary, kustomize as YAM
   });
 });
 
+describe("files read only to be sniffed are read a few at a time, every one judged", () => {
+  it("--all over many files of other names: each Secret among them is found", async () => {
+    const files: Record<string, string> = { ".sops.yaml": SPECIFIC };
+    for (let i = 0; i < 40; i++) {
+      files[`apps/n${i}/secret`] = SECRET.replace("name: web", `name: s${i}`);
+      files[`apps/n${i}/blob.bin`] = `\u0000\u0001binary secret kind ${i}`;
+      files[`apps/n${i}/cm.yaml`] = "apiVersion: v1\nkind: ConfigMap\n";
+    }
+    const repo = await makeRepo({ files, commit: "many" });
+    const r = sg(repo, ["scan", "--all", "--no-cache"]);
+    expect(r.code, r.stderr).toBe(1);
+    for (let i = 0; i < 40; i++) expect(r.stdout).toContain(`apps/n${i}/secret\n`);
+    expect(r.stdout).not.toContain("blob.bin");
+    expect(r.stdout).toContain("121 files scanned");
+  });
+});
+
 describe("scan --range and history find them in commits", () => {
   it("every shape, committed past the hook", async () => {
     const repo = await makeRepo({
