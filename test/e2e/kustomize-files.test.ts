@@ -166,10 +166,13 @@ describe("the catch-all rule: sops reads these names as binary, kustomize as YAM
 });
 
 describe("files read only to be sniffed are read a few at a time, every one judged", () => {
-  it("--all over many files of other names: each Secret among them is found", async () => {
+  it("--all and history over many files of other names: each Secret among them is found", async () => {
     const files: Record<string, string> = { ".sops.yaml": SPECIFIC };
     for (let i = 0; i < 40; i++) {
-      files[`apps/n${i}/secret`] = SECRET.replace("name: web", `name: s${i}`);
+      files[`apps/n${i}/secret`] = SECRET.replace("name: web", `name: s${i}`).replace(
+        CANARY,
+        `${CANARY}-${i}`,
+      );
       files[`apps/n${i}/blob.bin`] = `\u0000\u0001binary secret kind ${i}`;
       files[`apps/n${i}/cm.yaml`] = "apiVersion: v1\nkind: ConfigMap\n";
     }
@@ -179,6 +182,10 @@ describe("files read only to be sniffed are read a few at a time, every one judg
     for (let i = 0; i < 40; i++) expect(r.stdout).toContain(`apps/n${i}/secret\n`);
     expect(r.stdout).not.toContain("blob.bin");
     expect(r.stdout).toContain("121 files scanned");
+    const h = sg(repo, ["history", "--no-cache"]);
+    expect(h.code, h.stderr).not.toBe(0);
+    expect(h.stdout).toContain("40 exposed values");
+    for (let i = 0; i < 40; i++) expect(h.stdout).toMatch(new RegExp(`path +apps/n${i}/secret\\n`));
   });
 });
 
