@@ -375,8 +375,10 @@ export function analyze(input: JudgeInput): Analysis {
       (rule !== undefined && preIntent.must) ||
       a.headEncrypted ||
       selfEncrypted ||
-      gen !== undefined ||
-      asManifest ||
+      source ||
+      // A listed resource of another name that is not YAML fails kustomize too; a `patches`
+      // path may be a JSON 6902 list of operations, which is no manifest (not sops-readable).
+      (asManifest && gen?.generator !== "patches") ||
       strongHint(bytes);
     if (mustCheck)
       a.parseError = e instanceof ParseError ? e : new ParseError("could not be parsed");

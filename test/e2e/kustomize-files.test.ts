@@ -71,14 +71,15 @@ describe("kustomization links, through git commit", () => {
   });
 
   it("patches[].path, patchesStrategicMerge and components name manifests too", () => {
-    for (const [field, entry] of [
-      ["patches", "  - path: p"],
-      ["patchesStrategicMerge", "  - p"],
-      ["components", "  - p"],
+    for (const [field, entry, text] of [
+      // a patches path may be JSON 6902 operations: judged as YAML, not failed closed
+      ["patches", "  - path: p", SECRET],
+      ["patchesStrategicMerge", "  - p", BROKEN],
+      ["components", "  - p", BROKEN],
     ] as const) {
       const r = commit(repo, {
         "apps/c/kustomization.yaml": `${field}:\n${entry}\n`,
-        "apps/c/p": BROKEN,
+        "apps/c/p": text,
       });
       expect(r.code, `${field}\n${r.out}`).not.toBe(0);
       expect(r.out).toContain("apps/c/p");

@@ -108,6 +108,22 @@ describe("a resource of any name", () => {
     expect(run("apps/web/notes.txt", broken)).toEqual([]);
   });
 
+  it("a patches path holding JSON 6902 operations on a Secret is no false alarm", () => {
+    const ops = "- op: replace\n  path: /metadata/name\n  value: my-secret\n";
+    for (const name of ["patch.yaml", "patch.txt", "patch"]) {
+      const link: GeneratorSource = {
+        kustomization: "apps/web/kustomization.yaml",
+        generator: "patches",
+        field: "resources",
+      };
+      expect(run(`apps/web/${name}`, ops, { link })).toEqual([]);
+    }
+    // the same list named under resources of a .yaml name is judged as before (no strong hint)
+    expect(
+      run("apps/web/patch.yaml", ops, { link: resourceLink("apps/web/kustomization.yaml") }),
+    ).toEqual([]);
+  });
+
   it("a Secret in secret.txt under a catch-all rule (sops: binary) is still caught", () => {
     expect(errors(run("apps/web/secret.txt", SECRET, { rule: catchAll }))).toContain(
       "secret-outside-policy:password",
