@@ -80,6 +80,10 @@ function sourcesOf(
   }
 }
 
+function seqItems(node: TreeNode | undefined): TreeNode[] {
+  return node?.kind === "seq" ? node.items.filter((i): i is TreeNode => i.kind !== "comment") : [];
+}
+
 function builtinSecretGenerators(docs: TreeNode[]): TreeNode[] {
   return docs.filter(
     (d) => getString(d, "kind") === "SecretGenerator" && getString(d, "apiVersion") === "builtin",
@@ -140,6 +144,19 @@ export function generatorSources(
     // A ConfigMap in a listed resource whose value replacements copy into a Secret.
     if (copied.length > 0)
       for (const [p, g] of links) if (!before.has(p) && g.field === "resources") g.copied = copied;
+    // A configMapGenerator whose values replacements copy into a Secret: those keys of its
+    // sources are Secret data (only those keys).
+    for (const cm of seqItems(get(doc, "configMapGenerator"))) {
+      const name = getString(cm, "name");
+      const keys = copied.filter((c) => c.name === name);
+      if (name === undefined || keys.length === 0) continue;
+      const found = new Map<string, GeneratorSource>();
+      sourcesOf(cm, name, kustPath, resolve, found);
+      for (const [p, g] of found) {
+        if (g.field === "files" && !keys.some((k) => k.key === g.key)) continue;
+        if (!sources.has(p)) sources.set(p, { ...g, copied: keys });
+      }
+    }
     const secretGens = get(doc, "secretGenerator");
     if (secretGens?.kind !== "seq") continue;
     for (const gen of secretGens.items) {

@@ -476,6 +476,8 @@ function generatorPlain(a: Analysis, parsed: ParsedFile, input: JudgeInput): Pla
       if (v.leaf.plain.length === 0 || isExemptValue(text) || encState(text) !== "plaintext")
         continue;
       if (input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
+      // A configMapGenerator's env file: only the keys replacements copy into a Secret.
+      if (gen.copied && !gen.copied.some((c) => c.key === v.path.join("."))) continue;
       keys.push(v.path.join("."));
       first ??= { line: v.leaf.pos?.line, column: v.leaf.pos?.column };
     }

@@ -56,7 +56,11 @@ export interface GeneratorSource {
   field: "envs" | "files" | "resources" | "generators";
   /** For `files`: the data key (`key=path`, else the file's base name). */
   key?: string;
-  /** For `resources`: ConfigMap values the kustomization's `replacements:` copy into a Secret. */
+  /**
+   * For `resources`: ConfigMap values the kustomization's `replacements:` copy into a Secret.
+   * For `envs`/`files` of a configMapGenerator (not a secretGenerator): the only keys that
+   * become Secret data, copied by `replacements:`.
+   */
   copied?: CopiedIntoSecret[];
 }
 

@@ -127,6 +127,21 @@ describe("kustomization links, through git commit", () => {
     reset(repo);
   });
 
+  it("replacements copy a configMapGenerator env value into a Secret: the env file is blocked", () => {
+    const r = commit(repo, {
+      "apps/h/kustomization.yaml":
+        "resources:\n  - secret.yaml\nconfigMapGenerator:\n  - name: s\n    envs: [app.env]\nreplacements:\n  - source: {kind: ConfigMap, name: s, fieldPath: data.PASSWORD}\n    targets:\n      - select: {kind: Secret, name: web}\n        fieldPaths: [stringData.password]\n",
+      "apps/h/app.env": `COLOR=blue\nPASSWORD=${CANARY}\n`,
+      "apps/h/secret.yaml":
+        'apiVersion: v1\nkind: Secret\nmetadata:\n  name: web\nstringData:\n  password: ""\n',
+    });
+    expect(r.code, r.out).not.toBe(0);
+    expect(r.out).toContain("apps/h/app.env");
+    expect(r.out).toContain("PASSWORD");
+    expect(r.out).not.toContain("COLOR");
+    reset(repo);
+  });
+
   it("a cached clean verdict does not survive a new link (the link is part of the key)", () => {
     repo.write("apps/f/secret", BROKEN);
     repo.git("add", "-A");

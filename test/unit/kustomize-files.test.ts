@@ -293,6 +293,33 @@ describe("replacements copying a ConfigMap resource's value into a Secret", () =
   });
 });
 
+describe("replacements copying a configMapGenerator source's value into a Secret", () => {
+  const kust = `configMapGenerator:\n  - name: s\n    envs: [app.env]\n    files: [token=tok.txt, other.txt]\nreplacements:\n  - source: {kind: ConfigMap, name: s, fieldPath: data.PASSWORD}\n    targets:\n      - select: {kind: Secret}\n        fieldPaths: [stringData.password]\n  - source: {kind: ConfigMap, name: s, fieldPath: data.token}\n    targets:\n      - select: {kind: Secret}\n        fieldPaths: [stringData.token]\n`;
+
+  it("its env and file sources are linked with the copied keys; other files are not", () => {
+    const links = generatorSources("apps/web/kustomization.yaml", Buffer.from(kust));
+    expect(links.get("apps/web/app.env")?.field).toBe("envs");
+    expect(links.get("apps/web/app.env")?.copied?.map((c) => c.key)).toEqual(["PASSWORD", "token"]);
+    expect(links.get("apps/web/tok.txt")?.field).toBe("files");
+    expect(links.has("apps/web/other.txt")).toBe(false);
+  });
+
+  it("only the copied key of the env file is a finding, naming the configMapGenerator", () => {
+    const link = generatorSources("apps/web/kustomization.yaml", Buffer.from(kust)).get(
+      "apps/web/app.env",
+    )!;
+    const fs = run("apps/web/app.env", `COLOR=blue\nPASSWORD=${CANARY}\n`, { link });
+    expect(errors(fs)).toEqual(["secret-outside-policy:PASSWORD"]);
+    expect(fs[0]!.message).toContain('configMapGenerator "s"');
+    expect(run("apps/web/app.env", "COLOR=blue\nPASSWORD=${PW}\n", { link })).toEqual([]);
+  });
+
+  it("without replacements into a Secret, a configMapGenerator's sources are not linked", () => {
+    const plain = "configMapGenerator:\n  - name: s\n    envs: [app.env]\n";
+    expect(generatorSources("apps/web/kustomization.yaml", Buffer.from(plain)).size).toBe(0);
+  });
+});
+
 describe("non-string keys matter only where sops reads them", () => {
   const release = `apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: ingress\nspec:\n  values:\n    tcp:\n      22: gitea/gitea-ssh:22\n      ? [8080]\n      : x\n`;
 

@@ -31,7 +31,9 @@ export const messages = {
   where: (origin: Origin, typos: string[]) =>
     `${ORIGIN[origin]}${typos.length ? `; misspelt: ${typos.join(", ")} — the values stay in the clear` : ""}`,
   generator: (g: GeneratorSource) =>
-    `a source of kustomize secretGenerator "${g.generator}" (${g.field} in ${g.kustomization}) that is not sops-encrypted: kustomize turns its content into Secret data; encrypt it with \`npx secret-guard encrypt <path>\` under a creation rule`,
+    g.copied
+      ? `a source of kustomize configMapGenerator "${g.generator}" (${g.field} in ${g.kustomization}) whose value replacements there copy into a Secret (a target selects kind: Secret): it is Secret data in plaintext; keep it in a sops-encrypted Secret or secretGenerator source instead`
+      : `a source of kustomize secretGenerator "${g.generator}" (${g.field} in ${g.kustomization}) that is not sops-encrypted: kustomize turns its content into Secret data; encrypt it with \`npx secret-guard encrypt <path>\` under a creation rule`,
   literals:
     "kustomize secretGenerator literals carry secret values in plaintext; move them into a sops-encrypted env file (secretGenerator.envs) that a creation rule covers",
   delivered: (
