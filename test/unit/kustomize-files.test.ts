@@ -336,7 +336,7 @@ describe("non-string keys matter only where sops reads them", () => {
   });
 
   it("a non-string key inside the Secret itself stays unparseable, without its text", () => {
-    for (const key of ["? [" + CANARY + "]\n  : x", "12345: x", "? {" + CANARY + ": y}\n  : z"]) {
+    for (const key of [`? [${CANARY}]\n  : x`, "12345: x", `? {${CANARY}: y}\n  : z`]) {
       const fs = run(
         "apps/web/secret.yaml",
         `apiVersion: v1\nkind: Secret\nstringData:\n  ${key}\n`,
