@@ -19,6 +19,7 @@
 import { type CacheOptions, openVerdictCache, type VerdictInput } from "../check/cache.js";
 import { candidatesFor } from "../check/configs.js";
 import { checkFile, isGuardConfigPath, prepareSettings, type Settings } from "../check/file.js";
+import { isKustomization } from "../check/generators.js";
 import {
   allowCheck,
   EMPTY_CONFIG,
@@ -142,6 +143,8 @@ interface Tracked {
 
 /** Blobs requested from cat-file in one write, one batch ahead of the judging. */
 const BATCH = 256;
+/** Blobs read only to be sniffed (any name, maybe a large binary): this many in flight at most. */
+const SNIFF_AHEAD = 8;
 const CONFIG_NAME = ".sops.yaml";
 const MAX_PUSHED_LOOKUPS = 200;
 
@@ -387,9 +390,11 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
           ruleCache.set(rk, rule);
         }
       }
-      if (!rule && format !== "yaml" && format !== "json") return undefined;
+      // Every blob is judged: one that is neither YAML nor JSON by name is still read as
+      // kustomize would read it (a kustomization named `Kustomization`, a Secret in `secret`).
       const isAllowed = allowCheck(settings, p);
-      const key = `${blob}|${format}|${fixed ? "fixed" : configKey}|${rule ? rule.index : "-"}|${settingsKey}${isAllowed ? `|${p}` : ""}`;
+      const kust = isKustomization(p) ? "|kustomization" : "";
+      const key = `${blob}|${format}${kust}|${fixed ? "fixed" : configKey}|${rule ? rule.index : "-"}|${settingsKey}${isAllowed ? `|${p}` : ""}`;
       if (!jobs.has(key)) jobs.set(key, { key, blob, path: p, format, rule, isAllowed, settings });
       return key;
     };
@@ -450,22 +455,40 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       }
       return v;
     };
-    const list = [...jobs.values()].filter((job) => {
+    const uncached = [...jobs.values()].filter((job) => {
       const hit = cache?.lookup(verdictOf(job));
       if (hit === "clean-encrypted") encryptedBlobs.add(job.blob);
       return hit === undefined;
     });
+    // Blobs read only to be sniffed (neither YAML nor JSON by name, no rule; maybe large
+    // binaries) come last, a few in flight at a time: memory stays bounded.
+    const named = (job: Job) =>
+      job.rule !== undefined ||
+      job.format === "yaml" ||
+      job.format === "json" ||
+      isKustomization(job.path);
+    const list = [...uncached.filter(named), ...uncached.filter((job) => !named(job))];
+    const firstSniff = list.filter(named).length;
     const request = (from: number) =>
-      list.slice(from, from + BATCH).map((job) => blobs.read(job.blob));
+      list.slice(from, Math.min(from + BATCH, firstSniff)).map((job) => blobs.read(job.blob));
     let batch = request(0);
     let ahead = request(BATCH);
+    const sniffPending = new Map<number, Promise<Buffer>>();
+    let sniffRequested = firstSniff;
+    const readSniffed = (i: number): Promise<Buffer> => {
+      for (; sniffRequested < Math.min(list.length, i + SNIFF_AHEAD); sniffRequested++)
+        sniffPending.set(sniffRequested, blobs.read(list[sniffRequested]!.blob));
+      const p = sniffPending.get(i)!;
+      sniffPending.delete(i);
+      return p;
+    };
     for (let i = 0; i < list.length; i++) {
       const job = list[i]!;
       if (i > 0 && i % BATCH === 0) {
         batch = ahead;
         ahead = request(i + BATCH);
       }
-      const bytes = await batch[i % BATCH]!;
+      const bytes = await (i >= firstSniff ? readSniffed(i) : batch[i % BATCH]!);
       if (i % 200 === 0) opts.onProgress?.(i, list.length);
       if (looksSopsEncrypted(bytes, job.format)) encryptedBlobs.add(job.blob);
       const j = checkFile({ path: job.path, bytes, rule: job.rule }, job.settings);

@@ -9,7 +9,8 @@
  *
  *   schema | guard identity (version + build) | blob id | covering creation rule (its
  *   content, index included) | settings (.secret-guard.yaml content) | path | HEAD blob
- *   compared for encryption-removed ("-" when none)
+ *   compared for encryption-removed ("-" when none) | the kustomization link (generator
+ *   source or resource; "-" when none)
  *
  * The rule and the settings enter as hashes of the very objects the judgement
  * receives (not of the files they were read from), so a `.sops.yaml` edit that
@@ -43,6 +44,7 @@ import {
 } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { GeneratorSource } from "../core/types.js";
 import { commonGitDir } from "../git/repo.js";
 import { looksSopsEncrypted } from "../sops/detect.js";
 import { formatForPath } from "../sops/formats.js";
@@ -51,7 +53,7 @@ import { VERSION } from "../version.js";
 import type { GuardConfig } from "./settings.js";
 
 /** Bumped whenever the key material or the bucket layout changes. */
-export const CACHE_SCHEMA = 1;
+export const CACHE_SCHEMA = 2;
 export const MAX_PER_BUCKET = 1024;
 const MAGIC = Buffer.from("SGVERDCT", "latin1");
 const HEADER = MAGIC.length + 4 + 4 + 32;
@@ -84,6 +86,8 @@ export interface VerdictInput {
   settings: GuardConfig;
   /** HEAD's blob the content may be compared with (staged: encryption-removed). */
   headBlob?: string;
+  /** The kustomization that names the file (a generator source, a resource), if any. */
+  link?: GeneratorSource;
 }
 
 /** False when SECRET_GUARD_NO_CACHE asks for no cache (any value but "" and "0"). */
@@ -160,6 +164,7 @@ export class VerdictCache {
         this.#id(v.settings, () => ({ ...v.settings, path: undefined })),
         v.path,
         v.headBlob ?? "-",
+        v.link ? JSON.stringify(v.link) : "-",
       ].join("\0"),
       "buffer",
     );

@@ -26,8 +26,10 @@ import {
 import { checkFile, prepareSettings, type Settings } from "./file.js";
 import {
   ancestorDirs,
+  builtinGeneratorSources,
   generatorSources,
   isKustomization,
+  isSource,
   KUSTOMIZATION_NAMES,
 } from "./generators.js";
 import { pairDecryptedCopies } from "./moved.js";
@@ -94,6 +96,8 @@ export interface ScanResult {
 /** Blobs requested ahead through the one cat-file process, topped up in batches (one write each). */
 const READ_AHEAD = 256;
 const REFILL = 128;
+/** Files read only to be sniffed (any name, maybe a large binary): this many in flight at most. */
+const SNIFF_AHEAD = 8;
 
 /** Scan files and judge them: the library entry point behind `scan` and the hooks. */
 export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
@@ -203,17 +207,21 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
     const gens = await findGeneratorSources(opts.mode, work, sources.reader, configsOf, result);
     result.filesScanned += work.length;
     if (folders) for (const w of folders.warnings) result.warnings.push(w);
-    const relevant = work.filter(({ file, rule }) => {
+    // Every file is read: kustomize applies a file of any name a kustomization lists, so one
+    // that is neither YAML nor JSON by name is still sniffed for a Secret (core/analyze.ts).
+    // Those read only to be sniffed come last, a few at a time: memory stays bounded.
+    const named = ({ file, rule }: WorkItem) => {
       const format = formatForPath(file.path);
-      const why =
+      return (
         rule !== undefined ||
         format === "yaml" ||
         format === "json" ||
         file.headBlobId !== undefined ||
-        gens.has(genKey(file));
-      if (!why) debug(`not read: ${file.path} (no rule covers it and it cannot be a manifest)`);
-      return why;
-    });
+        gens.has(genKey(file)) ||
+        isKustomization(file.path)
+      );
+    };
+    const relevant = [...work.filter(named), ...work.filter((w) => !named(w))];
     const cache =
       opts.cache && opts.mode !== "paths" && sources.topLevel
         ? await openVerdictCache(sources.topLevel, env, {
@@ -232,6 +240,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
           rule: w.rule,
           settings: w.configs.settings,
           headBlob: w.file.headBlobId,
+          link: gens.get(genKey(w.file)),
         });
       }
       return verdicts.get(w);
@@ -250,16 +259,21 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
     // Read ahead a bounded number of blobs through the one cat-file process.
     const pending: Array<Promise<Buffer> | undefined> = [];
     let requested = 0;
-    const request = (upTo: number) => {
-      for (; requested < Math.min(upTo, toJudge.length); requested++)
+    let firstSniff = toJudge.findIndex((w) => !named(w));
+    if (firstSniff === -1) firstSniff = toJudge.length;
+    const request = (upTo: number, at: number) => {
+      for (; requested < Math.min(upTo, toJudge.length); requested++) {
+        if (requested >= firstSniff && requested >= at + SNIFF_AHEAD) break;
         pending[requested] = toJudge[requested]!.file.read();
+      }
     };
-    request(READ_AHEAD);
+    request(READ_AHEAD, 0);
     for (let i = 0; i < toJudge.length; i++) {
+      if (i + SNIFF_AHEAD >= firstSniff || requested - i < READ_AHEAD - REFILL)
+        request(i + READ_AHEAD, i);
       const { file, rule, configs } = toJudge[i]!;
       const bytes = await pending[i]!;
       pending[i] = undefined;
-      if (requested - i < READ_AHEAD - REFILL) request(i + READ_AHEAD);
       // encryption-removed needs no rule: any store's encrypted HEAD against a plaintext copy.
       // Read whatever the staged text looks like: marker text (a nested "sops" key) is no
       // sops block, and the judgement decides on the parsed one.
@@ -380,12 +394,16 @@ async function findGeneratorSources(
   if (mode === "paths" || !reader) return gens;
   const listed = new Set(work.map((w) => genKey(w.file)));
   const readKust = new Set<string>();
-  const take = (rev: string, kustPath: string, bytes: Uint8Array) => {
-    for (const [p, g] of generatorSources(kustPath, bytes)) {
+  const add = (rev: string, links: Map<string, GeneratorSource>) => {
+    for (const [p, g] of links) {
       const k = genKey({ path: p, commit: rev || undefined });
-      if (!gens.has(k)) gens.set(k, g);
+      const had = gens.get(k);
+      // The first kustomization wins, except that a generator source outranks a manifest link.
+      if (!had || (isSource(g) && !isSource(had))) gens.set(k, g);
     }
   };
+  const take = (rev: string, kustPath: string, bytes: Uint8Array) =>
+    add(rev, generatorSources(kustPath, bytes));
   for (const w of work) {
     if (!isKustomization(w.file.path)) continue;
     readKust.add(genKey(w.file));
@@ -408,7 +426,16 @@ async function findGeneratorSources(
       }
     }
   }
-  // Sources a kustomization names that are not among the files: judge their tree's content.
+  // Generator configs (`generators:` files): a builtin SecretGenerator's sources are sources.
+  const byKey = new Map(work.map((w) => [genKey(w.file), w] as const));
+  for (const [k, g] of [...gens]) {
+    if (g.field !== "generators") continue;
+    const [rev, p] = k.split("\0") as [string, string];
+    const w = byKey.get(k);
+    const bytes = w ? await w.file.read() : await reader.readAt(rev, p);
+    if (bytes) add(rev, builtinGeneratorSources(g, bytes));
+  }
+  // Files a kustomization names that are not among the files: judge their tree's content.
   for (const [k, g] of gens) {
     if (listed.has(k)) continue;
     const [rev, p] = k.split("\0") as [string, string];

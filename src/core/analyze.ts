@@ -38,7 +38,13 @@ import { credentialLike } from "./credential.js";
 import { type DocInfo, docInfo } from "./describe.js";
 import { type ExemptContext, exemptionOf, isExemptValue } from "./exempt.js";
 import { type Intent, intentOf, isForeignCiphertext, isPublicPem } from "./intent.js";
-import { isKustomizationFile, kubeObjects, type Origin } from "./kube.js";
+import { kubeObjects, type Origin } from "./kube.js";
+import {
+  copiedConfigMapValues,
+  isKustomizationPath,
+  type LiteralGroup,
+  literalGroups,
+} from "./kustomize.js";
 import { isTemplateMarked, templateVariants } from "./template.js";
 import type { JudgeInput, MustEncrypt, ValueState } from "./types.js";
 
@@ -110,13 +116,20 @@ export interface DocAnalysis {
   doc: TreeDoc;
   info: DocInfo;
   /** Which values of this document must be encrypted (see pickerFor). */
-  pick: Pick;
+  pick: PickFn;
   /** Values the selectors in force pick (empty when no selector judges the file). */
   values: MustEncrypt[];
   /** Secret objects with plaintext data the selectors leave alone. */
   secretsOutside: Array<{ object: SecretObject } & PlainKeys>;
   /** kustomize secretGenerator literals with plaintext values the selectors leave alone. */
   literalsOutside: PlainKeys;
+  /**
+   * Other literals kustomize delivers as Secret data (a builtin SecretGenerator config, inline or
+   * not; a configMapGenerator literal `replacements:` copy into a Secret), plaintext, unpicked.
+   */
+  delivered: Array<
+    PlainKeys & Pick<LiteralGroup, "via" | "name" | "inline"> & { fromResource?: boolean }
+  >;
   /** Under a broad rule, in a file that need not be encrypted: picked values that look like credentials. */
   credentials: Credential[];
 }
@@ -179,7 +192,7 @@ function leafText(leaf: Leaf): string {
 }
 
 /** Does a selector (or the judgement's combination of them) pick this leaf? */
-export type Pick = (path: readonly string[], comments?: readonly string[]) => boolean;
+export type PickFn = (path: readonly string[], comments?: readonly string[]) => boolean;
 
 /** Picked by any selector in force (no selector at all: sops' "every value"). */
 export function picked(
@@ -211,6 +224,88 @@ function sniffFormat(path: string, bytes: Uint8Array): Format {
   return byName;
 }
 
+/**
+ * Could these bytes (of a file whose name says neither YAML nor JSON, and that no
+ * kustomization is known to list) be YAML holding a Secret or a SecretGenerator config? False
+ * only when provably not: a NUL byte without a UTF-16 byte order mark (go-yaml refuses control
+ * characters in UTF-8 input); no `kind` in any case while nothing (a backslash escape, a `!`
+ * tag) could spell it otherwise (every such object needs its kind); or mayMatter's proof.
+ * Linear byte scans.
+ */
+export function maySniffAsYaml(bytes: Uint8Array, extraKinds: readonly string[] = []): boolean {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const bom =
+    buf.length >= 2 &&
+    ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff));
+  if (bom) return true;
+  if (buf.includes(0)) return false;
+  if (!buf.includes(0x5c) && !buf.includes(0x21) && !/kind/i.test(buf.toString("latin1")))
+    return false;
+  return mayMatter(bytes, extraKinds);
+}
+
+/** The first non-string mapping key inside a node (placeholders of a `keepNonStringKeys` parse). */
+function nonStringKeyIn(node: TreeNode): Pos | undefined {
+  const stack: TreeNode[] = [node];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.kind === "map") {
+      for (const it of n.items) {
+        if (it.kind !== "item") continue;
+        if (it.nonStringKey) return it.keyPos ?? { line: 0, column: 0 };
+        stack.push(it.value);
+      }
+    } else if (n.kind === "seq") {
+      for (const it of n.items) if (it.kind !== "comment") stack.push(it);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parse as kustomize reads a file sops does not: non-string keys (a HelmRelease's `tcp: {22: …}`)
+ * are fine there, except inside a Secret, whose data sops would be asked to encrypt.
+ */
+function parseForKustomize(bytes: Uint8Array, kinds: readonly string[] | undefined): ParsedFile {
+  const parsed = parseFile(bytes, "yaml", undefined, { keepNonStringKeys: true });
+  for (const d of parsed.docs) {
+    for (const s of secretObjects(d, kinds)) {
+      const p = nonStringKeyIn(s.node);
+      if (p)
+        throw new ParseError(
+          "mapping key is not a string inside a Secret (sops refuses non-string keys)",
+          p.line || undefined,
+          p.column || undefined,
+        );
+    }
+  }
+  return parsed;
+}
+
+/**
+ * A file sops reads with another store than YAML (by its name: binary, dotenv, INI) that
+ * kustomize may read as YAML: a kustomization, a listed resource or generator config, or
+ * content that may sniff as a YAML Secret. Such a file is judged both ways (judge.ts).
+ */
+export function kustomizeReadsOtherwise(input: JudgeInput): boolean {
+  if (input.kustomizeView || input.templated) return false;
+  const format = sniffFormat(input.path, input.bytes);
+  if (format === "yaml" || format === "json") return false;
+  const g = input.generatorSource;
+  if (g?.field === "envs" || g?.field === "files") return false;
+  const sopsReads =
+    input.rule !== undefined ||
+    looksSopsEncryptedAny(input.bytes) ||
+    (input.headBytes !== undefined && looksSopsEncryptedAny(input.headBytes));
+  if (!sopsReads) return false;
+  return (
+    isKustomizationPath(input.path) ||
+    g?.field === "resources" ||
+    g?.field === "generators" ||
+    maySniffAsYaml(input.bytes, input.secretKinds)
+  );
+}
+
 /** Analyse one file. Never throws for bad content. */
 export function analyze(input: JudgeInput): Analysis {
   const { path, bytes, rule } = input;
@@ -234,8 +329,25 @@ export function analyze(input: JudgeInput): Analysis {
   };
   const selfEncrypted = looksSopsEncryptedAny(bytes);
   const gen = input.generatorSource;
-  const canMatter = (format === "yaml" || format === "json") && mayMatter(bytes, input.secretKinds);
-  if (!rule && !a.headEncrypted && !selfEncrypted && !canMatter && !gen) return a;
+  /** A secretGenerator source: its content is Secret data whatever it holds. */
+  const source = gen?.field === "envs" || gen?.field === "files";
+  // sops reads the file (a rule covers it, or it carries metadata): its store, by name, decides.
+  const sopsReads =
+    !input.kustomizeView && (rule !== undefined || selfEncrypted || a.headEncrypted);
+  const byName = format === "yaml" || format === "json";
+  // kustomize reads a kustomization, and what one lists as a resource, patch or generator
+  // config, as YAML whatever the name; any other file may still sniff as a YAML Secret.
+  const asManifest =
+    !byName &&
+    !sopsReads &&
+    (isKustomizationPath(path) || gen?.field === "resources" || gen?.field === "generators");
+  const sniffed =
+    !byName && !sopsReads && !asManifest && !gen && maySniffAsYaml(bytes, input.secretKinds);
+  const canMatter =
+    ((byName || asManifest) && mayMatter(bytes, input.secretKinds)) ||
+    sniffed ||
+    (gen?.copied?.length ?? 0) > 0;
+  if (!rule && !a.headEncrypted && !selfEncrypted && !canMatter && !source) return a;
   if (!selfEncrypted && isForeignCiphertext(bytes)) {
     a.readWith = "foreign-ciphertext";
     return a;
@@ -243,11 +355,22 @@ export function analyze(input: JudgeInput): Analysis {
   if (input.templated) a.readWith = "template";
 
   // A generator's env file is read as kustomize reads it (dotenv), whatever its name.
-  const readAs: Format = gen?.field === "envs" && format === "binary" ? "dotenv" : format;
+  const readAs: Format =
+    asManifest || sniffed
+      ? "yaml"
+      : gen?.field === "envs" && format === "binary"
+        ? "dotenv"
+        : format;
+  if (asManifest) a.format = "yaml";
   let parsed: ParsedFile;
   try {
-    parsed = parseFile(bytes, readAs);
+    parsed =
+      readAs === "yaml" && !sopsReads
+        ? parseForKustomize(bytes, input.secretKinds)
+        : parseFile(bytes, readAs);
   } catch (e) {
+    // Sniffed, not named or listed as YAML: a file that does not read as YAML is just a file.
+    if (sniffed) return a;
     // Templates (Helm, Jinja, gomplate) are read through the template-aware reader.
     if (readAs === "yaml" && !input.templated) {
       const variants = templateVariants(Buffer.from(bytes).toString("utf8"));
@@ -270,7 +393,10 @@ export function analyze(input: JudgeInput): Analysis {
       (rule !== undefined && preIntent.must) ||
       a.headEncrypted ||
       selfEncrypted ||
-      gen !== undefined ||
+      source ||
+      // A listed resource of another name that is not YAML fails kustomize too; a `patches`
+      // path may be a JSON 6902 list of operations, which is no manifest (not sops-readable).
+      (asManifest && gen?.generator !== "patches") ||
       strongHint(bytes);
     if (mustCheck)
       a.parseError = e instanceof ParseError ? e : new ParseError("could not be parsed");
@@ -285,6 +411,7 @@ export function analyze(input: JudgeInput): Analysis {
     return a;
   }
   a.parsed = true;
+  if (sniffed) a.format = "yaml";
   a.file = parsed;
   a.multi = parsed.docs.length > 1;
 
@@ -328,7 +455,7 @@ export function analyze(input: JudgeInput): Analysis {
       readAs === "binary"
         ? { pick: () => true, trusted: false }
         : pickerFor(doc, a.selectors, rule, input.secretKinds);
-    const pick: Pick = picker.pick;
+    const pick: PickFn = picker.pick;
     if (picker.trusted) a.trustsStoredSelector = true;
     const values = docRequired
       ? valuesToEncrypt(doc, pick, input, readAs, a.meta !== undefined)
@@ -342,13 +469,15 @@ export function analyze(input: JudgeInput): Analysis {
       secretsOutside:
         readAs === "yaml" || readAs === "json" ? secretsOutside(doc, a, pick, input) : [],
       literalsOutside: literalsOutside(doc, a, pick, input),
+      delivered:
+        readAs === "yaml" || readAs === "json" ? deliveredOutside(doc, a, pick, input) : [],
       credentials: a.judged && !a.required && rule ? credentials(doc, pick, input) : [],
     });
   }
   a.encrypted = a.mustEncrypt.filter((m) => m.state === "encrypted").length;
   a.plaintext = a.mustEncrypt.filter((m) => m.state === "plaintext").length;
   a.malformed = a.mustEncrypt.filter((m) => m.state === "malformed").length;
-  if (gen && !a.meta && a.plaintext === 0) a.generatorPlain = generatorPlain(a, parsed, input);
+  if (source && !a.meta && a.plaintext === 0) a.generatorPlain = generatorPlain(a, parsed, input);
   return a;
 }
 
@@ -372,6 +501,8 @@ function generatorPlain(a: Analysis, parsed: ParsedFile, input: JudgeInput): Pla
       if (v.leaf.plain.length === 0 || isExemptValue(text) || encState(text) !== "plaintext")
         continue;
       if (input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
+      // A configMapGenerator's env file: only the keys replacements copy into a Secret.
+      if (gen.copied && !gen.copied.some((c) => c.key === v.path.join("."))) continue;
       keys.push(v.path.join("."));
       first ??= { line: v.leaf.pos?.line, column: v.leaf.pos?.column };
     }
@@ -405,7 +536,7 @@ function pickerFor(
   selectors: readonly Selector[],
   rule: JudgeInput["rule"],
   secretKinds: readonly string[] | undefined,
-): { pick: Pick; trusted: boolean } {
+): { pick: PickFn; trusted: boolean } {
   const union = {
     pick: (path: readonly string[], comments?: readonly string[]) =>
       picked(path, selectors, comments),
@@ -434,7 +565,7 @@ function pickerFor(
     if (top === undefined || !kube) return false;
     return IDENTITY_FIELDS.has(top) || (secret && SECRET_PLAIN_FIELDS.has(top));
   };
-  const pick: Pick = (path, comments) =>
+  const pick: PickFn = (path, comments) =>
     shouldBeEncrypted(path, own.selector, comments) ||
     (shouldBeEncrypted(path, rule.selector, comments) && !readable(path));
   return { pick, trusted: true };
@@ -471,7 +602,7 @@ function stateOf(
  */
 function valuesToEncrypt(
   doc: TreeDoc,
-  pick: Pick,
+  pick: PickFn,
   input: JudgeInput,
   format: Format,
   hasMetadata: boolean,
@@ -504,7 +635,7 @@ function valuesToEncrypt(
 function commentsToEncrypt(
   node: TreeNode,
   path: string[],
-  picks: Pick,
+  picks: PickFn,
   document: number,
   out: MustEncrypt[],
   rootCounts: boolean,
@@ -577,7 +708,7 @@ function distance(a: string, b: string): number {
 function secretsOutside(
   doc: TreeDoc,
   a: Analysis,
-  pick: Pick,
+  pick: PickFn,
   input: JudgeInput,
 ): DocAnalysis["secretsOutside"] {
   const out: DocAnalysis["secretsOutside"] = [];
@@ -614,36 +745,95 @@ function secretsOutside(
 }
 
 /** kustomize secretGenerator literals: `KEY=VALUE` strings no selector in force picks. */
-function literalsOutside(doc: TreeDoc, a: Analysis, pick: Pick, input: JudgeInput): PlainKeys {
-  const keys: string[] = [];
-  let first: PlainKeys["first"];
+function literalsOutside(doc: TreeDoc, a: Analysis, pick: PickFn, input: JudgeInput): PlainKeys {
+  const out: PlainKeys = { keys: [] };
+  // Picked by a selector: encrypted, or reported as unencrypted/partially-encrypted.
+  if (a.required && pick(["secretGenerator", "literals"])) return out;
   for (const gen of seqMaps(get(doc.root, "secretGenerator"))) {
     const lits = get(gen, "literals");
     if (lits?.kind !== "seq") continue;
-    for (const lit of lits.items) {
-      if (lit.kind !== "leaf") continue;
-      const text = leafText(lit);
-      // kustomize splits at the first `=`; the value may hold more of them.
-      const eq = text.indexOf("=");
-      if (eq === -1) continue;
-      // Picked by a selector: encrypted, or reported as unencrypted/partially-encrypted.
-      if (a.required && pick(["secretGenerator", "literals"])) continue;
-      let value = text.slice(eq + 1);
-      // kustomize strips one pair of matching quotes around the value.
-      if (/^(["']).*\1$/s.test(value) && value.length >= 2) value = value.slice(1, -1);
-      if (isExemptValue(value, exemptContext(doc.root, input))) continue;
-      if (input.templated && isTemplateMarked(value)) continue;
-      const literalKey = `secretGenerator.literals.${text.slice(0, eq)}`;
-      if (input.isAllowed?.(literalKey, Buffer.from(value, "utf8"))) continue;
-      keys.push(text.slice(0, eq));
-      first ??= { line: lit.pos?.line, column: lit.pos?.column };
+    plainLiterals(
+      lits.items.filter((l): l is Leaf => l.kind === "leaf"),
+      "secretGenerator.literals",
+      doc,
+      input,
+      out,
+    );
+  }
+  return out;
+}
+
+/** `KEY=VALUE` literals holding plaintext (not exempt, not allowed), added to `out`. */
+function plainLiterals(
+  lits: readonly Leaf[],
+  allowPrefix: string,
+  doc: TreeDoc,
+  input: JudgeInput,
+  out: PlainKeys,
+  onlyKey?: string,
+): void {
+  for (const lit of lits) {
+    const text = leafText(lit);
+    // kustomize splits at the first `=`; the value may hold more of them.
+    const eq = text.indexOf("=");
+    if (eq === -1) continue;
+    const key = text.slice(0, eq);
+    if (onlyKey !== undefined && key !== onlyKey) continue;
+    let value = text.slice(eq + 1);
+    // kustomize strips one pair of matching quotes around the value.
+    if (/^(["']).*\1$/s.test(value) && value.length >= 2) value = value.slice(1, -1);
+    if (isExemptValue(value, exemptContext(doc.root, input))) continue;
+    if (input.templated && isTemplateMarked(value)) continue;
+    if (input.isAllowed?.(`${allowPrefix}.${key}`, Buffer.from(value, "utf8"))) continue;
+    out.keys.push(key);
+    out.first ??= { line: lit.pos?.line, column: lit.pos?.column };
+  }
+}
+
+/** The literals of builtin SecretGenerator configs and Secret-bound replacements, plaintext and unpicked. */
+function deliveredOutside(
+  doc: TreeDoc,
+  a: Analysis,
+  pick: PickFn,
+  input: JudgeInput,
+): DocAnalysis["delivered"] {
+  const out: DocAnalysis["delivered"] = [];
+  for (const g of literalGroups(doc.root)) {
+    if (a.required && pick(g.path)) continue;
+    const found: PlainKeys = { keys: [] };
+    plainLiterals(g.literals, g.path.join("."), doc, input, found, g.onlyKey);
+    if (found.keys.length === 0) continue;
+    out.push({
+      keys: found.keys,
+      first: g.at ?? found.first,
+      via: g.via,
+      name: g.name,
+      ...(g.inline ? { inline: true } : {}),
+    });
+  }
+  // A ConfigMap in this resource whose value the listing kustomization copies into a Secret.
+  const copied = input.generatorSource?.copied;
+  if (copied && copied.length > 0) {
+    const ctx = exemptContext(doc.root, input);
+    for (const c of copiedConfigMapValues(doc.root, copied)) {
+      const text = leafText(c.leaf);
+      if (c.leaf.plain.length === 0 || leafExempt(c.leaf, ctx, input)) continue;
+      if (encState(text) !== "plaintext") continue;
+      if (input.isAllowed?.(`data.${c.key}`, c.leaf.plain)) continue;
+      out.push({
+        keys: [c.key],
+        first: { line: c.leaf.pos?.line, column: c.leaf.pos?.column },
+        via: "replacement",
+        name: c.name,
+        fromResource: true,
+      });
     }
   }
-  return { keys, first };
+  return out;
 }
 
 /** Values the selectors pick that look like credentials (for a file that need not be encrypted). */
-function credentials(doc: TreeDoc, pick: Pick, input: JudgeInput): Credential[] {
+function credentials(doc: TreeDoc, pick: PickFn, input: JudgeInput): Credential[] {
   const out: Credential[] = [];
   const ctx = exemptContext(doc.root, input);
   for (const v of walkLeaves(doc.root)) {
@@ -700,7 +890,7 @@ export function secretObjects(
   const out: SecretObject[] = [];
   const opts = {
     kinds: extraKinds,
-    kustomizationFile: path !== undefined && isKustomizationFile(path),
+    kustomizationFile: path !== undefined && isKustomizationPath(path),
   };
   for (const o of kubeObjects(doc.root, opts)) {
     const { kind, typo } = kindOf(o.node);

@@ -6,7 +6,7 @@
  * encrypted and what they are now; each rule (src/core/rules/) reads it.
  */
 import type { Finding } from "../types.js";
-import { analyze } from "./analyze.js";
+import { analyze, kustomizeReadsOtherwise } from "./analyze.js";
 import { JUDGE_RULES } from "./rules/index.js";
 import type { JudgeInput, Judgement } from "./types.js";
 
@@ -18,6 +18,20 @@ export type { JudgeInput, Judgement, MustEncrypt, ValueState } from "./types.js"
 
 /** Judge one file. Never throws for bad content: that is an `unparseable` finding. */
 export function judge(input: JudgeInput): Judgement {
+  const out = judgeOnce(input);
+  if (!kustomizeReadsOtherwise(input)) return out;
+  // sops reads it by its name (binary, dotenv, INI), kustomize as YAML: a Secret or literals
+  // kustomize would apply are judged on that reading too.
+  const view = judgeOnce({ ...input, rule: undefined, headBytes: undefined, kustomizeView: true });
+  const seen = new Set(out.findings.map((f) => JSON.stringify(f)));
+  for (const f of view.findings) {
+    if (f.rule !== "secret-outside-policy" && f.rule !== "unparseable") continue;
+    if (!seen.has(JSON.stringify(f))) out.findings.push(f);
+  }
+  return out;
+}
+
+function judgeOnce(input: JudgeInput): Judgement {
   const a = analyze(input);
   if (a.templateVariants) return judgeTemplate(input, a.templateVariants);
   const findings: Finding[] = [];

@@ -100,17 +100,6 @@ export interface KubeOptions {
   kinds?: readonly string[];
 }
 
-/** The file names kustomize reads as a kustomization (kustomize's own list). */
-export const KUSTOMIZATION_FILE_NAMES: readonly string[] = [
-  "kustomization.yaml",
-  "kustomization.yml",
-  "Kustomization",
-];
-
-export function isKustomizationFile(path: string): boolean {
-  return KUSTOMIZATION_FILE_NAMES.includes(path.slice(path.lastIndexOf("/") + 1));
-}
-
 /**
  * The largest string read as a manifest: etcd refuses a request above 1.5 MiB,
  * so no applied object (a ConfigMap, a HelmRelease) can carry a longer value.

@@ -4,6 +4,7 @@
  */
 import type { CreationRule, Finding, Format, Selector } from "../types.js";
 import type { Intent } from "./intent.js";
+import type { CopiedIntoSecret } from "./kustomize.js";
 
 export interface JudgeInput {
   /** Display path (repository-relative, `/` separators). */
@@ -31,8 +32,14 @@ export interface JudgeInput {
   /** Internal: the bytes are a readable variant of a template (see template.ts). */
   templated?: boolean;
   /**
-   * Set when a kustomization's secretGenerator names this file as a source
-   * (`envs:` or `files:`): kustomize turns its content into Secret data.
+   * Internal: judge the file as kustomize reads it (YAML), not with the store sops picks by its
+   * name; for a covered or encrypted file of another name that kustomize reads (see judge.ts).
+   */
+  kustomizeView?: boolean;
+  /**
+   * Set when a kustomization names this file: as a secretGenerator source (`envs:` or
+   * `files:`: kustomize turns its content into Secret data), or as a resource, patch or
+   * generator config (`resources`, `generators`: kustomize reads it as YAML, whatever its name).
    */
   generatorSource?: GeneratorSource;
 }
@@ -43,10 +50,20 @@ export interface GeneratorSource {
   kustomization: string;
   /** The generator's `name`. */
   generator: string;
-  /** `envs` (dotenv lines become keys) or `files` (the whole content is one value). */
-  field: "envs" | "files";
+  /**
+   * `envs` (dotenv lines become keys) or `files` (the whole content is one value): a source.
+   * `resources` (also `components`, `patches[].path`, `patchesStrategicMerge`) or `generators`
+   * (a generator config): a file kustomize parses as YAML manifests, whatever its name.
+   */
+  field: "envs" | "files" | "resources" | "generators";
   /** For `files`: the data key (`key=path`, else the file's base name). */
   key?: string;
+  /**
+   * For `resources`: ConfigMap values the kustomization's `replacements:` copy into a Secret.
+   * For `envs`/`files` of a configMapGenerator (not a secretGenerator): the only keys that
+   * become Secret data, copied by `replacements:`.
+   */
+  copied?: CopiedIntoSecret[];
 }
 
 /** `nested`: base64 of a whole sops-encrypted file, which Flux decrypts. */

@@ -7,6 +7,7 @@
  * thing; if none does, the yaml Document API edits it (comments kept).
  */
 import { type Document, isMap, isScalar, isSeq, parseDocument, YAMLSeq } from "yaml";
+import { KUSTOMIZATION_NAMES } from "../core/kustomize.js";
 import { GuardError } from "../errors.js";
 
 export type ResourceAction = "created" | "uncommented" | "added" | "unchanged";
@@ -145,7 +146,7 @@ export function addResource(
 }
 
 /** The kustomization file names kustomize looks for, in its order. */
-export const KUSTOMIZATION_NAMES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+export { KUSTOMIZATION_NAMES };
 
 /**
  * The `resources` entries of a kustomization, as written (undefined when the

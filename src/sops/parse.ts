@@ -124,11 +124,25 @@ function offsetToPos(text: string, offset: number): Pos {
   return { line, column: offset - last };
 }
 
+export interface ParseOptions {
+  /**
+   * YAML only: keep a mapping key that is not a string (`22:`, `? [a]`) as the placeholder
+   * NON_STRING_KEY, flagged `nonStringKey` on its item, instead of refusing the file. For
+   * readers other than sops (kustomize stringifies such keys): the caller decides where sops'
+   * refusal still matters. The key's text is never kept.
+   */
+  keepNonStringKeys?: boolean;
+}
+
+/** The key recorded for a non-string mapping key under `keepNonStringKeys` (no source text). */
+export const NON_STRING_KEY = "(non-string key)";
+
 /** Parse a file with the store sops would use for it. */
 export function parseFile(
   bytes: Uint8Array,
   format: Format,
   limits: ParseLimits = DEFAULT_LIMITS,
+  options: ParseOptions = {},
 ): ParsedFile {
   if (bytes.length > limits.maxBytes) {
     throw new ParseError(`file is larger than ${limits.maxBytes} bytes; refusing to parse it`);
@@ -140,7 +154,7 @@ export function parseFile(
         throw new ParseError(
           `more than ${limits.maxCommentLines} comment or blank lines; refusing to parse it (the YAML parser would take too long)`,
         );
-      return { format, docs: parseYaml(text, limits) };
+      return { format, docs: parseYaml(text, limits, options.keepNonStringKeys === true) };
     }
     case "json":
       return { format, docs: [parseJson(decodeText(bytes), limits)] };
@@ -169,7 +183,7 @@ const YAML_ERROR_TEXT: Record<string, string> = {
   BAD_SCALAR_START: "a plain scalar cannot start with this character",
 };
 
-function parseYaml(text: string, limits: ParseLimits): TreeDoc[] {
+function parseYaml(text: string, limits: ParseLimits, keepNonStringKeys = false): TreeDoc[] {
   const lc = new LineCounter();
   let docs: Document.Parsed[];
   try {
@@ -202,7 +216,14 @@ function parseYaml(text: string, limits: ParseLimits): TreeDoc[] {
         p?.column,
       );
     }
-    const state: YamlState = { nodes: 0, limits, doc, pos, aliases: new Map() };
+    const state: YamlState = {
+      nodes: 0,
+      limits,
+      doc,
+      pos,
+      aliases: new Map(),
+      keepNonStringKeys,
+    };
     const contents = doc.contents as YamlNode | null;
     let root: MapNode;
     if (contents === null || isEmptyScalar(contents)) {
@@ -241,6 +262,7 @@ interface YamlState {
   pos: (offset: number | undefined) => Pos | undefined;
   /** Alias → anchored node, resolved once (resolving scans the document). */
   aliases: Map<object, unknown>;
+  keepNonStringKeys: boolean;
 }
 
 function commentLines(text: string, p: Pos | undefined): CommentItem[] {
@@ -275,19 +297,35 @@ function convertYaml(node: unknown, st: YamlState, depth: number): TreeNode {
       if (keyNode && "commentBefore" in keyNode && keyNode.commentBefore) {
         for (const c of commentLines(keyNode.commentBefore, keyPos)) items.push(c);
       }
-      const key = scalarKey(keyNode, keyPos, st.doc);
-      if (seen.has(key))
-        throw new ParseError(
-          "YAML syntax error: duplicate mapping key",
-          keyPos?.line,
-          keyPos?.column,
-        );
-      seen.add(key);
+      let key: string;
+      let nonString = false;
+      try {
+        key = scalarKey(keyNode, keyPos, st.doc);
+      } catch (e) {
+        if (!st.keepNonStringKeys || !(e instanceof ParseError)) throw e;
+        key = NON_STRING_KEY;
+        nonString = true;
+      }
+      if (!nonString) {
+        if (seen.has(key))
+          throw new ParseError(
+            "YAML syntax error: duplicate mapping key",
+            keyPos?.line,
+            keyPos?.column,
+          );
+        seen.add(key);
+      }
       const value =
         pair.value === null || pair.value === undefined
           ? ({ kind: "null", pos: keyPos } as const)
           : convertYaml(pair.value, st, depth + 1);
-      items.push({ kind: "item", key, keyPos, value });
+      items.push({
+        kind: "item",
+        key,
+        keyPos,
+        value,
+        ...(nonString ? { nonStringKey: true } : {}),
+      });
     }
     // Comments above the first item and after the last belong to the mapping node itself.
     const mapNode = node as { commentBefore?: string | null; comment?: string | null };

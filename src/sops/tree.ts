@@ -44,6 +44,8 @@ export interface MapItem {
   key: string;
   keyPos?: Pos;
   value: TreeNode;
+  /** The key was not a string (only with parseFile's `keepNonStringKeys`; `key` is a placeholder). */
+  nonStringKey?: true;
 }
 
 export interface MapNode {

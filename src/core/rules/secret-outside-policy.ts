@@ -31,12 +31,25 @@ export const messages = {
     `${describe(info)}: values the selector of ${rule} (${selector}) leaves in plaintext`,
   noRule: (info: DocInfo) =>
     `${describe(info)} with plaintext values in a file that no creation rule in .sops.yaml covers`,
+  otherStore: (info: DocInfo) =>
+    `${describe(info)} with plaintext values: kustomize reads this file as YAML, sops (by its name) with another store, so no selector protects them; give it a .yaml name under a creation rule`,
   where: (origin: Origin, typos: string[], at = "") =>
     `${ORIGIN[origin](at)}${typos.length ? `; misspelt: ${typos.join(", ")} — the values stay in the clear` : ""}`,
   generator: (g: GeneratorSource) =>
-    `a source of kustomize secretGenerator "${g.generator}" (${g.field} in ${g.kustomization}) that is not sops-encrypted: kustomize turns its content into Secret data; encrypt it with \`npx secret-guard encrypt <path>\` under a creation rule`,
+    g.copied
+      ? `a source of kustomize configMapGenerator "${g.generator}" (${g.field} in ${g.kustomization}) whose value replacements there copy into a Secret (a target selects kind: Secret): it is Secret data in plaintext; keep it in a sops-encrypted Secret or secretGenerator source instead`
+      : `a source of kustomize secretGenerator "${g.generator}" (${g.field} in ${g.kustomization}) that is not sops-encrypted: kustomize turns its content into Secret data; encrypt it with \`npx secret-guard encrypt <path>\` under a creation rule`,
   literals:
     "kustomize secretGenerator literals carry secret values in plaintext; move them into a sops-encrypted env file (secretGenerator.envs) that a creation rule covers",
+  delivered: (
+    d: { via: string; name: string; inline?: boolean; fromResource?: boolean },
+    g?: GeneratorSource,
+  ) =>
+    d.via === "replacement" && d.fromResource
+      ? `ConfigMap ${d.name}: kustomize replacements in ${g?.kustomization ?? "its kustomization"} copy this value into a Secret (a target selects kind: Secret): it is Secret data in plaintext; keep it in a sops-encrypted Secret instead`
+      : d.via === "replacement"
+        ? `kustomize replacements copy configMapGenerator "${d.name}" literals into a Secret (a target selects kind: Secret): they are Secret data in plaintext; keep the value in a sops-encrypted Secret or env file instead`
+        : `kustomize builtin SecretGenerator "${d.name}"${d.inline ? " (inline under generators)" : g?.field === "generators" ? ` (listed under generators in ${g.kustomization})` : ""}: its literals carry secret values in plaintext; move them into a sops-encrypted env file (envs) that a creation rule covers`,
 };
 
 /** Secret values the policy would leave in plaintext. */
@@ -61,7 +74,7 @@ export const secretOutsidePolicy: JudgeRule = {
               message: rule
                 ? messages.selectorLeaves(info, ruleLabel(rule), describeSelector(a.selector)) +
                   messages.where(s.object.origin, s.object.typos, s.object.where)
-                : messages.noRule(info) +
+                : (a.input.kustomizeView ? messages.otherStore(info) : messages.noRule(info)) +
                   messages.where(s.object.origin, s.object.typos, s.object.where),
               fixable: false,
             },
@@ -80,6 +93,20 @@ export const secretOutsidePolicy: JudgeRule = {
           kind: "secretGenerator",
           keys: unique(lit.keys),
           message: messages.literals,
+          fixable: false,
+        });
+      }
+      for (const d2 of d.delivered) {
+        out.push({
+          rule: "secret-outside-policy",
+          severity: "error",
+          path: a.path,
+          ...at(d2.first),
+          ...docTag,
+          kind: d2.via === "replacement" ? "ConfigMap" : "SecretGenerator",
+          name: d2.name,
+          keys: unique(d2.keys),
+          message: messages.delivered(d2, a.input.generatorSource),
           fixable: false,
         });
       }

@@ -1,0 +1,176 @@
+/**
+ * kustomize shapes that turn plaintext into Secret data without a `kind: Secret`
+ * in the file: a kustomization under any of the names kustomize reads, builtin
+ * SecretGenerator configs (a file listed under `generators:`, or an inline
+ * YAML string there), and `replacements:` that copy a configMapGenerator
+ * literal into a Secret. Pure: the caller (analyze.ts) decides what is exempt
+ * or picked; this module only finds the literals and says who delivers them.
+ */
+import { parseFile } from "../sops/parse.js";
+import type { Leaf, TreeNode } from "../sops/tree.js";
+import { get, getString } from "../sops/walk.js";
+
+/** The file names kustomize reads as a kustomization (any content: YAML or JSON). */
+export const KUSTOMIZATION_NAMES: readonly string[] = [
+  "kustomization.yaml",
+  "kustomization.yml",
+  "Kustomization",
+];
+
+export function isKustomizationPath(p: string): boolean {
+  return KUSTOMIZATION_NAMES.includes(p.slice(p.lastIndexOf("/") + 1));
+}
+
+/** `apiVersion: builtin`, `kind: SecretGenerator`: kustomize's own secretGenerator as a plugin config. */
+export function isBuiltinSecretGenerator(root: TreeNode | undefined): boolean {
+  return (
+    getString(root, "kind") === "SecretGenerator" && getString(root, "apiVersion") === "builtin"
+  );
+}
+
+function seqItems(node: TreeNode | undefined): TreeNode[] {
+  if (node?.kind !== "seq") return [];
+  return node.items.filter((i): i is TreeNode => i.kind !== "comment");
+}
+
+/** An entry of `generators:` that is YAML text, not a path (a path holds no line break). */
+export function inlineText(item: TreeNode): string | undefined {
+  if (item.kind !== "leaf" || item.str === undefined) return undefined;
+  return item.str.includes("\n") ? item.str : undefined;
+}
+
+/** A group of `KEY=VALUE` literals that kustomize makes Secret data of, and who makes it. */
+export interface LiteralGroup {
+  via: "builtin-generator" | "replacement";
+  /** The generator's (or, for a replacement, the source ConfigMap's) name. */
+  name: string;
+  /** Where the literals are in the document: for the selector test (`picked`). */
+  path: string[];
+  literals: Leaf[];
+  /** For a replacement: only this key's value is copied into the Secret. */
+  onlyKey?: string;
+  /** Set for inline configs: report at this position (the literals' own are inside a string). */
+  at?: { line?: number; column?: number };
+  inline?: boolean;
+}
+
+function leaves(node: TreeNode | undefined): Leaf[] {
+  return seqItems(node).filter((i): i is Leaf => i.kind === "leaf");
+}
+
+/**
+ * The literal groups of one document: its own builtin SecretGenerator config, the
+ * builtin SecretGenerator configs written inline under `generators:`, and the
+ * configMapGenerator literals `replacements:` copy into a Secret. Linear in the
+ * document: each inline string is parsed once.
+ */
+export function literalGroups(root: TreeNode): LiteralGroup[] {
+  const out: LiteralGroup[] = [];
+  if (isBuiltinSecretGenerator(root)) {
+    out.push({
+      via: "builtin-generator",
+      name: getString(get(root, "metadata"), "name") ?? "(unnamed)",
+      path: ["literals"],
+      literals: leaves(get(root, "literals")),
+    });
+  }
+  for (const item of seqItems(get(root, "generators"))) {
+    const text = inlineText(item);
+    if (text === undefined || !text.includes("SecretGenerator")) continue;
+    let docs: ReturnType<typeof parseFile>["docs"];
+    try {
+      docs = parseFile(Buffer.from(text, "utf8"), "yaml", undefined, {
+        keepNonStringKeys: true,
+      }).docs;
+    } catch {
+      // kustomize cannot read it either: it fails the build.
+      continue;
+    }
+    for (const d of docs) {
+      if (!isBuiltinSecretGenerator(d.root)) continue;
+      out.push({
+        via: "builtin-generator",
+        name: getString(get(d.root, "metadata"), "name") ?? "(unnamed)",
+        path: ["generators"],
+        literals: leaves(get(d.root, "literals")),
+        at: item.kind === "leaf" ? item.pos : undefined,
+        inline: true,
+      });
+    }
+  }
+  out.push(...replacementGroups(root));
+  return out;
+}
+
+/** A value `replacements:` copy from a ConfigMap into a Secret: the ConfigMap's name and data key. */
+export interface CopiedIntoSecret {
+  name: string;
+  key: string;
+}
+
+/**
+ * The `replacements:` of a kustomization that copy a ConfigMap's `data.KEY` (the source
+ * `fieldPath`) into an object one of whose targets selects `kind: Secret`. Precise: another
+ * target kind, a source of another kind or another field is not a delivery into a Secret.
+ */
+export function copiedIntoSecrets(root: TreeNode): CopiedIntoSecret[] {
+  const out: CopiedIntoSecret[] = [];
+  for (const rep of seqItems(get(root, "replacements"))) {
+    const src = get(rep, "source");
+    const kind = getString(src, "kind");
+    if (kind !== undefined && kind !== "ConfigMap") continue;
+    const name = getString(src, "name");
+    if (name === undefined) continue;
+    const intoSecret = seqItems(get(rep, "targets")).some(
+      (t) => getString(get(t, "select"), "kind") === "Secret",
+    );
+    if (!intoSecret) continue;
+    const m = /^data\.(?:\[(.+)\]|(.+))$/.exec(getString(src, "fieldPath") ?? "");
+    const key = m?.[1] ?? m?.[2];
+    if (key !== undefined) out.push({ name, key });
+  }
+  return out;
+}
+
+/** The configMapGenerator literals of this kustomization that its replacements copy into a Secret. */
+function replacementGroups(root: TreeNode): LiteralGroup[] {
+  const copied = copiedIntoSecrets(root);
+  if (copied.length === 0) return [];
+  const cmGens = new Map<string, TreeNode>();
+  for (const g of seqItems(get(root, "configMapGenerator"))) {
+    const n = getString(g, "name");
+    if (n !== undefined && !cmGens.has(n)) cmGens.set(n, g);
+  }
+  const out: LiteralGroup[] = [];
+  for (const { name, key } of copied) {
+    const gen = cmGens.get(name);
+    if (!gen) continue;
+    out.push({
+      via: "replacement",
+      name,
+      path: ["configMapGenerator", "literals"],
+      literals: leaves(get(gen, "literals")),
+      onlyKey: key,
+    });
+  }
+  return out;
+}
+
+/**
+ * In a file a kustomization lists as a resource: the ConfigMaps whose `data` values that
+ * kustomization's replacements copy into a Secret (`copied`, from the link).
+ */
+export function copiedConfigMapValues(
+  root: TreeNode,
+  copied: readonly CopiedIntoSecret[],
+): Array<{ name: string; key: string; leaf: Leaf }> {
+  if (getString(root, "kind") !== "ConfigMap") return [];
+  const name = getString(get(root, "metadata"), "name");
+  const out: Array<{ name: string; key: string; leaf: Leaf }> = [];
+  for (const c of copied) {
+    if (c.name !== name) continue;
+    const v = get(get(root, "data"), c.key);
+    if (v?.kind === "leaf") out.push({ name: c.name, key: c.key, leaf: v });
+  }
+  return out;
+}
