@@ -41,6 +41,9 @@ export interface FastLimits {
 
 /** A trivia token as the `yaml` package's parser sees it: indentation, a comment, a line break. */
 type Trivia = { t: "sp" } | { t: "nl" } | { t: "c"; indent: number; text: string };
+/** Shared (never changed): one allocation less per line. */
+const SP: Trivia = { t: "sp" };
+const NL: Trivia = { t: "nl" };
 
 interface MapBuild {
   kind: "map";
@@ -236,7 +239,7 @@ class FastReader {
     }
     if (i === le) {
       if (indent > 0) decline(); // a line of spaces only
-      if (hasBreak) this.trivia({ t: "nl" });
+      if (hasBreak) this.trivia(NL);
       return;
     }
     const c = text[i]!;
@@ -247,9 +250,9 @@ class FastReader {
         if (hasBreak) this.prelude.push(null);
         return;
       }
-      if (indent > 0) this.trivia({ t: "sp" });
+      if (indent > 0) this.trivia(SP);
       this.trivia({ t: "c", indent, text: text.slice(i + 1, le) });
-      if (hasBreak) this.trivia({ t: "nl" });
+      if (hasBreak) this.trivia(NL);
       return;
     }
     if (indent === 0 && (c === "%" || text.startsWith("...", i))) decline();
@@ -262,10 +265,10 @@ class FastReader {
       this.endDocument();
       this.inPrelude = false;
       this.docOpen = true;
-      this.docStart = hasBreak ? [{ t: "nl" }] : [];
+      this.docStart = hasBreak ? [NL] : [];
       return;
     }
-    if (indent > 0) this.trivia({ t: "sp" });
+    if (indent > 0) this.trivia(SP);
     this.content(indent, i, le);
   }
 
@@ -508,7 +511,7 @@ class FastReader {
     if (q === le || text[q] === "#") {
       const sep: Trivia[] = [];
       if (q < le) sep.push({ t: "c", indent: q - this.lineStart, text: text.slice(q + 1, le) });
-      if (le < text.length) sep.push({ t: "nl" });
+      if (le < text.length) sep.push(NL);
       m.awaiting = { item, sep, nullPos: this.pos(q) };
       return;
     }
