@@ -1,14 +1,16 @@
 /**
  * A strict fast path for the common Kubernetes manifest shape: block mappings
  * and sequences, plain, single-quoted and simply double-quoted one-line
- * scalars, comments, `---` separators. It builds exactly the tree the full
- * reader (the `yaml` package, parse.ts) builds — kinds, keys, go-yaml scalar
- * types, bytes, comment placement and positions — or it declines (returns
- * undefined) and the full reader decides. It never refuses and never decides
- * "clean" on its own: anything it is not sure about (tags, anchors, aliases,
- * merge keys, block scalars, flow collections, complex or duplicate keys,
- * escapes it does not know, tabs, odd characters, directives, multi-line
- * scalars, errors of any kind) is declined.
+ * scalars, literal block scalars (`key: |`, `key: |-`), empty `[]` and `{}`,
+ * comments, `---` separators. It builds exactly the tree the full reader (the
+ * `yaml` package, parse.ts) builds — kinds, keys, go-yaml scalar types, bytes,
+ * styles, comment placement and positions — or it declines (returns undefined)
+ * and the full reader decides. It never refuses and never decides "clean" on
+ * its own: anything it is not sure about (tags, anchors, aliases, merge keys,
+ * folded or kept block scalars, flow collections, complex, non-string or
+ * duplicate keys, escapes it does not know, tabs, odd characters, directives,
+ * multi-line plain or quoted scalars, spaces-only lines, anything the full
+ * reader would refuse) is declined, and so is any exception of its own.
  *
  * Comment placement follows the `yaml` package's rules as the full reader sees
  * them: comments before a key are that key's; comments between `key:` and a
@@ -349,7 +351,7 @@ class FastReader {
         b.node.items,
       );
     if (!parent) return; // the document's end: its trailing comments are dropped
-    if (parent.kind === "map" && parent.awaiting) decline(); // cannot happen: values are set on start
+    if (parent.kind === "map" && parent.awaiting) decline(); // not reached: set when the child starts
     parent.lastScalar = false;
     parent.endOpen = false;
     parent.afterOdd = false;
