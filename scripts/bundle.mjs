@@ -12,6 +12,9 @@
 // - node:crypto and node:fs/promises, as src/ imports them, load on first call:
 //   every import of them is a function, and the staged path of a clean commit
 //   calls none (Node compiles ~15 internal modules for crypto alone).
+// - The `yaml` package, as src/ imports it, loads on first use too: every import of it is an
+//   object of getters that require it then. The fast path (src/sops/fastyaml.ts) reads the
+//   common manifest without it, so a clean commit of such files never loads or compiles it.
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -39,6 +42,35 @@ const lazyBuiltins = {
   },
 };
 
+const lazyYaml = {
+  name: "lazy-yaml",
+  setup(b) {
+    const src = `${path.sep}src${path.sep}`;
+    b.onResolve({ filter: /^yaml$/ }, (args) =>
+      args.importer.includes(src) ? { path: "yaml", namespace: "lazy-yaml" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "lazy-yaml" }, async () => {
+      const real = await import("yaml");
+      const names = Object.keys(real).filter(
+        (k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== "default",
+      );
+      // CommonJS with getters: esbuild reads every use as `import_yaml.name`, a getter call.
+      // Symbol.for("secret-guard.yaml") tells `--debug` (src/cli/main.ts) whether it loaded.
+      const contents = [
+        "let m;",
+        'const state = Symbol.for("secret-guard.yaml");',
+        'globalThis[state] = "not loaded";',
+        'const load = () => (m ??= ((globalThis[state] = "loaded"), require("yaml")));',
+        ...names.map(
+          (n) =>
+            `Object.defineProperty(exports, ${JSON.stringify(n)}, { enumerable: true, get: () => load()[${JSON.stringify(n)}] });`,
+        ),
+      ].join("\n");
+      return { contents, loader: "js", resolveDir: process.cwd() };
+    });
+  },
+};
+
 const OUT = "dist/bundle/cli.cjs";
 rmSync("dist/bundle", { recursive: true, force: true });
 mkdirSync("dist/bundle", { recursive: true });
@@ -54,7 +86,7 @@ const result = await build({
   legalComments: "linked",
   logLevel: "warning",
   write: false,
-  plugins: [lazyBuiltins],
+  plugins: [lazyBuiltins, lazyYaml],
   // import() → require() inside the bundle (node: builtins included)
   supported: { "dynamic-import": false },
   // install.ts finds the package root from its own URL: the bundle's

@@ -166,6 +166,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (io.failAt) (await import("../fsutil.js")).injectFailure(io.failAt);
     const { dispatch } = await import("./dispatch.js");
     const result = await dispatch(parsed, io);
+    if (debug) {
+      // The bundle loads the `yaml` package on first use only (scripts/bundle.mjs).
+      const yaml = (globalThis as Record<symbol, unknown>)[Symbol.for("secret-guard.yaml")];
+      io.stderr(`debug: yaml package: ${yaml ?? "loaded with the modules (not the bundle)"}\n`);
+    }
     const quiet = parsed.values.quiet === true;
     for (const w of result.warnings ?? []) io.stderr(w.endsWith("\n") ? w : `${w}\n`);
     if (result.output !== undefined && result.output !== "") {

@@ -17,6 +17,7 @@ import {
   type Node as YamlNode,
 } from "yaml";
 import type { Format } from "../types.js";
+import { fastParseYaml } from "./fastyaml.js";
 import { resolveJsonNumber, resolvePlain, resolveTagged } from "./scalar.js";
 import {
   type CommentItem,
@@ -184,6 +185,35 @@ const YAML_ERROR_TEXT: Record<string, string> = {
 };
 
 function parseYaml(text: string, limits: ParseLimits, keepNonStringKeys = false): TreeDoc[] {
+  // The fast path declines every non-string key, so keepNonStringKeys only concerns the full reader.
+  return parseYamlFast(text, limits) ?? parseYamlFull(text, limits, keepNonStringKeys);
+}
+
+/**
+ * The fast path (fastyaml.ts) for the common manifest shape: the same documents the
+ * full reader builds, or undefined when it declines (then only the full reader decides).
+ * `text` is as parseFile hands it on: decoded, line breaks as go-yaml reads them.
+ */
+export function parseYamlFast(
+  text: string,
+  limits: ParseLimits = DEFAULT_LIMITS,
+): TreeDoc[] | undefined {
+  const roots = fastParseYaml(text, {
+    maxDepth: Math.min(limits.maxDepth, 64),
+    maxNodes: Math.floor(limits.maxNodes / 2),
+  });
+  if (!roots) return undefined;
+  const out = roots.map((root, index) => splitSops(root, index));
+  if (out.length === 0) out.push({ index: 0, root: { kind: "map", items: [] } });
+  return out;
+}
+
+/** The full reader: the `yaml` package, then the checks sops makes. */
+export function parseYamlFull(
+  text: string,
+  limits: ParseLimits = DEFAULT_LIMITS,
+  keepNonStringKeys = false,
+): TreeDoc[] {
   const lc = new LineCounter();
   let docs: Document.Parsed[];
   try {

@@ -1,0 +1,549 @@
+/**
+ * The YAML fast path (src/sops/fastyaml.ts) against the full reader (the `yaml`
+ * package): on every YAML/JSON fixture, every spelling of the issue #12 generator and
+ * thousands of seeded random and mutated manifests, the fast path either declines or
+ * builds exactly the tree the full reader builds (kinds, keys, types, bytes, styles,
+ * comments and their positions, key order), and it never accepts what the full reader
+ * refuses. The comparison itself is shown to catch planted differences, and the fast
+ * path is shown to take most real manifests (a path that declines everything would
+ * pass the rest vacuously).
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_LIMITS,
+  decodeText,
+  goYamlLines,
+  parseYamlFast,
+  parseYamlFull,
+} from "../../src/sops/parse.js";
+import type { TreeDoc } from "../../src/sops/tree.js";
+import { renderSpelling, spellingParts } from "../helpers/spellings.js";
+
+/** Seeds of the random test (FASTYAML_SEEDS=50000 for a long run). */
+const SEEDS = Number(process.env.FASTYAML_SEEDS ?? 2500);
+const FIXTURES = path.resolve(import.meta.dirname, "..", "fixtures");
+const BYPASS = path.resolve(import.meta.dirname, "..", "bypass");
+
+/** Every own key in order (undefined values included), Buffers by content. */
+function canon(x: unknown): string {
+  if (Buffer.isBuffer(x)) return `buf:${x.toString("hex")}`;
+  if (Array.isArray(x)) return `[${x.map(canon).join(",")}]`;
+  if (x && typeof x === "object") {
+    const proto = Object.getPrototypeOf(x);
+    const tag = proto === Object.prototype || proto === null ? "" : `${proto?.constructor?.name}`;
+    return `${tag}{${Object.keys(x)
+      .map((k) => `${JSON.stringify(k)}:${canon((x as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  }
+  return x === undefined ? "undefined" : JSON.stringify(x);
+}
+
+type Outcome = { kind: "declined" } | { kind: "same" } | { kind: "differ"; why: string };
+
+/** The fast path on text, against the full reader. */
+function differential(text: string, plant?: (docs: TreeDoc[]) => void): Outcome {
+  const fast = parseYamlFast(text, DEFAULT_LIMITS);
+  if (!fast) return { kind: "declined" };
+  if (plant) plant(fast);
+  let full: TreeDoc[];
+  try {
+    full = parseYamlFull(text, DEFAULT_LIMITS);
+  } catch (e) {
+    return {
+      kind: "differ",
+      why: `full reader refuses it (${(e as Error).message}), fast accepts`,
+    };
+  }
+  const a = canon(fast);
+  const b = canon(full);
+  if (a === b) return { kind: "same" };
+  let at = 0;
+  while (a[at] === b[at]) at++;
+  return {
+    kind: "differ",
+    why: `fast …${a.slice(Math.max(0, at - 120), at + 80)}\nfull …${b.slice(Math.max(0, at - 120), at + 80)}`,
+  };
+}
+
+/** As parseFile prepares YAML text; undefined when it is refused before parsing. */
+function prepared(bytes: Uint8Array): string | undefined {
+  try {
+    return goYamlLines(decodeText(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+function check(text: string, label: string, tally: Record<string, number>): void {
+  const o = differential(text);
+  tally[o.kind] = (tally[o.kind] ?? 0) + 1;
+  if (o.kind === "differ") {
+    throw new Error(`${label}: fast path and full reader differ\n${o.why}\n--- input:\n${text}`);
+  }
+}
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (/\.(ya?ml|json)$/i.test(name)) out.push(p);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- generated manifests
+
+/** mulberry32: a small seeded generator, so every failure is reproducible. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const KEYS = [
+  "apiVersion",
+  "kind",
+  "metadata",
+  "name",
+  "namespace",
+  "labels",
+  "data",
+  "stringData",
+  "spec",
+  "type",
+  "a",
+  "b",
+  "c",
+  "app.kubernetes.io/name",
+  "sops",
+  "password",
+  "key with space",
+  "'quoted'",
+  '"dq"',
+  "'it''s'",
+  '"e\\"s"',
+  "true",
+  "1",
+  "null",
+  "~",
+  "<<",
+  "-x",
+  "a:b",
+  "x#y",
+  "2001-01-01",
+  "0x1F",
+  "é",
+  "on",
+  "yes",
+  "'true'",
+  "[a]",
+  "a]",
+  "k,v",
+  "?q",
+  "&a",
+  "*b",
+  "!t",
+  "%p",
+  "@r",
+  "`b",
+  "a #c",
+  "x ",
+  '"\\u0041"',
+  "'multi",
+  ".5",
+];
+const SCALARS = [
+  "[]",
+  "{}",
+  "Secret",
+  "v1",
+  "app",
+  "1",
+  "017",
+  "0o17",
+  "0b101",
+  "1_000",
+  "3.14",
+  ".5",
+  "1e3",
+  "-1",
+  "+1",
+  "0x1F",
+  "true",
+  "False",
+  "TRUE",
+  "yes",
+  "no",
+  "on",
+  "null",
+  "~",
+  "Null",
+  ".inf",
+  "-.Inf",
+  ".NaN",
+  "2001-12-14",
+  "2001-12-14t21:59:43.10-05:00",
+  "2001-12-14 21:59:43.10",
+  "12:30",
+  "1:2:3",
+  "'single'",
+  "'it''s'",
+  "''",
+  '""',
+  '"dq"',
+  '"a\\"b"',
+  '"a\\\\b"',
+  '"x\\ny"',
+  '"t\\tab"',
+  '"\\/"',
+  '"\\x41"',
+  '"\\u00e9"',
+  '"unterminated',
+  "'open",
+  "http://example.com/a?b=c#frag",
+  "a#b",
+  "a #comment",
+  "a: b",
+  "a:b",
+  "trailing:",
+  "- x",
+  "-x",
+  "--x",
+  "[1, 2]",
+  "{a: 1}",
+  "a,b",
+  "a]b",
+  "&anc v",
+  "*ali",
+  "!!str 1",
+  "!tag x",
+  "|",
+  "|-\n  block",
+  ">\n  folded",
+  "@no",
+  "`no",
+  "%no",
+  "?no",
+  ":no",
+  "é ü 中文",
+  "😀",
+  "ENC[AES256_GCM,data:abc=,iv:def=,tag:ghi=,type:str]",
+  "c2VjcmV0",
+  "a  b",
+  "x ",
+  "CANARY-fast-1",
+  "[ ]",
+  "[]x",
+  "{}}",
+  "[] # c",
+];
+const COMMENTS = ["# c", "#", "#   spaced", "# - name: x", "#: colon", "#é", "# trailing  "];
+
+function pick<T>(r: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(r() * xs.length)]!;
+}
+
+/** Mostly the everyday part of a pool (its first `common` entries), sometimes the odd rest. */
+function pickMostly<T>(r: () => number, xs: readonly T[], common: number): T {
+  return r() < 0.93 ? xs[Math.floor(r() * common)]! : pick(r, xs);
+}
+
+/** A random manifest-shaped document, k8s-style sequences and comments included. */
+function genDoc(r: () => number, heavy: boolean): string {
+  const lines: string[] = [];
+  const k = heavy ? 4 : 1;
+  const comment = (indent: number) => {
+    for (let again = 0; again < (heavy ? 3 : 1); again++) {
+      const n = r();
+      if (n < 0.08 * k) lines.push(`${" ".repeat(indent)}${pick(r, COMMENTS)}`);
+      else if (n < 0.11 * k)
+        lines.push(
+          `${" ".repeat(Math.max(0, indent + pick(r, [-4, -2, 2, 4])))}${pick(r, COMMENTS)}`,
+        );
+      else if (n < 0.14 * k) lines.push("");
+    }
+  };
+  const node = (indent: number, depth: number, inSeq: boolean) => {
+    const n = 1 + Math.floor(r() * 4);
+    const used = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      let key = pickMostly(r, KEYS, 20);
+      if (r() < 0.9 && used.has(key)) key = `${key}${i}`;
+      used.add(key);
+      comment(indent);
+      const pad = " ".repeat(indent);
+      const prefix = inSeq && i === 0 ? `${" ".repeat(Math.max(0, indent - 2))}- ` : pad;
+      const inline = r() < 0.06 ? ` ${pick(r, COMMENTS)}` : "";
+      const choice = r();
+      if (depth < 4 && choice < 0.25) {
+        lines.push(`${prefix}${key}:${inline}`);
+        node(indent + 2, depth + 1, false);
+      } else if (depth < 4 && choice < 0.4) {
+        lines.push(`${prefix}${key}:${inline}`);
+        const seqIndent = r() < 0.5 ? indent : indent + 2;
+        const items = 1 + Math.floor(r() * 3);
+        for (let k = 0; k < items; k++) {
+          comment(seqIndent);
+          if (r() < 0.4) {
+            lines.push(
+              `${" ".repeat(seqIndent)}- ${pickMostly(r, SCALARS, 40)}${r() < 0.05 ? " # c" : ""}`,
+            );
+          } else {
+            const before = lines.length;
+            node(seqIndent + 2, depth + 1, true);
+            if (lines.length === before) lines.push(`${" ".repeat(seqIndent)}- x`);
+          }
+        }
+      } else if (choice < 0.45) {
+        lines.push(`${prefix}${key}:${inline}`);
+      } else if (choice < 0.55) {
+        // a block scalar: mostly `|` / `|-`, sometimes what the fast path declines
+        const header = pickMostly(r, ["|", "|-", "|+", ">", ">-", "|2", "| # c", "|  "], 2);
+        lines.push(`${prefix}${key}: ${header}`);
+        const inner = indent + pick(r, [2, 2, 2, 4, 1]);
+        const n = 1 + Math.floor(r() * 4);
+        for (let k = 0; k < n; k++) {
+          const x = r();
+          if (x < 0.1) lines.push("");
+          else if (x < 0.2) lines.push(`${" ".repeat(inner)}# not a comment`);
+          else if (x < 0.3) lines.push(`${" ".repeat(inner + 2)}deeper: ${k}`);
+          else lines.push(`${" ".repeat(inner)}${pickMostly(r, SCALARS, 40)}`);
+        }
+        if (r() < 0.2) lines.push("");
+      } else {
+        lines.push(`${prefix}${key}: ${pickMostly(r, SCALARS, 40)}${inline}`);
+      }
+      if (inSeq && i === 0) inSeq = false;
+    }
+  };
+  node(0, 0, false);
+  return lines.join("\n");
+}
+
+function genFile(r: () => number, heavy = false): string {
+  const docs: string[] = [];
+  const n = r() < 0.7 ? 1 : 2 + Math.floor(r() * 2);
+  for (let i = 0; i < n; i++) docs.push(genDoc(r, heavy));
+  let text = (r() < 0.3 ? "---\n" : "") + docs.join(r() < 0.8 ? "\n---\n" : "\n---\n# between\n");
+  if (r() < 0.2) text = `${pick(r, COMMENTS)}\n${r() < 0.5 ? "\n" : ""}${text}`;
+  if (r() < 0.1) text += "\n---";
+  if (r() < 0.8) text += "\n";
+  if (r() < 0.05) text += pick(r, COMMENTS);
+  return text;
+}
+
+const NOISE = [
+  " ",
+  "  ",
+  "\n",
+  "-",
+  "- ",
+  ":",
+  ": ",
+  "#",
+  " #",
+  "'",
+  '"',
+  "\\",
+  "\t",
+  "\r\n",
+  "---\n",
+  "\n  ",
+  "&",
+  "*",
+  "!",
+  "|",
+  "[",
+  "{",
+  ",",
+  "?",
+  "\u00a0",
+  "\ufeff",
+  "...\n",
+  "%",
+  "é",
+];
+
+function mutate(r: () => number, text: string): string {
+  let t = text;
+  const edits = 1 + Math.floor(r() * 3);
+  for (let e = 0; e < edits; e++) {
+    const at = Math.floor(r() * (t.length + 1));
+    const op = r();
+    if (op < 0.5) t = t.slice(0, at) + pick(r, NOISE) + t.slice(at);
+    else if (op < 0.8) t = t.slice(0, at) + t.slice(at + 1 + Math.floor(r() * 3));
+    else {
+      // swap two lines: indentation and order errors
+      const ls = t.split("\n");
+      const i = Math.floor(r() * ls.length);
+      const j = Math.floor(r() * ls.length);
+      [ls[i], ls[j]] = [ls[j]!, ls[i]!];
+      t = ls.join("\n");
+    }
+  }
+  return t;
+}
+
+// ---------------------------------------------------------------- tests
+
+describe("YAML fast path: the full reader's tree, or it declines", () => {
+  it("every YAML and JSON fixture (all corpora, the bypass corpus too)", () => {
+    const files = [...walk(FIXTURES), ...walk(BYPASS)];
+    expect(files.length).toBeGreaterThan(300);
+    const tally: Record<string, number> = {};
+    for (const f of files) {
+      const text = prepared(readFileSync(f));
+      if (text === undefined) continue;
+      check(text, path.relative(FIXTURES, f), tally);
+    }
+    // Not vacuous: the fast path takes most of them.
+    console.log("fixtures", tally);
+    expect(tally.same ?? 0).toBeGreaterThan(150);
+  });
+
+  it("hand-picked comment, block scalar and document layouts", () => {
+    const cases = [
+      "a:\n  b: 1\n    # deeper after nested\nc: 2",
+      "a:\n- x\n  # c\nb: 1",
+      "a:\n  - x\n# c\n  - y",
+      "l:\n- a: 1\n# c\n- b: 2",
+      "a: 1\n\n\n# c\n\n\nb: 2",
+      "# c\n---\na: 1",
+      "---\n\n# c\n\na: 1\n---\n# d\nb: 1",
+      "a: |\n  x\n\n  y\n\n\nb: 1",
+      "a:\n  # c\n  - x",
+      "a: # c\n  b: 1",
+      "k:\n  a: 1\n  # t1\n # t2\nz: 1",
+      "l:\n  - a: 1\n    # in\n  # out\n  - b\n",
+      "a:\n  b:\n    c: 1\n  # mid\n    # deep\nd: 1\n",
+      "x: 1\n#\n#\ny: 2\n",
+      "a: 'x' # c\n    # deep\nb: 1",
+      "a: |-\n  x\n  # y\nb: 1",
+      "a: []\nb: {}\n",
+      "\u00e9: \u00fc\n",
+      "a: \ud83d\ude00 x\n",
+    ];
+    const tally: Record<string, number> = {};
+    for (const c of cases) check(c, JSON.stringify(c), tally);
+    expect(tally.same).toBe(cases.length);
+    // What the full reader refuses, the fast path declines.
+    for (const c of ["- a\n", "a: b\n- c\n", "a: 1\na: 2\n", "a: b: c\n", "1: x\n"]) {
+      expect(parseYamlFast(c)).toBeUndefined();
+      expect(() => parseYamlFull(c)).toThrow();
+    }
+    // What it does not handle, it declines (the full reader decides).
+    for (const c of [
+      "a:\tb\n",
+      "a: &x 1\nb: *x\n",
+      "a: !!str 1\n",
+      "a: >\n  f\n",
+      "a: |+\n  f\n",
+      "a: {b: 1}\n",
+      "<<: {}\n",
+      '"a\\x41": 1\n',
+      "%YAML 1.2\n---\na: 1\n",
+      "? a\n: b\n",
+      "a: multi\n  line\n",
+    ]) {
+      expect(parseYamlFast(c), c).toBeUndefined();
+      parseYamlFull(c);
+    }
+  });
+
+  it("every spelling of the issue #12 generator", () => {
+    const tally: Record<string, number> = {};
+    fc.assert(
+      fc.property(spellingParts, fc.boolean(), (parts, anchors) => {
+        const text = prepared(renderSpelling(parts, anchors));
+        if (text !== undefined) check(text, JSON.stringify(parts), tally);
+      }),
+      { numRuns: 600, seed: 12 },
+    );
+    expect(tally.same ?? 0).toBeGreaterThan(20);
+    expect(tally.declined ?? 0).toBeGreaterThan(20);
+  });
+
+  it("seeded random manifests and their mutations", () => {
+    const tally: Record<string, number> = {};
+    const heavy: Record<string, number> = {};
+    for (let seed = 1; seed <= SEEDS; seed++) {
+      const r = rng(seed);
+      // Every fourth file is comment-heavy: comment placement is the subtle part.
+      const text = genFile(r, seed % 4 === 0);
+      check(text, `generated seed ${seed}`, seed % 4 === 0 ? heavy : tally);
+      for (let m = 0; m < 2; m++) check(mutate(r, text), `mutated seed ${seed}.${m}`, tally);
+    }
+    console.log("generated", tally, "comment-heavy", heavy);
+    expect(heavy.same ?? 0).toBeGreaterThan(SEEDS / 20);
+    expect(tally.same ?? 0).toBeGreaterThan(SEEDS / 2);
+    expect(tally.declined ?? 0).toBeGreaterThan(SEEDS / 5);
+  });
+
+  it("the comparison catches a planted difference of every kind", () => {
+    const text = [
+      "# top",
+      "apiVersion: v1",
+      "kind: Secret",
+      "metadata:",
+      "  # the name",
+      "  name: app",
+      "stringData:",
+      "  password: 'CANARY-fast-2'",
+      "  port: 8080",
+      "list:",
+      "- a",
+      "",
+    ].join("\n");
+    expect(differential(text).kind).toBe("same");
+    const plants: Array<(d: TreeDoc[]) => void> = [
+      (d) => {
+        const k = d[0]!.root.items[1]!;
+        if (k.kind === "item" && k.keyPos) k.keyPos.column += 1;
+      },
+      (d) => {
+        const c = d[0]!.root.items[0]!;
+        if (c.kind === "comment") c.text += " ";
+      },
+      (d) => d[0]!.root.items.reverse(),
+      (d) => {
+        const s = d[0]!.root.items.find((i) => i.kind === "item" && i.key === "stringData");
+        if (s?.kind === "item" && s.value.kind === "map") {
+          const p = s.value.items.find((i) => i.kind === "item" && i.key === "port");
+          if (p?.kind === "item" && p.value.kind === "leaf") p.value.type = "str";
+        }
+      },
+      (d) => {
+        const s = d[0]!.root.items.find((i) => i.kind === "item" && i.key === "stringData");
+        if (s?.kind === "item" && s.value.kind === "map") {
+          const p = s.value.items.find((i) => i.kind === "item" && i.key === "password");
+          if (p?.kind === "item" && p.value.kind === "leaf") p.value.plainStyle = true;
+        }
+      },
+      (d) => {
+        const l = d[0]!.root.items.find((i) => i.kind === "item" && i.key === "list");
+        if (l?.kind === "item" && l.value.kind === "seq") {
+          const a = l.value.items[0];
+          if (a?.kind === "leaf") a.plain = Buffer.from("b");
+        }
+      },
+      (d) => {
+        const m = d[0]!.root.items.find((i) => i.kind === "item" && i.key === "metadata");
+        if (m?.kind === "item" && m.value.kind === "map") m.value.items.shift();
+      },
+      (d) => {
+        (d[0]!.root as { pos?: unknown }).pos = undefined;
+      },
+    ];
+    for (const plant of plants) expect(differential(text, plant).kind).toBe("differ");
+    // A tree the full reader refuses is a difference too, not a decline.
+    expect(() => check("a: 1\na: 2\n", "dup", {})).not.toThrow();
+  });
+});
