@@ -264,10 +264,15 @@ function nonStringKeyIn(node: TreeNode): Pos | undefined {
 
 /**
  * Parse as kustomize reads a file sops does not: non-string keys (a HelmRelease's `tcp: {22: …}`)
- * are fine there, except inside a Secret, whose data sops would be asked to encrypt.
+ * are fine there, except inside a Secret, whose data sops would be asked to encrypt; a
+ * sequence document is read as a List of its items (an Argo CD app list is no error, a Secret
+ * in it is still judged).
  */
 function parseForKustomize(bytes: Uint8Array, kinds: readonly string[] | undefined): ParsedFile {
-  const parsed = parseFile(bytes, "yaml", undefined, { keepNonStringKeys: true });
+  const parsed = parseFile(bytes, "yaml", undefined, {
+    keepNonStringKeys: true,
+    sequenceRoots: true,
+  });
   for (const d of parsed.docs) {
     for (const s of secretObjects(d, kinds)) {
       const p = nonStringKeyIn(s.node);

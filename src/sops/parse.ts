@@ -133,6 +133,12 @@ export interface ParseOptions {
    * refusal still matters. The key's text is never kept.
    */
   keepNonStringKeys?: boolean;
+  /**
+   * YAML only, for readers other than sops: a document that is a sequence (an Ansible task
+   * list, an Argo CD app list, JSON 6902 operations) is read as the items of a `kind: List`
+   * instead of refused, so the objects in it are still looked at.
+   */
+  sequenceRoots?: boolean;
 }
 
 /** The key recorded for a non-string mapping key under `keepNonStringKeys` (no source text). */
@@ -155,7 +161,15 @@ export function parseFile(
         throw new ParseError(
           `more than ${limits.maxCommentLines} comment or blank lines; refusing to parse it (the YAML parser would take too long)`,
         );
-      return { format, docs: parseYaml(text, limits, options.keepNonStringKeys === true) };
+      return {
+        format,
+        docs: parseYaml(
+          text,
+          limits,
+          options.keepNonStringKeys === true,
+          options.sequenceRoots === true,
+        ),
+      };
     }
     case "json":
       return { format, docs: [parseJson(decodeText(bytes), limits)] };
@@ -184,9 +198,17 @@ const YAML_ERROR_TEXT: Record<string, string> = {
   BAD_SCALAR_START: "a plain scalar cannot start with this character",
 };
 
-function parseYaml(text: string, limits: ParseLimits, keepNonStringKeys = false): TreeDoc[] {
-  // The fast path declines every non-string key, so keepNonStringKeys only concerns the full reader.
-  return parseYamlFast(text, limits) ?? parseYamlFull(text, limits, keepNonStringKeys);
+function parseYaml(
+  text: string,
+  limits: ParseLimits,
+  keepNonStringKeys = false,
+  sequenceRoots = false,
+): TreeDoc[] {
+  // The fast path declines every non-string key and sequence document: both options only
+  // concern the full reader.
+  return (
+    parseYamlFast(text, limits) ?? parseYamlFull(text, limits, keepNonStringKeys, sequenceRoots)
+  );
 }
 
 /**
@@ -213,6 +235,7 @@ export function parseYamlFull(
   text: string,
   limits: ParseLimits = DEFAULT_LIMITS,
   keepNonStringKeys = false,
+  sequenceRoots = false,
 ): TreeDoc[] {
   const lc = new LineCounter();
   let docs: Document.Parsed[];
@@ -261,6 +284,23 @@ export function parseYamlFull(
     } else if (isMap(contents)) {
       const converted = convertYaml(contents, state, 0);
       root = converted as MapNode;
+    } else if (sequenceRoots && isSeq(contents)) {
+      const items = convertYaml(contents, state, 0);
+      const p = pos(contents.range?.[0]);
+      const str = (t: string): Leaf => ({
+        kind: "leaf",
+        type: "str",
+        str: t,
+        plain: Buffer.from(t),
+      });
+      root = {
+        kind: "map",
+        items: [
+          { kind: "item", key: "kind", value: str("List") },
+          { kind: "item", key: "items", value: items, ...(p ? { keyPos: p } : {}) },
+        ],
+        ...(p ? { pos: p } : {}),
+      };
     } else {
       const p = pos(contents.range?.[0]);
       throw new ParseError(

@@ -397,3 +397,24 @@ describe("generatorSources: what a kustomization links", () => {
     expect(links("resources:\n  - ../../../etc/secret\n")).toEqual({});
   });
 });
+
+describe("sequence documents matter only where sops reads them", () => {
+  it("uncovered: an Argo CD app list mentioning kind: Secret is no error", () => {
+    const text =
+      '- enabled: "true"\n  namespace: argocd\n  ignoreDifferences:\n    - kind: Secret\n      name: argocd-secret\n';
+    expect(run("cluster/apps/argocd/app-config.yaml", text)).toEqual([]);
+  });
+
+  it("uncovered: a Secret item of a sequence document is still judged (secret-outside-policy)", () => {
+    const text = `- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: a\n  stringData:\n    pw: ${CANARY}\n`;
+    const f = run("apps/list.yaml", text);
+    expect(f.map((x) => x.rule)).toEqual(["secret-outside-policy"]);
+    expect(JSON.stringify(f)).not.toContain(CANARY);
+  });
+
+  it("covered (sops reads it): a sequence document stays what sops refuses", () => {
+    const f = run("flux/secrets/develop/list.yaml", `- a: ${CANARY}\n`, { rule: specific });
+    expect(f.map((x) => x.rule)).toEqual(["unparseable"]);
+    expect(() => parseFile(Buffer.from("- a\n"), "yaml")).toThrow(/sequences/);
+  });
+});
