@@ -41,9 +41,11 @@ import { type Intent, intentOf, isForeignCiphertext, isPublicPem } from "./inten
 import { kubeObjects, type Origin } from "./kube.js";
 import {
   copiedConfigMapValues,
+  credentialSubstitutes,
   isKustomizationPath,
   type LiteralGroup,
   literalGroups,
+  substitutionConfigMapCredentials,
 } from "./kustomize.js";
 import { isTemplateMarked, templateVariants } from "./template.js";
 import type { JudgeInput, MustEncrypt, ValueState } from "./types.js";
@@ -52,7 +54,7 @@ import type { JudgeInput, MustEncrypt, ValueState } from "./types.js";
  * Could this YAML/JSON content be a Secret, a kustomization or hold one, in
  * any spelling go-yaml accepts? False only when that is impossible: the text
  * never says `secret` in any case (kind, `secretGenerator`, `SecretList`,
- * typos), has no backslash (escapes), no `!` (tags), no NUL and no UTF-16
+ * typos) nor `postBuild`/`flux-system` (Flux substitutions), has no backslash (escapes), no `!` (tags), no NUL and no UTF-16
  * byte order mark (other encodings), and names none of the extra kinds.
  * Linear: a byte scan, no backtracking.
  */
@@ -66,6 +68,8 @@ export function mayMatter(bytes: Uint8Array, extraKinds: readonly string[] = [])
   if (buf.includes(0x5c) || buf.includes(0x21) || buf.includes(0)) return true;
   const text = buf.toString("latin1");
   if (/secret/i.test(text)) return true;
+  // A Flux Kustomization's postBuild.substitute, a flux-system ConfigMap substituteFrom reads.
+  if (text.includes("postBuild") || text.includes("flux-system")) return true;
   return extraKinds.some((k) => k !== "" && text.includes(k));
 }
 
@@ -128,7 +132,12 @@ export interface DocAnalysis {
    * not; a configMapGenerator literal `replacements:` copy into a Secret), plaintext, unpicked.
    */
   delivered: Array<
-    PlainKeys & Pick<LiteralGroup, "via" | "name" | "inline"> & { fromResource?: boolean }
+    PlainKeys & {
+      via: LiteralGroup["via"] | "postbuild-substitute" | "substitution-configmap";
+      name: string;
+      inline?: boolean;
+      fromResource?: boolean;
+    }
   >;
   /** Under a broad rule, in a file that need not be encrypted: picked values that look like credentials. */
   credentials: Credential[];
@@ -815,6 +824,25 @@ function deliveredOutside(
       name: g.name,
       ...(g.inline ? { inline: true } : {}),
     });
+  }
+  // Flux postBuild.substitute values named like credentials: written into the applied manifests.
+  for (const [subst, via] of [
+    [credentialSubstitutes(doc.root), "postbuild-substitute"],
+    [substitutionConfigMapCredentials(doc.root), "substitution-configmap"],
+  ] as const) {
+    if (!subst) continue;
+    const ctx = exemptContext(doc.root, input);
+    const found: PlainKeys = { keys: [] };
+    for (const { key, leaf } of subst.values) {
+      const text = leafText(leaf);
+      if (leaf.plain.length === 0 || leafExempt(leaf, ctx, input)) continue;
+      if (encState(text) !== "plaintext") continue;
+      const at = via === "postbuild-substitute" ? "spec.postBuild.substitute" : "data";
+      if (input.isAllowed?.(`${at}.${key}`, leaf.plain)) continue;
+      found.keys.push(key);
+      found.first ??= { line: leaf.pos?.line, column: leaf.pos?.column };
+    }
+    if (found.keys.length > 0) out.push({ ...found, via, name: subst.name });
   }
   // A ConfigMap in this resource whose value the listing kustomization copies into a Secret.
   const copied = input.generatorSource?.copied;

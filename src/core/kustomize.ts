@@ -174,3 +174,108 @@ export function copiedConfigMapValues(
   }
   return out;
 }
+
+/** Last words of a variable name that say it holds a credential (`DB_PASSWORD`, `API_TOKEN`). */
+const CREDENTIAL_WORDS = new Set([
+  "PASSWORD",
+  "PASSWD",
+  "PASS",
+  "PWD",
+  "PASSPHRASE",
+  "TOKEN",
+  "APIKEY",
+  "CREDENTIALS",
+]);
+/** Words before `KEY` that make it a credential (`SECRET_KEY`, `API_KEY`, `PRIVATE_KEY`). */
+const KEY_QUALIFIERS = new Set([
+  "API",
+  "SECRET",
+  "PRIVATE",
+  "ACCESS",
+  "ENCRYPTION",
+  "SIGNING",
+  "AUTH",
+  "MASTER",
+  "CLIENT",
+]);
+
+/** Words before `SECRET` that make it a credential (`CLIENT_SECRET`), not a Secret's name (`VOLSYNC_SECRET`). */
+const SECRET_QUALIFIERS = new Set([
+  "CLIENT",
+  "SHARED",
+  "JWT",
+  "SESSION",
+  "WEBHOOK",
+  "COOKIE",
+  "OAUTH",
+  "HMAC",
+  "SIGNING",
+  "ENCRYPTION",
+  "API",
+]);
+
+/**
+ * Does a variable name say it holds a credential? By its last word only, so `DB_PASSWORD`,
+ * `dbPassword`, `S3_SECRET_KEY` and `CLIENT_SECRET` do, and `SECRET_DOMAIN`, `PASSWORD_FILE`,
+ * `TOKEN_VERIFY_METHOD` and `VOLSYNC_SECRET` (the name of a Secret) do not.
+ */
+export function namesCredential(name: string): boolean {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toUpperCase()
+    .split(/[^A-Z0-9]+/)
+    .filter(Boolean);
+  const last = words[words.length - 1];
+  if (last === undefined) return false;
+  if (CREDENTIAL_WORDS.has(last)) return true;
+  const before = words[words.length - 2];
+  if (before === undefined) return false;
+  if (last === "SECRET") return SECRET_QUALIFIERS.has(before);
+  return last === "KEY" && KEY_QUALIFIERS.has(before);
+}
+
+/**
+ * A Flux Kustomization's `spec.postBuild.substitute` values named like credentials: Flux
+ * writes each into the manifests it applies (a Secret's `${DB_PASSWORD}`), so a literal there
+ * is a credential in plaintext in git (substituteFrom a sops-encrypted Secret is the way).
+ */
+export function credentialSubstitutes(
+  root: TreeNode,
+): { name: string; values: Array<{ key: string; leaf: Leaf }> } | undefined {
+  const apiVersion = getString(root, "apiVersion") ?? "";
+  if (
+    getString(root, "kind") !== "Kustomization" ||
+    !apiVersion.startsWith("kustomize.toolkit.fluxcd.io/")
+  )
+    return undefined;
+  const substitute = get(get(get(root, "spec"), "postBuild"), "substitute");
+  if (substitute?.kind !== "map") return undefined;
+  const values: Array<{ key: string; leaf: Leaf }> = [];
+  for (const it of substitute.items) {
+    if (it.kind !== "item" || it.value.kind !== "leaf" || !namesCredential(it.key)) continue;
+    values.push({ key: it.key, leaf: it.value });
+  }
+  return { name: getString(get(root, "metadata"), "name") ?? "", values };
+}
+
+/**
+ * A ConfigMap in `flux-system` (where the objects Flux's `postBuild.substituteFrom` reads
+ * live) with data values named like credentials: Flux substitutes them into the manifests it
+ * applies, a Secret's `${DB_PASSWORD}` among them, from a ConfigMap kept in plaintext.
+ */
+export function substitutionConfigMapCredentials(
+  root: TreeNode,
+): { name: string; values: Array<{ key: string; leaf: Leaf }> } | undefined {
+  if (getString(root, "kind") !== "ConfigMap" || (getString(root, "apiVersion") ?? "v1") !== "v1")
+    return undefined;
+  const md = get(root, "metadata");
+  if (getString(md, "namespace") !== "flux-system") return undefined;
+  const data = get(root, "data");
+  if (data?.kind !== "map") return undefined;
+  const values: Array<{ key: string; leaf: Leaf }> = [];
+  for (const it of data.items) {
+    if (it.kind !== "item" || it.value.kind !== "leaf" || !namesCredential(it.key)) continue;
+    values.push({ key: it.key, leaf: it.value });
+  }
+  return { name: getString(md, "name") ?? "", values };
+}

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { generatorSources } from "../../src/check/generators.js";
 import { maySniffAsYaml } from "../../src/core/analyze.js";
 import { judge } from "../../src/core/judge.js";
+import { namesCredential } from "../../src/core/kustomize.js";
 import type { GeneratorSource } from "../../src/core/types.js";
 import { parseFile } from "../../src/sops/parse.js";
 import type { CreationRule, Finding } from "../../src/types.js";
@@ -416,5 +417,87 @@ describe("sequence documents matter only where sops reads them", () => {
     const f = run("flux/secrets/develop/list.yaml", `- a: ${CANARY}\n`, { rule: specific });
     expect(f.map((x) => x.rule)).toEqual(["unparseable"]);
     expect(() => parseFile(Buffer.from("- a\n"), "yaml")).toThrow(/sequences/);
+  });
+});
+
+describe("Flux postBuild.substitute values named like credentials", () => {
+  const flux = (subst: string) =>
+    `apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\nspec:\n  path: ./apps\n  postBuild:\n    substitute:\n${subst}`;
+
+  it("names: by the last word only", () => {
+    for (const n of [
+      "DB_PASSWORD",
+      "dbPassword",
+      "API_TOKEN",
+      "S3_SECRET_KEY",
+      "API_KEY",
+      "CLIENT_SECRET",
+      "PASSPHRASE",
+    ])
+      expect(namesCredential(n), n).toBe(true);
+    for (const n of [
+      "SECRET_DOMAIN",
+      "PASSWORD_FILE",
+      "TOKEN_VERIFY_METHOD",
+      "APP",
+      "VOLSYNC_CAPACITY",
+      "DB_USER",
+      "KEY",
+      "SSH_KEY_NAME",
+      "VOLSYNC_SECRET",
+      "SECRET",
+      "PUBLIC_KEY",
+    ])
+      expect(namesCredential(n), n).toBe(false);
+  });
+
+  it("a literal under a credential name is blocked, naming the key only", () => {
+    const f = run("clusters/dev/apps.yaml", flux(`      DB_PASSWORD: ${CANARY}\n      APP: web\n`));
+    expect(f.map((x) => [x.rule, x.kind, x.keys])).toEqual([
+      ["secret-outside-policy", "Kustomization", ["DB_PASSWORD"]],
+    ]);
+    expect(JSON.stringify(f)).not.toContain(CANARY);
+  });
+
+  it("the common substitutes, substitutions and empty values are clean", () => {
+    const text = flux(
+      '      APP: web\n      VOLSYNC_CAPACITY: 5Gi\n      SECRET_DOMAIN: example.com\n      DB_PASSWORD: ${DB_PASSWORD}\n      API_TOKEN: ""\n',
+    );
+    expect(run("clusters/dev/apps.yaml", text)).toEqual([]);
+  });
+
+  it("only a Flux Kustomization: a kustomize.config.k8s.io one or another kind is not read so", () => {
+    const text = flux(`      DB_PASSWORD: ${CANARY}\n`).replace(
+      "kustomize.toolkit.fluxcd.io/v1",
+      "example.com/v1",
+    );
+    expect(run("clusters/dev/apps.yaml", text)).toEqual([]);
+  });
+});
+
+describe("a flux-system ConfigMap that postBuild.substituteFrom reads", () => {
+  const cm = (ns: string, data: string) =>
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-vars\n  namespace: ${ns}\ndata:\n${data}`;
+  it("values named like credentials are blocked, the key only", () => {
+    const f = run(
+      "clusters/dev/vars.yaml",
+      cm("flux-system", `  DB_PASSWORD: ${CANARY}\n  DOMAIN: example.com\n`),
+    );
+    expect(f.map((x) => [x.rule, x.kind, x.keys])).toEqual([
+      ["secret-outside-policy", "ConfigMap", ["DB_PASSWORD"]],
+    ]);
+    expect(JSON.stringify(f)).not.toContain(CANARY);
+  });
+  it("the usual cluster settings, and a ConfigMap of another namespace, are clean", () => {
+    expect(
+      run(
+        "clusters/dev/vars.yaml",
+        cm(
+          "flux-system",
+          "  SECRET_DOMAIN: example.com\n  SVC_ONEPASSWORD: 10.0.0.1\n  TIMEZONE: UTC\n",
+        ),
+      ),
+    ).toEqual([]);
+    expect(run("apps/x/cm.yaml", cm("default", `  DB_PASSWORD: ${CANARY}\n`))).toEqual([]);
   });
 });

@@ -45,11 +45,15 @@ export const messages = {
     d: { via: string; name: string; inline?: boolean; fromResource?: boolean },
     g?: GeneratorSource,
   ) =>
-    d.via === "replacement" && d.fromResource
-      ? `ConfigMap ${d.name}: kustomize replacements in ${g?.kustomization ?? "its kustomization"} copy this value into a Secret (a target selects kind: Secret): it is Secret data in plaintext; keep it in a sops-encrypted Secret instead`
-      : d.via === "replacement"
-        ? `kustomize replacements copy configMapGenerator "${d.name}" literals into a Secret (a target selects kind: Secret): they are Secret data in plaintext; keep the value in a sops-encrypted Secret or env file instead`
-        : `kustomize builtin SecretGenerator "${d.name}"${d.inline ? " (inline under generators)" : g?.field === "generators" ? ` (listed under generators in ${g.kustomization})` : ""}: its literals carry secret values in plaintext; move them into a sops-encrypted env file (envs) that a creation rule covers`,
+    d.via === "postbuild-substitute"
+      ? `Flux Kustomization ${d.name}: postBuild.substitute values named like credentials are written into the manifests Flux applies, and sit in plaintext in git; keep them in a sops-encrypted Secret named in postBuild.substituteFrom`
+      : d.via === "substitution-configmap"
+        ? `ConfigMap flux-system/${d.name}: values named like credentials in the namespace Flux's postBuild.substituteFrom reads are substituted into the manifests Flux applies, and sit in plaintext in git; keep them in a sops-encrypted Secret (substituteFrom kind: Secret)`
+        : d.via === "replacement" && d.fromResource
+          ? `ConfigMap ${d.name}: kustomize replacements in ${g?.kustomization ?? "its kustomization"} copy this value into a Secret (a target selects kind: Secret): it is Secret data in plaintext; keep it in a sops-encrypted Secret instead`
+          : d.via === "replacement"
+            ? `kustomize replacements copy configMapGenerator "${d.name}" literals into a Secret (a target selects kind: Secret): they are Secret data in plaintext; keep the value in a sops-encrypted Secret or env file instead`
+            : `kustomize builtin SecretGenerator "${d.name}"${d.inline ? " (inline under generators)" : g?.field === "generators" ? ` (listed under generators in ${g.kustomization})` : ""}: its literals carry secret values in plaintext; move them into a sops-encrypted env file (envs) that a creation rule covers`,
 };
 
 /** Secret values the policy would leave in plaintext. */
@@ -103,7 +107,12 @@ export const secretOutsidePolicy: JudgeRule = {
           path: a.path,
           ...at(d2.first),
           ...docTag,
-          kind: d2.via === "replacement" ? "ConfigMap" : "SecretGenerator",
+          kind:
+            d2.via === "replacement" || d2.via === "substitution-configmap"
+              ? "ConfigMap"
+              : d2.via === "postbuild-substitute"
+                ? "Kustomization"
+                : "SecretGenerator",
           name: d2.name,
           keys: unique(d2.keys),
           message: messages.delivered(d2, a.input.generatorSource),
