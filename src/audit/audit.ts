@@ -212,6 +212,8 @@ function propagate<V>(
   commits: LogCommit[],
   initial: (c: LogCommit) => Map<string, V>,
   visit: (c: LogCommit, state: Map<string, V>, parentState: Map<string, V> | undefined) => void,
+  /** False when `visit` would not change the state of this commit: its parent's is shared, not copied. */
+  changes: (c: LogCommit) => boolean = () => true,
 ): void {
   const inWalk = new Set(commits.map((c) => c.id));
   const left = new Map<string, number>();
@@ -229,7 +231,8 @@ function propagate<V>(
       const n = (left.get(p) ?? 1) - 1;
       left.set(p, n);
       if (n <= 0) states.delete(p);
-      state = new Map(parentState);
+      // Copy on write: most commits touch no tracked path, and share their parent's state.
+      state = changes(c) ? new Map(parentState) : parentState;
     } else {
       state = initial(c);
       parentState = new Map(state);
@@ -309,6 +312,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
         configOf.set(c.id, nearest(state));
         settingsOf.set(c.id, nearest(state, settingsCands));
       },
+      (c) => c.entries.some((e) => candidateSet.has(e.path)),
     );
     const policies = new Map<string, Policy | undefined>();
     const policyFor = async (configKey: string, where: string): Promise<Policy | undefined> => {
