@@ -13,7 +13,7 @@
 import { cpSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cleanupAll, makeRepo } from "../helpers/repo.js";
+import { cleanupAll, makeRepo, type TestRepo } from "../helpers/repo.js";
 import { FIXTURES, gitTry, sg, transcript } from "./helpers.js";
 
 interface Case {
@@ -44,7 +44,10 @@ afterAll(() => {
 });
 
 /** What the guard does with the case: "blocked" (with the output), "clean" or "warning". */
-async function attempt(name: string, c: Case): Promise<{ got: Case["expect"]; out: string }> {
+async function attempt(
+  name: string,
+  c: Case,
+): Promise<{ got: Case["expect"]; out: string; repo: TestRepo }> {
   const repo = await makeRepo();
   const src = path.join(DIR, name);
   for (const e of readdirSync(src)) {
@@ -61,15 +64,15 @@ async function attempt(name: string, c: Case): Promise<{ got: Case["expect"]; ou
   const r = gitTry(repo, ["commit", "-q", "-m", `try ${name}`]);
   const out = r.stdout + r.stderr;
   transcript.push(out);
-  if (r.code !== 0) return { got: "blocked", out };
-  return { got: /\bwarning\b/.test(out) ? "warning" : "clean", out };
+  if (r.code !== 0) return { got: "blocked", out, repo };
+  return { got: /\bwarning\b/.test(out) ? "warning" : "clean", out, repo };
 }
 
 describe("red-team corpus through git commit", () => {
   for (const { name, c } of cases) {
     const open = KNOWN_OPEN[name];
     it(`${name}: ${c.expect}${open ? ` (known open: ${open})` : ""}`, async () => {
-      const { got, out } = await attempt(name, c);
+      const { got, out, repo } = await attempt(name, c);
       if (open) {
         expect(got, `${name} now behaves as expected: take it off known-open.json`).not.toBe(
           c.expect,
@@ -78,6 +81,22 @@ describe("red-team corpus through git commit", () => {
       }
       expect(got, `${c.why}\n${out}`).toBe(c.expect);
       if (c.expect === "blocked" && c.rule) expect(out).toContain(c.rule);
+      if (c.expect !== "blocked") return;
+      // Committed anyway (--no-verify): scan --range and history catch it after the fact.
+      repo.git("commit", "-q", "--no-verify", "-m", `sneak ${name}`);
+      const ranged = sg(repo, ["scan", "--range", "HEAD~1..HEAD"]);
+      expect(ranged.code, `scan --range: ${ranged.stdout}${ranged.stderr}`).toBe(1);
+      if (c.rule) expect(ranged.stdout).toContain(c.rule);
+      const audit = sg(repo, ["history", "--format", "json"], {
+        env: { SECRET_GUARD_NO_CACHE: "1" },
+      });
+      // history lists exposed values; a file that cannot be read at all is a parse finding, not one.
+      if (c.rule !== "unparseable") {
+        expect(audit.code, `history: ${audit.stdout}${audit.stderr}`).toBe(1);
+        expect(JSON.parse(audit.stdout).exposures.length).toBeGreaterThan(0);
+      } else {
+        expect(audit.code).not.toBe(2);
+      }
     });
   }
 });
