@@ -257,18 +257,22 @@ describe("per-folder policies", () => {
   });
 });
 
+/** A Secret whose two values are placeholders another tool fills in at deploy time. */
+const placeholderSecret = (id: string, secret: string) =>
+  [
+    "apiVersion: v1",
+    "kind: Secret",
+    "metadata:",
+    "  name: oauth",
+    "stringData:",
+    `  client-id: ${id}`,
+    `  client-secret: ${secret}`,
+    "",
+  ].join("\n");
+
 describe("placeholders and mixed recipients", () => {
   it(".secret-guard.yaml placeholders exempt a tool's whole-value placeholders, not literals", async () => {
-    const secret = [
-      "apiVersion: v1",
-      "kind: Secret",
-      "metadata:",
-      "  name: oauth",
-      "stringData:",
-      "  client-id: ((vault:client-id))",
-      "  client-secret: ((vault:client-secret))",
-      "",
-    ].join("\n");
+    const secret = placeholderSecret("((vault:client-id))", "((vault:client-secret))");
     const repo = await makeRepo({ files: { "apps/oauth/secret.yaml": secret } });
     expect(scanAll(repo).code).toBe(1);
     repo.write(".secret-guard.yaml", "placeholders:\n  - '^\\(\\(vault:[a-z-]+\\)\\)$'\n");
@@ -283,16 +287,7 @@ describe("placeholders and mixed recipients", () => {
   });
 
   it("argocd-secret-replacer placeholders are references without any setting; a literal beside them is named", async () => {
-    const secret = [
-      "apiVersion: v1",
-      "kind: Secret",
-      "metadata:",
-      "  name: oauth",
-      "stringData:",
-      "  client-id: <secret:client-id>",
-      "  client-secret: <secret:client-secret|base64>",
-      "",
-    ].join("\n");
+    const secret = placeholderSecret("<secret:client-id>", "<secret:client-secret|base64>");
     const repo = await makeRepo({ files: { "apps/oauth/secret.yaml": secret } });
     expect(scanAll(repo).report.findings).toEqual([]);
     repo.write("apps/oauth/secret.yaml", `${secret}  other: ${C.placeholder}\n`);
