@@ -365,9 +365,10 @@ export function findingExposures(
   for (const f of findings) {
     if (f.severity !== "error" || !EXPOSURE_RULES.includes(f.rule)) continue;
     for (const key of f.keys?.length ? f.keys : ["(content)"]) {
-      // A comment of a file that is plaintext anyway is no exposure of its own when the file's
-      // values are listed (a comment counts inside encrypted files: `# old password: …`).
-      if (f.rule === "unencrypted" && key.endsWith("#comment") && known.length > 0) continue;
+      // A comment is no exposure of its own where the file's plaintext values are listed (the
+      // documentation of a decrypted config); in an otherwise encrypted file, whose only
+      // plaintext is comments (`# old password: …`), each one is.
+      if (key.endsWith("#comment") && known.length > 0) continue;
       const seen = [...known, ...out].some((x) => {
         // Findings name a list by its key; values carry their index (`users[2]`).
         const k = unindexed(x.key);
