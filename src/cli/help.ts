@@ -94,7 +94,8 @@ which values must be encrypted, and reports every plaintext value by key name
 Rules: unencrypted, partially-encrypted, missing-sops-metadata,
 secret-outside-policy, recipient-mismatch, encryption-removed, unparseable,
 nothing-encrypted (warning), possible-credential (warning: a credential-looking
-value in a file a broad rule covers but that need not be encrypted).
+value in a file a broad rule covers but that need not be encrypted; a password in
+a URL, a credential-named Secret annotation or Helm value, whatever the rule).
 
 Examples:
   secret-guard scan

@@ -47,6 +47,14 @@ import {
   literalGroups,
   substitutionConfigMapCredentials,
 } from "./kustomize.js";
+import {
+  annotationLiterals,
+  helmValues,
+  maySignal,
+  namedLiterals,
+  type Signal,
+  urlPasswordLeaves,
+} from "./signals.js";
 import { isTemplateMarked, templateVariants } from "./template.js";
 import type { JudgeInput, MustEncrypt, ValueState } from "./types.js";
 
@@ -141,6 +149,11 @@ export interface DocAnalysis {
   >;
   /** Under a broad rule, in a file that need not be encrypted: picked values that look like credentials. */
   credentials: Credential[];
+  /**
+   * Credentials nothing encrypts, whatever the rule (core/signals.ts): URL passwords, a Secret's
+   * credential-named annotations, credential-named Helm values kept in the manifest. Warnings.
+   */
+  literals: Credential[];
 }
 
 /** A value that looks like a credential (its key path, where, and which format; never the value). */
@@ -149,6 +162,8 @@ export interface Credential {
   line?: number;
   column?: number;
   label: string;
+  /** For `literals`: which signal found it. */
+  signal?: Signal;
 }
 
 export interface Analysis {
@@ -358,7 +373,7 @@ export function analyze(input: JudgeInput): Analysis {
   const sniffed =
     !byName && !sopsReads && !asManifest && !gen && maySniffAsYaml(bytes, input.secretKinds);
   const canMatter =
-    ((byName || asManifest) && mayMatter(bytes, input.secretKinds)) ||
+    ((byName || asManifest) && (mayMatter(bytes, input.secretKinds) || maySignal(bytes))) ||
     sniffed ||
     (gen?.copied?.length ?? 0) > 0;
   if (!rule && !a.headEncrypted && !selfEncrypted && !canMatter && !source) return a;
@@ -486,7 +501,12 @@ export function analyze(input: JudgeInput): Analysis {
       delivered:
         readAs === "yaml" || readAs === "json" ? deliveredOutside(doc, a, pick, input) : [],
       credentials: a.judged && !a.required && rule ? credentials(doc, pick, input) : [],
+      literals: [],
     });
+    const d = a.docs[a.docs.length - 1]!;
+    // A manifest by its name or its kustomization's listing (not a file only sniffed as YAML).
+    if ((readAs === "yaml" || readAs === "json") && (byName || asManifest))
+      d.literals = literalCredentials(doc, docRequired, pick, input, d.credentials);
   }
   a.encrypted = a.mustEncrypt.filter((m) => m.state === "encrypted").length;
   a.plaintext = a.mustEncrypt.filter((m) => m.state === "plaintext").length;
@@ -876,6 +896,57 @@ function credentials(doc: TreeDoc, pick: PickFn, input: JudgeInput): Credential[
     if (!label || input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
     out.push({ key: v.path.join("."), line: v.leaf.pos?.line, column: v.leaf.pos?.column, label });
   }
+  return out;
+}
+
+const SIGNAL_LABELS: Record<Signal, string> = {
+  "url-password": "a password in a URL",
+  annotation: "a Secret annotation named like a credential",
+  "helm-values": "a Helm value named like a credential",
+};
+
+/**
+ * Credentials nothing encrypts (core/signals.ts), one per value: not a value the selectors
+ * require encrypted (that is an error already), nor a Secret's data (judged as a Secret value),
+ * nor one the broad-rule check found, nor an allowed one. Never the value, only its key path.
+ */
+function literalCredentials(
+  doc: TreeDoc,
+  required: boolean,
+  pick: PickFn,
+  input: JudgeInput,
+  already: readonly Credential[],
+): Credential[] {
+  const out: Credential[] = [];
+  const seen = new Set(already.map((c) => c.key));
+  const ctx = exemptContext(doc.root, input);
+  const secrets = secretObjects(doc, input.secretKinds, input.path);
+  const data: string[][] = [];
+  for (const s of secrets) {
+    if (s.opaque) continue;
+    for (const it of mapItems(s.node)) if (dataFieldOf(it.key)) data.push([...s.prefix, it.key]);
+  }
+  const inData = (path: readonly string[]) =>
+    data.some((p) => p.length <= path.length && p.every((k, i) => path[i] === k));
+  const add = (path: string[], leaf: Leaf, signal: Signal, at?: Pos) => {
+    const key = path.join(".");
+    if (seen.has(key) || inData(path) || (required && pick(path))) return;
+    const text = leafText(leaf);
+    if (input.templated && isTemplateMarked(text)) return;
+    if (input.isAllowed?.(key, leaf.plain)) return;
+    seen.add(key);
+    const p = at ?? leaf.pos;
+    out.push({ key, line: p?.line, column: p?.column, label: SIGNAL_LABELS[signal], signal });
+  };
+  for (const s of secrets) {
+    const sctx = { ...ctx, ...exemptContext(s.node, input) };
+    for (const v of annotationLiterals(s.node, s.prefix, sctx))
+      add(v.path, v.leaf, "annotation", s.opaque ? s.at : undefined);
+  }
+  for (const h of helmValues(doc.root))
+    for (const v of namedLiterals(h.node, h.prefix, ctx)) add(v.path, v.leaf, "helm-values");
+  for (const v of urlPasswordLeaves(doc.root, doc.metadata !== undefined, ctx))
+    add(v.path, v.leaf, "url-password");
   return out;
 }
 

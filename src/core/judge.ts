@@ -21,11 +21,17 @@ export function judge(input: JudgeInput): Judgement {
   const out = judgeOnce(input);
   if (!kustomizeReadsOtherwise(input)) return out;
   // sops reads it by its name (binary, dotenv, INI), kustomize as YAML: a Secret or literals
-  // kustomize would apply are judged on that reading too.
+  // kustomize would apply are judged on that reading too, and so are the literal credentials it
+  // would apply (the view has no rule: its possible-credential findings are those alone).
   const view = judgeOnce({ ...input, rule: undefined, headBytes: undefined, kustomizeView: true });
   const seen = new Set(out.findings.map((f) => JSON.stringify(f)));
   for (const f of view.findings) {
-    if (f.rule !== "secret-outside-policy" && f.rule !== "unparseable") continue;
+    if (
+      f.rule !== "secret-outside-policy" &&
+      f.rule !== "unparseable" &&
+      f.rule !== "possible-credential"
+    )
+      continue;
     if (!seen.has(JSON.stringify(f))) out.findings.push(f);
   }
   return out;

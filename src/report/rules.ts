@@ -105,9 +105,10 @@ const TEXT: Record<RuleId, Omit<RuleInfo, "id" | "helpUri">> = {
   },
   "possible-credential": {
     severity: "warning",
-    title: "A value that looks like a credential, in a file that need not be encrypted",
+    title: "A value that looks like a credential, where nothing encrypts it",
     help: [
       "Under a broad creation rule (no path_regex, or any YAML file of a tree) a ConfigMap, HelmRelease, script or README need not be encrypted, but one of the values the rule's selector picks looks like a credential: a PEM private key block, an age secret key, an AWS, GitHub or Slack token, a JWT, or a long random token.",
+      "Whatever the rule, a literal credential that nothing encrypts is flagged too: a password in a URL's userinfo (`https://user:PASSWORD@host`: use the source's `secretRef` or a `${VAR}` substituted from an encrypted Secret), a Secret annotation whose key names a credential (move it into the Secret's data), a credential-named value of a kustomization's `helmCharts[].valuesInline` or a HelmRelease's `spec.values` (give it to the chart from an encrypted Secret: `existingSecret`, `valuesFrom`).",
       "If it is a secret: move it into a Secret in a sops-encrypted file (`npx secret-guard new <env> <name>`), or list the file in `.secret-guard.yaml` `mustEncrypt` and encrypt it; then rotate the value if it was pushed.",
       "If it is not: accept it with an `allow` entry in `.secret-guard.yaml` (path, key, SHA-256 of the value).",
     ].join(" "),
