@@ -99,6 +99,30 @@ const REFILL = 128;
 /** Files read only to be sniffed (any name, maybe a large binary): this many in flight at most. */
 const SNIFF_AHEAD = 8;
 
+/**
+ * The contents of `items`, taken in order (`at(0)`, `at(1)`, …) through the one cat-file
+ * process: READ_AHEAD asked ahead, topped up REFILL at a time (one write each), so neither a
+ * round trip per file nor every file in memory at once.
+ */
+function readInOrder<T>(items: readonly T[], read: (item: T) => Promise<Buffer>) {
+  const pending: Array<Promise<Buffer> | undefined> = [];
+  let requested = 0;
+  const top = (upTo: number) => {
+    for (; requested < Math.min(upTo, items.length); requested++) {
+      const p = read(items[requested]!);
+      // Awaited in its turn below; a failure before then is not an unhandled rejection.
+      p.catch(() => {});
+      pending[requested] = p;
+    }
+  };
+  return async (i: number): Promise<Buffer> => {
+    if (requested - i < READ_AHEAD - REFILL) top(i + READ_AHEAD);
+    const p = pending[i]!;
+    pending[i] = undefined;
+    return p;
+  };
+}
+
 /** Scan files and judge them: the library entry point behind `scan` and the hooks. */
 export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
   const env = opts.env ?? process.env;
@@ -256,15 +280,24 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
       debug(`cached clean: ${w.file.path}${w.file.commit ? `@${w.file.commit.slice(0, 12)}` : ""}`);
       return false;
     });
-    // Read ahead a bounded number of blobs through the one cat-file process.
+    // Read ahead a bounded number of blobs through the one cat-file process, HEAD's blob of a
+    // modified file in the same batch as the staged one (no round trip per file).
     const pending: Array<Promise<Buffer> | undefined> = [];
+    const pendingHead: Array<Promise<Buffer> | undefined> = [];
     let requested = 0;
     let firstSniff = toJudge.findIndex((w) => !named(w));
     if (firstSniff === -1) firstSniff = toJudge.length;
     const request = (upTo: number, at: number) => {
       for (; requested < Math.min(upTo, toJudge.length); requested++) {
         if (requested >= firstSniff && requested >= at + SNIFF_AHEAD) break;
-        pending[requested] = toJudge[requested]!.file.read();
+        const file = toJudge[requested]!.file;
+        pending[requested] = file.read();
+        if (file.readHead) {
+          const head = file.readHead();
+          // Awaited in its turn; a failure before then is not an unhandled rejection.
+          head.catch(() => {});
+          pendingHead[requested] = head;
+        }
       }
     };
     request(READ_AHEAD, 0);
@@ -277,7 +310,8 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
       // encryption-removed needs no rule: any store's encrypted HEAD against a plaintext copy.
       // Read whatever the staged text looks like: marker text (a nested "sops" key) is no
       // sops block, and the judgement decides on the parsed one.
-      const headBytes = file.readHead ? await file.readHead() : undefined;
+      const headBytes = pendingHead[i] ? await pendingHead[i] : undefined;
+      pendingHead[i] = undefined;
       const generatorSource = gens.get(genKey(file));
       const judgement = checkFile(
         {
@@ -314,8 +348,10 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
         ...(keep ? { bytes } : {}),
       });
     }
-    for (const file of cachedEncrypted) {
-      const bytes = await file.read();
+    const encryptedBytes = readInOrder(cachedEncrypted, (f) => f.read());
+    for (let i = 0; i < cachedEncrypted.length; i++) {
+      const file = cachedEncrypted[i]!;
+      const bytes = await encryptedBytes(i);
       opts.onJudged?.(file, bytes, {
         path: file.path,
         format: formatForPath(file.path),
@@ -392,7 +428,6 @@ async function findGeneratorSources(
 ): Promise<Map<string, GeneratorSource>> {
   const gens = new Map<string, GeneratorSource>();
   if (mode === "paths" || !reader) return gens;
-  const listed = new Set(work.map((w) => genKey(w.file)));
   const readKust = new Set<string>();
   const add = (rev: string, links: Map<string, GeneratorSource>) => {
     for (const [p, g] of links) {
@@ -404,10 +439,13 @@ async function findGeneratorSources(
   };
   const take = (rev: string, kustPath: string, bytes: Uint8Array) =>
     add(rev, generatorSources(kustPath, bytes));
+  // Every read is asked for at once (one write to the one cat-file process, no round trip
+  // per folder), then taken in the same order as one by one.
+  const kusts: Array<{ rev: string; path: string; bytes: Promise<Buffer | undefined> }> = [];
   for (const w of work) {
     if (!isKustomization(w.file.path)) continue;
     readKust.add(genKey(w.file));
-    take(w.file.commit ?? "", w.file.path, await w.file.read());
+    kusts.push({ rev: w.file.commit ?? "", path: w.file.path, bytes: w.file.read() });
   }
   // --all lists every kustomization already; staged and range look up the unchanged ones.
   if (mode !== "all") {
@@ -420,22 +458,30 @@ async function findGeneratorSources(
         for (const name of KUSTOMIZATION_NAMES) {
           const kp = dir === "" ? name : `${dir}/${name}`;
           if (readKust.has(genKey({ path: kp, commit: rev || undefined }))) continue;
-          const bytes = await reader.readAt(rev, kp);
-          if (bytes) take(rev, kp, bytes);
+          kusts.push({ rev, path: kp, bytes: reader.readAt(rev, kp) });
         }
       }
     }
   }
+  const kustBytes = await Promise.all(kusts.map((k) => k.bytes));
+  kusts.forEach((k, i) => {
+    const bytes = kustBytes[i];
+    if (bytes) take(k.rev, k.path, bytes);
+  });
+  // Nothing names any file (no kustomization, or one naming nothing): nothing more to do.
+  if (gens.size === 0) return gens;
   // Generator configs (`generators:` files): a builtin SecretGenerator's sources are sources.
-  const byKey = new Map(work.map((w) => [genKey(w.file), w] as const));
+  let byKey: Map<string, WorkItem> | undefined;
   for (const [k, g] of [...gens]) {
     if (g.field !== "generators") continue;
+    byKey ??= new Map(work.map((w) => [genKey(w.file), w] as const));
     const [rev, p] = k.split("\0") as [string, string];
     const w = byKey.get(k);
     const bytes = w ? await w.file.read() : await reader.readAt(rev, p);
     if (bytes) add(rev, builtinGeneratorSources(g, bytes));
   }
   // Files a kustomization names that are not among the files: judge their tree's content.
+  const listed = new Set(work.map((w) => genKey(w.file)));
   for (const [k, g] of gens) {
     if (listed.has(k)) continue;
     const [rev, p] = k.split("\0") as [string, string];

@@ -190,9 +190,13 @@ export class BlobReader {
         this.#header.push(chunk.subarray(off));
         return;
       }
-      this.#header.push(chunk.subarray(off, nl));
-      const line = Buffer.concat(this.#header).toString("utf8");
-      this.#header = [];
+      let line: string;
+      if (this.#header.length === 0) line = chunk.toString("utf8", off, nl);
+      else {
+        this.#header.push(chunk.subarray(off, nl));
+        line = Buffer.concat(this.#header).toString("utf8");
+        this.#header = [];
+      }
       off = nl + 1;
       this.#onHeader(line);
       if (this.#dead) return;

@@ -204,15 +204,26 @@ export function parseRawZ(buf: Buffer): RawEntry[] {
 /** Parse `git ls-files -s -z`: `<mode> <blob> <stage>\t<path>\0`. */
 export function parseLsFilesStageZ(buf: Buffer): StageEntry[] {
   const out: StageEntry[] = [];
-  for (const f of fields(buf)) {
-    if (f.length === 0) continue;
-    const tab = f.indexOf(0x09);
-    if (tab === -1) throw malformed("ls-files -s", f);
-    const meta = decode(f.subarray(0, tab)).split(" ");
-    if (meta.length !== 3) throw malformed("ls-files -s", f);
-    const [mode, blob, stage] = meta as [string, string, string];
-    const pathBytes = Buffer.from(f.subarray(tab + 1));
-    out.push({ mode, blob, stage: Number.parseInt(stage, 10), path: decode(pathBytes), pathBytes });
+  // One pass over the listing (50,000 entries for a large repository): fields are decoded
+  // in place, and pathBytes is a view of the listing, not a copy.
+  for (let start = 0; start < buf.length; ) {
+    let end = buf.indexOf(NUL, start);
+    if (end === -1) end = buf.length;
+    if (end > start) {
+      const tab = buf.indexOf(0x09, start);
+      if (tab === -1 || tab >= end) throw malformed("ls-files -s", buf.subarray(start, end));
+      const meta = buf.toString("utf8", start, tab).split(" ");
+      if (meta.length !== 3) throw malformed("ls-files -s", buf.subarray(start, end));
+      const [mode, blob, stage] = meta as [string, string, string];
+      out.push({
+        mode,
+        blob,
+        stage: Number.parseInt(stage, 10),
+        path: buf.toString("utf8", tab + 1, end),
+        pathBytes: buf.subarray(tab + 1, end),
+      });
+    }
+    start = end + 1;
   }
   return out;
 }
@@ -236,7 +247,23 @@ export function parseLsTreeZ(buf: Buffer): TreeEntry[] {
 
 /** Absolute path of repo-relative `rel` ("/" separators) under `topLevel`. */
 export function absUnder(topLevel: string, rel: string): string {
+  // What path.join would return, without normalising a path git never writes denormalised
+  // (an absolute, normalised top level and a relative path of plain segments).
+  if (path.sep === "/" && isPlainTop(topLevel) && rel !== "" && !DENORMAL.test(rel))
+    return `${topLevel}/${rel}`;
   return path.join(topLevel, ...rel.split("/"));
+}
+
+/** An empty, `.` or `..` segment, or a leading or trailing `/`. */
+const DENORMAL = /(^|\/)\.{0,2}(\/|$)/;
+let plainTop: string | undefined;
+function isPlainTop(top: string): boolean {
+  if (top === plainTop) return true;
+  if (top.length > 1 && path.isAbsolute(top) && path.normalize(top) === top && !top.endsWith("/")) {
+    plainTop = top;
+    return true;
+  }
+  return false;
 }
 
 /** Regular files only: 100644, 100755 (and the legacy 100664). */

@@ -7,6 +7,9 @@ import { ConfigError } from "../errors.js";
 import { compileGoRegex } from "../sops/regex.js";
 import type { CreationRule, Policy } from "../types.js";
 
+/** An empty, `.` or `..` segment, or a trailing `/`. */
+const DENORMAL = /\/\.{0,2}(\/|$)/;
+
 /**
  * The string sops matches `path_regex` against: the absolute path with
  * `configDir + path separator` trimmed from its front (native separators, no
@@ -16,7 +19,9 @@ import type { CreationRule, Policy } from "../types.js";
  * stay absolute.)
  */
 export function relativeForMatch(policy: Policy, absPath: string): string {
-  const abs = resolve(absPath);
+  // An absolute POSIX path of plain segments is its own resolve() (saves a normalisation per file).
+  const abs =
+    sep === "/" && absPath.startsWith("/") && !DENORMAL.test(absPath) ? absPath : resolve(absPath);
   const prefix = policy.configDir + sep;
   return abs.startsWith(prefix) ? abs.slice(prefix.length) : abs;
 }
