@@ -1,7 +1,8 @@
 /**
  * A strict fast path for the common Kubernetes manifest shape: block mappings
  * and sequences, plain (`--flag` too), single-quoted and simply double-quoted
- * one-line scalars, literal block scalars (`key: |`, `key: |-`), one-line flow
+ * one-line scalars, single-quoted scalars over several lines (folded as the
+ * full reader folds them), literal block scalars (`key: |`, `key: |-`), one-line flow
  * collections of such scalars (`[a, "b"]`, `{ drop: ["ALL"] }`), anchors on
  * values and collections (`key: &app x`, `key: &probes` + a nested block) and
  * aliases to closed ones (`*app`, copied as the full reader converts them again:
@@ -259,6 +260,8 @@ interface Scanned {
   plain: boolean;
   /** Offset just after the scalar (after the closing quote; for plain, after its last character). */
   end: number;
+  /** The end of the line it ends on, when that is a later line. */
+  le?: number;
 }
 
 class FastReader {
@@ -287,6 +290,10 @@ class FastReader {
    * is still being read (an alias to it is declined), whether an alias was read inside it.
    */
   private anchors = new Map<string, Anchor>();
+  /** The end of the last line a multi-line scalar took (read() goes on after it). */
+  private skipTo: number | undefined;
+  /** The last value read spanned lines. */
+  private multi = false;
   /** The roots of the copies aliases made (each one level deeper for the full reader). */
   private readonly copies = new WeakSet<TreeNode>();
   /** A literal block scalar (`key: |` or `key: |-`) being read. */
@@ -321,7 +328,9 @@ class FastReader {
       this.line++;
       this.lineStart = start;
       this.doLine(start, end, hasBreak);
-      start = end + 1;
+      // A multi-line scalar read on: go on after its last line.
+      start = (this.skipTo ?? end) + 1;
+      this.skipTo = undefined;
     }
     if (this.block) this.endBlock();
     this.endDocument();
@@ -659,8 +668,10 @@ class FastReader {
       return;
     }
     const scalar = text[q] !== "*";
-    item.value = this.value(q, le);
-    if (scalar && (item.value.kind === "leaf" || item.value.kind === "null")) m.lastScalar = true;
+    this.multi = false;
+    item.value = this.value(q, le, false, m.indent);
+    if (scalar && !this.multi && (item.value.kind === "leaf" || item.value.kind === "null"))
+      m.lastScalar = true;
     else m.afterOdd = true;
   }
 
@@ -737,13 +748,14 @@ class FastReader {
     }
     this.count();
     const scalar = text[j] !== "*";
-    const v = this.value(j, le);
+    this.multi = false;
+    const v = this.value(j, le, false, s.indent);
     if (comment && text[j] === "&") pushAll(s.node.items, commentItems(comment, v.pos));
     // A flow mapping's comments before it are its own commentBefore too (kept by the full reader).
     if (comment && v.kind === "map" && text[j] !== "*")
       v.items = (commentItems(comment, v.pos) as MapNode["items"]).concat(v.items);
     s.node.items.push(v);
-    if (scalar && (v.kind === "leaf" || v.kind === "null")) s.lastScalar = true;
+    if (scalar && !this.multi && (v.kind === "leaf" || v.kind === "null")) s.lastScalar = true;
     else s.afterOdd = true;
   }
 
@@ -762,6 +774,7 @@ class FastReader {
     }
     if (c === "[" || c === "{") return undefined; // a flow collection: value() reads it or declines
     if (c === "'" || c === '"') {
+      if (!this.closes(i, le)) return undefined; // a multi-line scalar is no key
       const sc = this.quoted(i, le);
       if (text[sc.end] === ":" && (sc.end + 1 === le || text[sc.end + 1] === " "))
         return { ...sc, end: sc.end };
@@ -781,7 +794,7 @@ class FastReader {
   }
 
   /** A one-line scalar value (or an empty `[]`/`{}`) at q and nothing but a comment after it. */
-  private value(q: number, le: number, anchored = false): TreeNode {
+  private value(q: number, le: number, anchored = false, parentIndent = -2): TreeNode {
     const text = this.text;
     const c = text[q]!;
     if (c === "&" && !anchored) {
@@ -789,7 +802,7 @@ class FastReader {
       let r = q + 1 + name.length;
       while (r < le && text.charCodeAt(r) === 0x20) r++;
       if (r === le || text[r] === "#" || text[r] === "|") decline("anchor-value");
-      const node = this.value(r, le, true);
+      const node = this.value(r, le, true, parentIndent);
       this.anchors.set(name, { node, open: false });
       return node;
     }
@@ -814,8 +827,11 @@ class FastReader {
       return node;
     }
     if (c === "'" || c === '"') {
-      const sc = this.quoted(q, le);
-      this.lineRest(sc.end, le);
+      const sc =
+        c === "'" && parentIndent > -2 && !this.closes(q, le)
+          ? this.singleMultiline(q, le, parentIndent)
+          : this.quoted(q, le);
+      this.lineRest(sc.end, sc.le ?? le);
       return leafOf(sc.text, false, pos);
     }
     this.plainStart(q, le);
@@ -960,6 +976,81 @@ class FastReader {
     if (j === le) return;
     if (text[j] === "#" && j > k) return;
     decline("junk-after-scalar");
+  }
+
+  /** Does the quoted scalar at i close on its line? */
+  private closes(i: number, le: number): boolean {
+    const text = this.text;
+    const q = text[i]!;
+    for (let k = i + 1; k < le; k++) {
+      const ch = text[k]!;
+      if (q === '"' && ch === "\\") k++;
+      else if (ch === q) {
+        if (q === "'" && text[k + 1] === "'" && k + 1 < le) k++;
+        else return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A single-quoted scalar over several lines (at i; its first line ends at le), folded as the
+   * full reader folds it: each line break between text is a space, each blank line a line
+   * break, the spaces around a break dropped. Every line after the first that is not blank is
+   * more indented than the collection (parentIndent). Moves the reader to its last line.
+   */
+  private singleMultiline(i: number, le: number, parentIndent: number): Scanned {
+    const text = this.text;
+    const parts: string[] = [];
+    let from = i + 1;
+    let k = from;
+    let lineEnd = le;
+    let line = this.line;
+    let lineStart = this.lineStart;
+    for (;;) {
+      if (k >= lineEnd) {
+        if (lineEnd >= text.length) decline("quoted-unterminated");
+        parts.push(text.slice(from, lineEnd));
+        line++;
+        lineStart = lineEnd + 1;
+        lineEnd = text.indexOf("\n", lineStart);
+        if (lineEnd === -1) lineEnd = text.length;
+        let s = lineStart;
+        while (s < lineEnd && text.charCodeAt(s) === 0x20) s++;
+        if (s < lineEnd && s - lineStart <= parentIndent) decline("quoted-indent");
+        k = from = lineStart;
+        continue;
+      }
+      if (text[k] === "'") {
+        if (text[k + 1] === "'" && k + 1 < lineEnd) {
+          k += 2;
+          continue;
+        }
+        break;
+      }
+      k++;
+    }
+    parts.push(text.slice(from, k));
+    // The full reader's unfolding: the first line's end and the last line's start trimmed,
+    // the lines between trimmed both ways; then `''` is a quote.
+    let res = parts[0]!.replace(/ +$/, "");
+    let sep = " ";
+    for (let p = 1; p < parts.length - 1; p++) {
+      const lm = parts[p]!.trim();
+      if (lm === "") {
+        if (sep === "\n") res += sep;
+        else sep = "\n";
+      } else {
+        res += sep + lm;
+        sep = " ";
+      }
+    }
+    res += sep + parts[parts.length - 1]!.replace(/^ +/, "");
+    this.line = line;
+    this.lineStart = lineStart;
+    this.skipTo = lineEnd;
+    this.multi = true;
+    return { text: res.replaceAll("''", "'"), plain: false, end: k + 1, le: lineEnd };
   }
 
   /** A quoted scalar closed on its own line; a double-quoted one with simple escapes only. */

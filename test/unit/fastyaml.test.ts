@@ -289,13 +289,37 @@ function genFlow(r: () => number, depth = 0): string {
 }
 
 /** A value of the shapes real manifests add to the basics: anchors, aliases, flow, `--flags`. */
-function genExtra(r: () => number, defined: string[]): string {
+/** A single-quoted scalar over several lines, continued at `indent` (mostly), blank lines between. */
+function genMultiQuoted(r: () => number, indent: number): string {
+  const words = [
+    "APIVersion defines",
+    "the schema",
+    "it''s",
+    "a: b",
+    "# not a comment",
+    "- x",
+    "",
+    "  ",
+  ];
+  const n = 2 + Math.floor(r() * 3);
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const w = pickMostly(r, words, 6);
+    const at = i === 0 ? "" : " ".repeat(Math.max(0, indent + pickMostly(r, [2, 4, 0, 1, -2], 2)));
+    out.push(`${at}${w}${r() < 0.2 ? " " : ""}`);
+  }
+  return `'${out.join("\n")}'`;
+}
+
+function genExtra(r: () => number, defined: string[], indent = 0): string {
   const x = r();
   const anchor = () => {
     const name = pick(r, NAMES);
     defined.push(name);
     return `&${name}`;
   };
+  if (x > 0.9)
+    return r() < 0.3 ? `${anchor()} ${genMultiQuoted(r, indent)}` : genMultiQuoted(r, indent);
   if (x < 0.25 || (x < 0.5 && defined.length === 0))
     return `${anchor()} ${pickMostly(r, SCALARS, 40)}`;
   // Mostly an anchor already defined (a collection's may still be open: then it is declined).
@@ -306,8 +330,8 @@ function genExtra(r: () => number, defined: string[]): string {
 }
 
 /** A value: mostly the everyday scalars, often one of genExtra's shapes. */
-function genValue(r: () => number, extra: number, defined: string[]): string {
-  return r() < extra ? genExtra(r, defined) : pickMostly(r, SCALARS, 40);
+function genValue(r: () => number, extra: number, defined: string[], indent = 0): string {
+  return r() < extra ? genExtra(r, defined, indent) : pickMostly(r, SCALARS, 40);
 }
 
 const COMMENTS = ["# c", "#", "#   spaced", "# - name: x", "#: colon", "#é", "# trailing  "];
@@ -366,7 +390,7 @@ function genDoc(r: () => number, heavy: boolean, extra = 0.1): string {
           comment(seqIndent);
           if (r() < 0.4) {
             lines.push(
-              `${" ".repeat(seqIndent)}- ${genValue(r, extra, defined)}${r() < 0.05 ? " # c" : ""}`,
+              `${" ".repeat(seqIndent)}- ${genValue(r, extra, defined, seqIndent)}${r() < 0.05 ? " # c" : ""}`,
             );
           } else {
             const before = lines.length;
@@ -391,7 +415,7 @@ function genDoc(r: () => number, heavy: boolean, extra = 0.1): string {
         }
         if (r() < 0.2) lines.push("");
       } else {
-        lines.push(`${prefix}${key}: ${genValue(r, extra, defined)}${inline}`);
+        lines.push(`${prefix}${key}: ${genValue(r, extra, defined, indent)}${inline}`);
       }
       if (inSeq && i === 0) inSeq = false;
     }
@@ -577,11 +601,14 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
       // Taken with an alias, an anchor or a non-empty flow collection in it.
       if ((t.same ?? 0) > before && /: \*|- \*|&\w|[[{] ?[^\]} ]/.test(text))
         extended.same = (extended.same ?? 0) + 1;
+      if ((t.same ?? 0) > before && /: '[^'\n]*\n/.test(text))
+        extended.multiline = (extended.multiline ?? 0) + 1;
       for (let m = 0; m < 2; m++) check(mutate(r, text), `mutated seed ${seed}.${m}`, tally);
     }
     console.log("generated", tally, "comment-heavy", heavy, "anchors, aliases, flow", extended);
     expect(heavy.same ?? 0).toBeGreaterThan(SEEDS / 20);
     expect(extended.same ?? 0).toBeGreaterThan(SEEDS / 20);
+    expect(extended.multiline ?? 0).toBeGreaterThan(SEEDS / 500);
     expect(tally.same ?? 0).toBeGreaterThan(SEEDS * 0.4);
     expect(tally.declined ?? 0).toBeGreaterThan(SEEDS / 5);
   });
