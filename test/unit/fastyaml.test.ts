@@ -24,6 +24,8 @@ import { renderSpelling, spellingParts } from "../helpers/spellings.js";
 
 /** Seeds of the random test (FASTYAML_SEEDS=50000 for a long run). */
 const SEEDS = Number(process.env.FASTYAML_SEEDS ?? 2500);
+/** The long run takes minutes on a busy machine. */
+const LONG_TIMEOUT = Math.max(30_000, SEEDS * 4);
 const FIXTURES = path.resolve(import.meta.dirname, "..", "fixtures");
 const BYPASS = path.resolve(import.meta.dirname, "..", "bypass");
 
@@ -586,32 +588,36 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
     expect(tally.declined ?? 0).toBeGreaterThan(20);
   });
 
-  it("seeded random manifests and their mutations", () => {
-    const tally: Record<string, number> = {};
-    const heavy: Record<string, number> = {};
-    const extended: Record<string, number> = {};
-    for (let seed = 1; seed <= SEEDS; seed++) {
-      const r = rng(seed);
-      // Every fourth file is comment-heavy: comment placement is the subtle part; every
-      // third is rich in anchors, aliases and flow collections.
-      const text = genFile(r, seed % 4 === 0, seed % 3 === 0 ? 0.45 : 0.05);
-      const t = seed % 4 === 0 ? heavy : tally;
-      const before = t.same ?? 0;
-      check(text, `generated seed ${seed}`, t);
-      // Taken with an alias, an anchor or a non-empty flow collection in it.
-      if ((t.same ?? 0) > before && /: \*|- \*|&\w|[[{] ?[^\]} ]/.test(text))
-        extended.same = (extended.same ?? 0) + 1;
-      if ((t.same ?? 0) > before && /: '[^'\n]*\n/.test(text))
-        extended.multiline = (extended.multiline ?? 0) + 1;
-      for (let m = 0; m < 2; m++) check(mutate(r, text), `mutated seed ${seed}.${m}`, tally);
-    }
-    console.log("generated", tally, "comment-heavy", heavy, "anchors, aliases, flow", extended);
-    expect(heavy.same ?? 0).toBeGreaterThan(SEEDS / 20);
-    expect(extended.same ?? 0).toBeGreaterThan(SEEDS / 20);
-    expect(extended.multiline ?? 0).toBeGreaterThan(SEEDS / 500);
-    expect(tally.same ?? 0).toBeGreaterThan(SEEDS * 0.4);
-    expect(tally.declined ?? 0).toBeGreaterThan(SEEDS / 5);
-  });
+  it(
+    "seeded random manifests and their mutations",
+    () => {
+      const tally: Record<string, number> = {};
+      const heavy: Record<string, number> = {};
+      const extended: Record<string, number> = {};
+      for (let seed = 1; seed <= SEEDS; seed++) {
+        const r = rng(seed);
+        // Every fourth file is comment-heavy: comment placement is the subtle part; every
+        // third is rich in anchors, aliases and flow collections.
+        const text = genFile(r, seed % 4 === 0, seed % 3 === 0 ? 0.45 : 0.05);
+        const t = seed % 4 === 0 ? heavy : tally;
+        const before = t.same ?? 0;
+        check(text, `generated seed ${seed}`, t);
+        // Taken with an alias, an anchor or a non-empty flow collection in it.
+        if ((t.same ?? 0) > before && /: \*|- \*|&\w|[[{] ?[^\]} ]/.test(text))
+          extended.same = (extended.same ?? 0) + 1;
+        if ((t.same ?? 0) > before && /: '[^'\n]*\n/.test(text))
+          extended.multiline = (extended.multiline ?? 0) + 1;
+        for (let m = 0; m < 2; m++) check(mutate(r, text), `mutated seed ${seed}.${m}`, tally);
+      }
+      console.log("generated", tally, "comment-heavy", heavy, "anchors, aliases, flow", extended);
+      expect(heavy.same ?? 0).toBeGreaterThan(SEEDS / 20);
+      expect(extended.same ?? 0).toBeGreaterThan(SEEDS / 20);
+      expect(extended.multiline ?? 0).toBeGreaterThan(SEEDS / 500);
+      expect(tally.same ?? 0).toBeGreaterThan(SEEDS * 0.4);
+      expect(tally.declined ?? 0).toBeGreaterThan(SEEDS / 5);
+    },
+    LONG_TIMEOUT,
+  );
 
   it("the comparison catches a planted difference of every kind", () => {
     const text = [
