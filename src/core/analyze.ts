@@ -268,6 +268,61 @@ export function maySniffAsYaml(bytes: Uint8Array, extraKinds: readonly string[] 
   return mayMatter(bytes, extraKinds);
 }
 
+/**
+ * A proof that the YAML reader refuses these bytes (a Dockerfile, a shell script, HTML, prose):
+ * after blank and comment lines, the first line starts at column 0 with a letter, a digit or
+ * one of `<($/`, holds no `: ` and does not end with `:`. That line is no implicit key (a key
+ * and its `:` share one line), no collection starts there, so the first document is a plain
+ * scalar or a syntax error: refused either way (a document must be a mapping, or a sequence
+ * for kustomize). False whenever unsure: a byte outside printable ASCII (tab, lone CR, a byte
+ * order mark, UTF-8) up to the end of that line. One scan of the file's first lines.
+ */
+export function provablyNotYamlObject(bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  let i = 0;
+  for (;;) {
+    // One line from i: blank, a comment, or the first content line.
+    let j = i;
+    while (j < n && bytes[j] === 0x20) j++;
+    if (j >= n) return false; // no content line
+    const c = bytes[j]!;
+    if (c === 0x0a || (c === 0x0d && bytes[j + 1] === 0x0a)) {
+      i = j + (c === 0x0d ? 2 : 1);
+      continue;
+    }
+    if (c === 0x23 /* # */) {
+      // A comment: the line's bytes do not matter to YAML, but they must be ASCII (no NEL).
+      while (j < n && bytes[j] !== 0x0a) {
+        const b = bytes[j]!;
+        if (b >= 0x80 || (b < 0x20 && b !== 0x09 && !(b === 0x0d && bytes[j + 1] === 0x0a)))
+          return false;
+        j++;
+      }
+      i = j + 1;
+      continue;
+    }
+    if (j !== i) return false; // indented content
+    const first =
+      (c >= 0x41 && c <= 0x5a) ||
+      (c >= 0x61 && c <= 0x7a) ||
+      (c >= 0x30 && c <= 0x39) ||
+      c === 0x3c ||
+      c === 0x28 ||
+      c === 0x24 ||
+      c === 0x2f;
+    if (!first) return false;
+    let last = c;
+    for (j = i + 1; j < n; j++) {
+      const b = bytes[j]!;
+      if (b === 0x0a || (b === 0x0d && bytes[j + 1] === 0x0a)) break;
+      if (b < 0x20 || b >= 0x7f) return false;
+      if (b === 0x20 && last === 0x3a) return false; // `: `
+      if (b !== 0x20) last = b;
+    }
+    return last !== 0x3a; // ends with `:` (trailing spaces aside)
+  }
+}
+
 /** The first non-string mapping key inside a node (placeholders of a `keepNonStringKeys` parse). */
 function nonStringKeyIn(node: TreeNode): Pos | undefined {
   const stack: TreeNode[] = [node];
@@ -391,6 +446,8 @@ export function analyze(input: JudgeInput): Analysis {
         ? "dotenv"
         : format;
   if (asManifest) a.format = "yaml";
+  // Sniffed, and the parse would fail (provably): a file that does not read as YAML is just a file.
+  if (sniffed && provablyNotYamlObject(bytes)) return a;
   let parsed: ParsedFile;
   try {
     parsed =

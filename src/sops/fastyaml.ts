@@ -1,13 +1,19 @@
 /**
  * A strict fast path for the common Kubernetes manifest shape: block mappings
- * and sequences, plain, single-quoted and simply double-quoted one-line
- * scalars, literal block scalars (`key: |`, `key: |-`), empty `[]` and `{}`,
- * comments, `---` separators. It builds exactly the tree the full reader (the
+ * and sequences, plain (`--flag` too), single-quoted and simply double-quoted
+ * one-line scalars, single-quoted scalars over several lines (folded as the
+ * full reader folds them), literal block scalars (`key: |`, `key: |-`), one-line flow
+ * collections of such scalars (`[a, "b"]`, `{ drop: ["ALL"] }`), anchors on
+ * values and collections (`key: &app x`, `key: &probes` + a nested block) and
+ * aliases to closed ones (`*app`, copied as the full reader converts them again:
+ * the anchored node's positions), comments, `---` separators. It builds exactly the tree the full reader (the
  * `yaml` package, parse.ts) builds — kinds, keys, go-yaml scalar types, bytes,
  * styles, comment placement and positions — or it declines (returns undefined)
  * and the full reader decides. It never refuses and never decides "clean" on
- * its own: anything it is not sure about (tags, anchors, aliases, merge keys,
- * folded or kept block scalars, flow collections, complex, non-string or
+ * its own: anything it is not sure about (tags, anchors on keys, on null values
+ * or with comments, aliases to an anchor still open or holding an alias, merge
+ * keys, folded or kept block scalars, flow collections over several lines or
+ * with empty, nested-pair or `:`/`#`-holding items, complex, non-string or
  * duplicate keys, escapes it does not know, tabs, odd characters, directives,
  * multi-line plain or quoted scalars, spaces-only lines, anything the full
  * reader would refuse) is declined, and so is any exception of its own.
@@ -53,7 +59,7 @@ interface MapBuild {
   node: MapNode;
   keys: Set<string>;
   /** The item whose key has been read and whose value has not (`key:` at the end of its line). */
-  awaiting?: { item: MapItem; sep: Trivia[]; nullPos: Pos };
+  awaiting?: { item: MapItem; sep: Trivia[]; nullPos: Pos; anchor?: string };
   /** The last complete item's value is a one-line scalar (its line end can take comments). */
   lastScalar: boolean;
   /** That scalar's line end ends with a comment: a line break joins it. */
@@ -66,6 +72,8 @@ interface MapBuild {
   before?: string;
   /** The document's commentBefore (a root only): first of all, without a position. */
   docBefore?: string;
+  /** The anchor on this collection, closed with it. */
+  anchor?: Anchor;
 }
 
 interface SeqBuild {
@@ -76,13 +84,88 @@ interface SeqBuild {
   endOpen: boolean;
   afterOdd?: boolean;
   pending?: Trivia[];
+  anchor?: Anchor;
 }
 
 type Build = MapBuild | SeqBuild;
 
-class Decline extends Error {}
-const decline = (): never => {
-  throw new Decline();
+interface Anchor {
+  node: TreeNode;
+  open: boolean;
+  /** The depth of its node's tree as the full reader converts it (see heightOf), once known. */
+  height?: number;
+}
+
+/**
+ * The depth of a node's tree as the full reader converts it: 0 for a scalar, one more per
+ * level, and one more for each copy an alias made (the full reader converts an alias's anchored
+ * node one level deeper than the alias).
+ */
+function heightOf(node: TreeNode, copies: WeakSet<TreeNode>): number {
+  const own = copies.has(node) ? 1 : 0;
+  if (node.kind !== "map" && node.kind !== "seq") return own;
+  let h = 0;
+  for (const it of node.items) {
+    if (it.kind === "comment") continue;
+    const c = heightOf(it.kind === "item" ? it.value : it, copies);
+    if (c + 1 > h) h = c + 1;
+  }
+  return own + h;
+}
+
+const copyPos = (p: Pos | undefined): Pos | undefined =>
+  p ? { line: p.line, column: p.column } : undefined;
+
+/** A deep copy (leaf bytes shared, never changed), counting its nodes; copies stay marked. */
+function cloneNode(node: TreeNode, count: () => void, copies: WeakSet<TreeNode>): TreeNode {
+  const copy = copyOf(node, count, copies);
+  if (copies.has(node)) copies.add(copy);
+  return copy;
+}
+
+function copyOf(node: TreeNode, count: () => void, copies: WeakSet<TreeNode>): TreeNode {
+  count();
+  switch (node.kind) {
+    case "leaf":
+      return { ...node, pos: copyPos(node.pos) };
+    case "null":
+      return { kind: "null", pos: copyPos(node.pos) };
+    case "map":
+      return {
+        kind: "map",
+        items: node.items.map((it) =>
+          it.kind === "comment"
+            ? { kind: "comment", text: it.text, pos: copyPos(it.pos) }
+            : { ...it, keyPos: copyPos(it.keyPos), value: cloneNode(it.value, count, copies) },
+        ),
+        pos: copyPos(node.pos),
+      };
+    case "seq":
+      return {
+        kind: "seq",
+        items: node.items.map((it) =>
+          it.kind === "comment"
+            ? { kind: "comment" as const, text: it.text, pos: copyPos(it.pos) }
+            : cloneNode(it, count, copies),
+        ),
+        pos: copyPos(node.pos),
+      };
+  }
+}
+
+/** Anchor and alias names the fast path takes. */
+const NAME = /^[A-Za-z0-9_.-]+/;
+
+/** Why the fast path declined (a short code; scripts/fastyaml-declines.mjs counts them). */
+class Decline {
+  readonly reason: string;
+  constructor(reason: string) {
+    this.reason = reason;
+  }
+}
+/** Not an Error: a decline is routine, and capturing a stack trace for it is not free. */
+const decline = (reason: string): never => {
+  throw new Decline(reason);
 };
 
 /** Characters the fast path does not reason about anywhere in the text (a lone surrogate included). */
@@ -107,6 +190,29 @@ export function fastParseYaml(text: string, limits: FastLimits): MapNode[] | und
   } catch {
     // Declined, or anything unexpected (a RangeError, say): the full reader decides.
     return undefined;
+  }
+}
+
+/**
+ * Diagnostics only: why fastParseYaml declines the text (a reason code and the 1-based line
+ * it was reading), or undefined when it takes it.
+ */
+export function fastYamlDecline(
+  text: string,
+  limits: FastLimits,
+): { reason: string; line: number } | undefined {
+  const odd = ODD.exec(text);
+  if (odd) {
+    const code = odd[0].charCodeAt(0);
+    const line = text.slice(0, odd.index).split("\n").length;
+    return { reason: `odd-char:${code.toString(16).padStart(4, "0")}`, line };
+  }
+  const reader = new FastReader(text, limits);
+  try {
+    reader.read();
+    return undefined;
+  } catch (e) {
+    return { reason: e instanceof Decline ? e.reason : `exception:${String(e)}`, line: reader.at };
   }
 }
 
@@ -154,12 +260,18 @@ interface Scanned {
   plain: boolean;
   /** Offset just after the scalar (after the closing quote; for plain, after its last character). */
   end: number;
+  /** The end of the line it ends on, when that is a later line. */
+  le?: number;
 }
 
 class FastReader {
   private readonly text: string;
   private readonly limits: FastLimits;
   private line = 0;
+  /** The line being read (diagnostics). */
+  get at(): number {
+    return this.line;
+  }
   private lineStart = 0;
   private nodes = 0;
   private readonly stack: Build[] = [];
@@ -173,6 +285,17 @@ class FastReader {
   private docOpen = false;
   /** Comments before a first `---`: the first document's commentBefore. */
   private docComment: string | undefined;
+  /**
+   * The document's anchors (`&name`), the latest definition of each name: its node, whether it
+   * is still being read (an alias to it is declined), whether an alias was read inside it.
+   */
+  private anchors = new Map<string, Anchor>();
+  /** The end of the last line a multi-line scalar took (read() goes on after it). */
+  private skipTo: number | undefined;
+  /** The last value read spanned lines. */
+  private multi = false;
+  /** The roots of the copies aliases made (each one level deeper for the full reader). */
+  private readonly copies = new WeakSet<TreeNode>();
   /** A literal block scalar (`key: |` or `key: |-`) being read. */
   private block:
     | {
@@ -205,12 +328,14 @@ class FastReader {
       this.line++;
       this.lineStart = start;
       this.doLine(start, end, hasBreak);
-      start = end + 1;
+      // A multi-line scalar read on: go on after its last line.
+      start = (this.skipTo ?? end) + 1;
+      this.skipTo = undefined;
     }
     if (this.block) this.endBlock();
     this.endDocument();
     // Comments with no document after them: the full reader decides.
-    if (this.inPrelude && this.prelude.some((s) => s !== null)) decline();
+    if (this.inPrelude && this.prelude.some((s) => s !== null)) decline("prelude-comments-only");
     return this.docs;
   }
 
@@ -223,16 +348,16 @@ class FastReader {
     if (b) {
       if (i === le) {
         // Blank lines inside (or trailing) the block scalar; leading ones are declined.
-        if (indent > 0 || b.contentIndent === undefined) decline();
+        if (indent > 0 || b.contentIndent === undefined) decline("block-leading-blank");
         b.blanks++;
         return;
       }
       if (b.contentIndent === undefined) {
-        if (indent < b.minIndent) decline(); // an empty block scalar
+        if (indent < b.minIndent) decline("block-empty"); // an empty block scalar
         b.contentIndent = indent;
       }
       if (indent >= b.contentIndent) {
-        if (!hasBreak) decline(); // the last line without a line break
+        if (!hasBreak) decline("block-no-final-break"); // the last line without a line break
         for (; b.blanks > 0; b.blanks--) b.lines.push("");
         b.lines.push(text.slice(ls + b.contentIndent, le));
         return;
@@ -240,14 +365,14 @@ class FastReader {
       this.endBlock();
     }
     if (i === le) {
-      if (indent > 0) decline(); // a line of spaces only
+      if (indent > 0) decline("spaces-only-line"); // a line of spaces only
       if (hasBreak) this.trivia(NL);
       return;
     }
     const c = text[i]!;
     if (c === "#") {
       if (this.inPrelude) {
-        if (indent > 0) decline();
+        if (indent > 0) decline("prelude-indented-comment");
         this.prelude.push(text.slice(i + 1, le));
         if (hasBreak) this.prelude.push(null);
         return;
@@ -257,9 +382,9 @@ class FastReader {
       if (hasBreak) this.trivia(NL);
       return;
     }
-    if (indent === 0 && (c === "%" || text.startsWith("...", i))) decline();
+    if (indent === 0 && (c === "%" || text.startsWith("...", i))) decline("directive-or-doc-end");
     if (indent === 0 && text.startsWith("---", i)) {
-      if (le !== i + 3) decline();
+      if (le !== i + 3) decline("doc-start-with-content");
       if (this.inPrelude) {
         // Comments before a first `---` are the document's commentBefore.
         this.docComment = this.preludeComment().comment || undefined;
@@ -277,7 +402,7 @@ class FastReader {
   private endBlock(): void {
     const b = this.block!;
     this.block = undefined;
-    if (b.contentIndent === undefined) decline(); // an empty block scalar
+    if (b.contentIndent === undefined) decline("block-empty"); // an empty block scalar
     const value = b.lines.join("\n") + (b.strip ? "" : "\n");
     b.leaf.plain = Buffer.from(value, "utf8");
     b.leaf.str = value;
@@ -286,17 +411,17 @@ class FastReader {
   /** A trivia token, given to the innermost open collection as the `yaml` parser does. */
   private trivia(tok: Trivia): void {
     if (this.inPrelude) {
-      if (tok.t !== "nl") decline();
+      if (tok.t !== "nl") decline("prelude-spaces");
       this.prelude.push(null);
       return;
     }
     const top = this.stack[this.stack.length - 1];
     if (!top) {
-      if (!this.docStart) decline();
+      if (!this.docStart) decline("no-doc-start");
       this.docStart!.push(tok);
       return;
     }
-    if (top.afterOdd && tok.t === "c" && tok.indent > top.indent) decline();
+    if (top.afterOdd && tok.t === "c" && tok.indent > top.indent) decline("comment-after-odd");
     if (top.kind === "map" && top.awaiting) {
       top.awaiting.sep.push(tok);
       return;
@@ -326,13 +451,14 @@ class FastReader {
   }
 
   private count(): void {
-    if (++this.nodes > this.limits.maxNodes) decline();
+    if (++this.nodes > this.limits.maxNodes) decline("max-nodes");
   }
 
   /** Close the innermost collection into its parent (or the document). */
   private pop(): void {
     const b = this.stack.pop()!;
     if (b.kind === "map" && b.awaiting) this.closeNull(b);
+    if (b.anchor) b.anchor.open = false;
     const parent = this.stack[this.stack.length - 1];
     let moved: Trivia[] | undefined;
     if (b.pending) {
@@ -351,7 +477,7 @@ class FastReader {
         b.node.items,
       );
     if (!parent) return; // the document's end: its trailing comments are dropped
-    if (parent.kind === "map" && parent.awaiting) decline(); // not reached: set when the child starts
+    if (parent.kind === "map" && parent.awaiting) decline("unreachable"); // not reached: set when the child starts
     parent.lastScalar = false;
     parent.endOpen = false;
     parent.afterOdd = false;
@@ -360,7 +486,8 @@ class FastReader {
 
   private closeNull(m: MapBuild): void {
     const a = m.awaiting!;
-    if (a.sep.some((t) => t.t === "c")) decline();
+    if (a.sep.some((t) => t.t === "c")) decline("comment-after-empty-key");
+    if (a.anchor !== undefined) decline("anchored-null");
     this.count();
     a.item.value = { kind: "null", pos: a.nullPos };
     m.awaiting = undefined;
@@ -374,11 +501,13 @@ class FastReader {
       this.docs.push(this.root.node);
       this.root = undefined;
     } else if (this.docOpen) {
-      if (this.docStart?.some((t) => t.t === "c") || this.docComment) decline();
+      if (this.docStart?.some((t) => t.t === "c") || this.docComment)
+        decline("empty-doc-with-comment");
       this.docs.push({ kind: "map", items: [] });
     }
     this.docOpen = false;
     this.docStart = undefined;
+    this.anchors = new Map();
   }
 
   private content(indent: number, i: number, le: number): void {
@@ -387,14 +516,14 @@ class FastReader {
     for (;;) {
       const top = this.stack[this.stack.length - 1];
       if (!top) {
-        if (this.root || isSeqItem || indent !== 0) decline();
+        if (this.root || isSeqItem || indent !== 0) decline("root-not-map");
         this.startRoot(i, le);
         return;
       }
       if (top.kind === "map") {
         if (indent === top.indent) {
           if (isSeqItem) {
-            if (!top.awaiting) decline();
+            if (!top.awaiting) decline("seq-at-map-indent");
             this.startSeq(top, indent, i, le);
             return;
           }
@@ -405,7 +534,7 @@ class FastReader {
           return;
         }
         if (indent > top.indent) {
-          if (!top.awaiting) decline();
+          if (!top.awaiting) decline("over-indented");
           if (isSeqItem) this.startSeq(top, indent, i, le);
           else this.startMap(top, indent, i, le);
           return;
@@ -419,13 +548,13 @@ class FastReader {
         this.seqItem(top, i, le, start);
         return;
       }
-      if (indent > top.indent) decline();
+      if (indent > top.indent) decline("over-indented-seq");
       this.pop();
     }
   }
 
   private push(b: Build): void {
-    if (this.stack.length >= this.limits.maxDepth) decline();
+    if (this.stack.length >= this.limits.maxDepth) decline("max-depth");
     this.count();
     this.stack.push(b);
   }
@@ -458,7 +587,7 @@ class FastReader {
     } else if (this.docStart) {
       // After `---`: the document's start props become the mapping's commentBefore.
       before = joinComments(this.docStart, false) || undefined;
-    } else decline();
+    } else decline("no-doc-start");
     const m = this.newMap(0, i);
     m.before = before;
     m.docBefore = docBefore;
@@ -489,13 +618,13 @@ class FastReader {
 
   /** `key: value`, `key:` or `key: # comment` at offset i, a new item of m. */
   private keyLine(m: MapBuild, i: number, le: number, start: Trivia[], pre?: string): void {
-    const k = this.scanKey(i, le) ?? decline();
+    const k = this.scanKey(i, le) ?? decline("not-a-key");
     const key = k.text;
     if (k.plain) {
       const r = resolvePlain(key);
-      if (r.type !== "str" || key === "<<") decline(); // non-string keys, merge keys
+      if (r.type !== "str" || key === "<<") decline("non-string-or-merge-key"); // non-string keys, merge keys
     }
-    if (key.length > 1000 || m.keys.has(key)) decline();
+    if (key.length > 1000 || m.keys.has(key)) decline("long-or-dup-key");
     m.keys.add(key);
     const keyPos = this.pos(i);
     m.afterOdd = false;
@@ -510,16 +639,27 @@ class FastReader {
     m.node.items.push(item);
     m.lastScalar = false;
     m.endOpen = false;
+    let anchor: string | undefined;
+    if (text[q] === "&") {
+      const name = this.name(q + 1, le);
+      let r = q + 1 + name.length;
+      while (r < le && text.charCodeAt(r) === 0x20) r++;
+      if (r === le) {
+        // `key: &name` and the collection on the next lines.
+        anchor = name;
+        q = le;
+      }
+    }
     if (q === le || text[q] === "#") {
       const sep: Trivia[] = [];
       if (q < le) sep.push({ t: "c", indent: q - this.lineStart, text: text.slice(q + 1, le) });
       if (le < text.length) sep.push(NL);
-      m.awaiting = { item, sep, nullPos: this.pos(q) };
+      m.awaiting = { item, sep, nullPos: this.pos(q), anchor };
       return;
     }
     if (text[q] === "|") {
       const header = text.slice(q, le);
-      if (header !== "|" && header !== "|-") decline(); // keep, indentation digits, comments
+      if (header !== "|" && header !== "|-") decline("block-header"); // keep, indentation digits, comments
       const leaf: Leaf = { kind: "leaf", type: "str", plain: Buffer.alloc(0), pos: this.pos(q) };
       leaf.str = "";
       item.value = leaf;
@@ -527,9 +667,31 @@ class FastReader {
       m.afterOdd = true;
       return;
     }
-    item.value = this.value(q, le);
-    if (item.value.kind === "leaf" || item.value.kind === "null") m.lastScalar = true;
+    const scalar = text[q] !== "*";
+    this.multi = false;
+    item.value = this.value(q, le, false, m.indent);
+    if (scalar && !this.multi && (item.value.kind === "leaf" || item.value.kind === "null"))
+      m.lastScalar = true;
     else m.afterOdd = true;
+  }
+
+  /** An anchor or alias name at i (after `&`/`*`), ending at a space or the line's end. */
+  private name(i: number, le: number): string {
+    const text = this.text;
+    const m = NAME.exec(text.slice(i, Math.min(le, i + 200)));
+    if (!m) decline("anchor-name");
+    const name = m![0];
+    const e = i + name.length;
+    if (e < le && text[e] !== " ") decline("anchor-name");
+    return name;
+  }
+
+  /** Register an anchor on a collection being built (closed when the collection is). */
+  private anchorOn(b: Build, name: string | undefined): void {
+    if (name === undefined) return;
+    const a: Anchor = { node: b.node, open: true };
+    b.anchor = a;
+    this.anchors.set(name, a);
   }
 
   private startMap(parent: MapBuild, indent: number, i: number, le: number): void {
@@ -538,6 +700,8 @@ class FastReader {
     // Trivia after `key:` (not the next line's indentation) is the nested mapping's commentBefore.
     const m = this.newMap(indent, i);
     m.before = joinComments(a.sep, false) || undefined;
+    if (a.anchor !== undefined && m.before) decline("anchor-comment");
+    this.anchorOn(m, a.anchor);
     a.item.value = m.node;
     this.keyLine(m, i, le, []);
   }
@@ -554,6 +718,8 @@ class FastReader {
       endOpen: false,
     };
     this.push(s);
+    if (a.anchor !== undefined && a.sep.some((t) => t.t === "c")) decline("anchor-comment");
+    this.anchorOn(s, a.anchor);
     a.item.value = s.node;
     this.seqItem(s, i, le, []);
   }
@@ -563,11 +729,12 @@ class FastReader {
     const text = this.text;
     let j = i + 1;
     while (j < le && text.charCodeAt(j) === 0x20) j++;
-    if (j === le || text[j] === "#") decline(); // `-` alone, or a comment right after it
-    if (text[j] === "-" && (j + 1 === le || text[j + 1] === " ")) decline(); // `- - x`
+    if (j === le || text[j] === "#") decline("seq-item-empty-or-comment"); // `-` alone, or a comment right after it
+    if (text[j] === "-" && (j + 1 === le || text[j + 1] === " ")) decline("nested-seq-item"); // `- - x`
     const comment = joinComments(start, true);
     const pos = this.pos(j);
-    if (comment) pushAll(s.node.items, commentItems(comment, pos));
+    // An anchored item's comments take the position of the node after the anchor.
+    if (comment && text[j] !== "&") pushAll(s.node.items, commentItems(comment, pos));
     s.lastScalar = false;
     s.endOpen = false;
     s.afterOdd = false;
@@ -580,9 +747,15 @@ class FastReader {
       return;
     }
     this.count();
-    const v = this.value(j, le);
+    const scalar = text[j] !== "*";
+    this.multi = false;
+    const v = this.value(j, le, false, s.indent);
+    if (comment && text[j] === "&") pushAll(s.node.items, commentItems(comment, v.pos));
+    // A flow mapping's comments before it are its own commentBefore too (kept by the full reader).
+    if (comment && v.kind === "map" && text[j] !== "*")
+      v.items = (commentItems(comment, v.pos) as MapNode["items"]).concat(v.items);
     s.node.items.push(v);
-    if (v.kind === "leaf" || v.kind === "null") s.lastScalar = true;
+    if (scalar && !this.multi && (v.kind === "leaf" || v.kind === "null")) s.lastScalar = true;
     else s.afterOdd = true;
   }
 
@@ -590,7 +763,18 @@ class FastReader {
   private scanKey(i: number, le: number): Scanned | undefined {
     const text = this.text;
     const c = text[i]!;
+    if (c === "&" || c === "*") {
+      // An anchored or alias key is declined; a value is read by value().
+      for (let k = i; k < le; k++) {
+        if (text.charCodeAt(k) === 0x3a && (k + 1 === le || text.charCodeAt(k + 1) === 0x20))
+          decline("anchor-key");
+        if (text.charCodeAt(k) === 0x23 && text.charCodeAt(k - 1) === 0x20) break;
+      }
+      return undefined;
+    }
+    if (c === "[" || c === "{") return undefined; // a flow collection: value() reads it or declines
     if (c === "'" || c === '"') {
+      if (!this.closes(i, le)) return undefined; // a multi-line scalar is no key
       const sc = this.quoted(i, le);
       if (text[sc.end] === ":" && (sc.end + 1 === le || text[sc.end + 1] === " "))
         return { ...sc, end: sc.end };
@@ -601,7 +785,7 @@ class FastReader {
     for (let k = i; k < le; k++) {
       const ch = text.charCodeAt(k);
       if (ch === 0x3a /* : */ && (k + 1 === le || text.charCodeAt(k + 1) === 0x20)) {
-        if (text.charCodeAt(k - 1) === 0x20) decline(); // `key : value`
+        if (text.charCodeAt(k - 1) === 0x20) decline("space-before-colon"); // `key : value`
         return { text: text.slice(i, k), plain: true, end: k };
       }
       if (ch === 0x23 /* # */ && text.charCodeAt(k - 1) === 0x20) return undefined;
@@ -610,25 +794,52 @@ class FastReader {
   }
 
   /** A one-line scalar value (or an empty `[]`/`{}`) at q and nothing but a comment after it. */
-  private value(q: number, le: number): TreeNode {
+  private value(q: number, le: number, anchored = false, parentIndent = -2): TreeNode {
     const text = this.text;
     const c = text[q]!;
+    if (c === "&" && !anchored) {
+      const name = this.name(q + 1, le);
+      let r = q + 1 + name.length;
+      while (r < le && text.charCodeAt(r) === 0x20) r++;
+      if (r === le || text[r] === "#" || text[r] === "|") decline("anchor-value");
+      const node = this.value(r, le, true, parentIndent);
+      this.anchors.set(name, { node, open: false });
+      return node;
+    }
+    if (c === "*" && !anchored) {
+      const name = this.name(q + 1, le);
+      this.lineRest(q + 1 + name.length, le);
+      const a = this.anchors.get(name);
+      // Unknown (the full reader refuses it), or open: an alias inside its own anchor.
+      if (!a || a.open) decline("alias");
+      a!.height ??= heightOf(a!.node, this.copies);
+      // The full reader converts the anchored node again, one level deeper than the alias.
+      if (this.stack.length + 1 + a!.height! > this.limits.maxDepth) decline("max-depth");
+      const copy = cloneNode(a!.node, () => this.count(), this.copies);
+      this.copies.add(copy);
+      return copy;
+    }
     const pos = this.pos(q);
-    if ((c === "[" && text[q + 1] === "]") || (c === "{" && text[q + 1] === "}")) {
+    if (c === "[" || c === "{") {
+      const { node, end } = this.flow(q, le, 0);
       // A comment after it would be the collection's own: declined.
-      if (q + 2 !== le) decline();
-      return c === "[" ? { kind: "seq", items: [], pos } : { kind: "map", items: [], pos };
+      if (end !== le) decline("flow-trailer");
+      return node;
     }
     if (c === "'" || c === '"') {
-      const sc = this.quoted(q, le);
-      this.lineRest(sc.end, le);
+      const sc =
+        c === "'" && parentIndent > -2 && !this.closes(q, le)
+          ? this.singleMultiline(q, le, parentIndent)
+          : this.quoted(q, le);
+      this.lineRest(sc.end, sc.le ?? le);
       return leafOf(sc.text, false, pos);
     }
     this.plainStart(q, le);
     let end = le;
     for (let k = q; k < le; k++) {
       const ch = text.charCodeAt(k);
-      if (ch === 0x3a && (k + 1 === le || text.charCodeAt(k + 1) === 0x20)) decline();
+      if (ch === 0x3a && (k + 1 === le || text.charCodeAt(k + 1) === 0x20))
+        decline("colon-in-plain");
       if (ch === 0x23 && text.charCodeAt(k - 1) === 0x20) {
         end = k;
         break;
@@ -638,13 +849,123 @@ class FastReader {
     return leafOf(text.slice(q, end), true, pos);
   }
 
+  /**
+   * A flow sequence or mapping closed on its line (at i, `[` or `{`): plain and quoted scalars
+   * and nested flow collections, `, ` between items, string keys with `: ` in a mapping.
+   * Returns the node and the offset after its closing bracket.
+   */
+  private flow(i: number, le: number, depth: number): { node: TreeNode; end: number } {
+    const text = this.text;
+    const open = text[i]!;
+    const close = open === "[" ? "]" : "}";
+    if (this.stack.length + depth + 1 > this.limits.maxDepth) decline("max-depth");
+    const pos = this.pos(i);
+    const seq: SeqNode | undefined = open === "[" ? { kind: "seq", items: [], pos } : undefined;
+    const map: MapNode | undefined = open === "{" ? { kind: "map", items: [], pos } : undefined;
+    const keys = new Set<string>();
+    let k = i + 1;
+    const skip = () => {
+      while (k < le && text.charCodeAt(k) === 0x20) k++;
+    };
+    skip();
+    if (text[k] === close) return { node: (seq ?? map)!, end: k + 1 };
+    for (;;) {
+      skip();
+      if (k >= le) decline("flow-multiline");
+      let v: TreeNode;
+      const at = k;
+      const ch = text[k]!;
+      if (ch === "[" || ch === "{") {
+        if (map) decline("flow-key"); // a collection as a key
+        const r = this.flow(k, le, depth + 1);
+        this.count();
+        v = r.node;
+        k = r.end;
+      } else {
+        const sc = this.flowScalar(k, le);
+        k = sc.end;
+        if (map) {
+          skip();
+          if (text[k] !== ":" || text[k + 1] !== " ") decline("flow-pair");
+          const key = sc.text;
+          if (sc.plain) {
+            const r = resolvePlain(key);
+            if (r.type !== "str" || key === "<<") decline("non-string-or-merge-key");
+          }
+          if (key.length > 1000 || keys.has(key)) decline("long-or-dup-key");
+          keys.add(key);
+          k += 2;
+          skip();
+          const vc = text[k];
+          if (vc === undefined || k >= le || vc === "," || vc === "}") decline("flow-null");
+          let value: TreeNode;
+          const vat = k;
+          if (vc === "[" || vc === "{") {
+            const r = this.flow(k, le, depth + 1);
+            value = r.node;
+            k = r.end;
+          } else {
+            const vs = this.flowScalar(k, le);
+            value = leafOf(vs.text, vs.plain, this.pos(vat));
+            k = vs.end;
+          }
+          this.count();
+          this.count();
+          map.items.push({ kind: "item", key, keyPos: this.pos(at), value });
+          skip();
+          if (text[k] === ",") {
+            k++;
+            skip();
+            if (text[k] === close || text[k] === ",") decline("flow-trailing-comma");
+            continue;
+          }
+          if (text[k] !== close) decline("flow-syntax");
+          return { node: map, end: k + 1 };
+        }
+        this.count();
+        v = leafOf(sc.text, sc.plain, this.pos(at));
+      }
+      skip();
+      if (!seq || text[k] === ":") decline("flow-pair");
+      seq!.items.push(v);
+      if (text[k] === ",") {
+        k++;
+        skip();
+        if (text[k] === close || text[k] === ",") decline("flow-trailing-comma");
+        continue;
+      }
+      if (text[k] !== close) decline("flow-syntax");
+      return { node: seq!, end: k + 1 };
+    }
+  }
+
+  /** A scalar inside a flow collection: quoted, or plain up to `,`, `]`, `}` or `:`. */
+  private flowScalar(k: number, le: number): Scanned {
+    const text = this.text;
+    const c = text[k]!;
+    if (c === "'" || c === '"') return this.quoted(k, le);
+    this.plainStart(k, le);
+    let e = k;
+    for (; e < le; e++) {
+      const ch = text[e]!;
+      if (ch === "," || ch === "]" || ch === "}" || ch === ":") break;
+      if (ch === "[" || ch === "{" || ch === "#") decline("flow-plain");
+    }
+    if (e >= le) decline("flow-multiline");
+    let end = e;
+    while (end > k && text.charCodeAt(end - 1) === 0x20) end--;
+    if (end === k) decline("flow-empty");
+    return { text: text.slice(k, end), plain: true, end };
+  }
+
   /** A plain scalar may start at i (no indicator, `-` only before a non-space). */
   private plainStart(i: number, le: number): void {
     const text = this.text;
     const c = text[i]!;
     if (!INDICATOR.has(c)) return;
-    if (c === "-" && i + 1 < le && text[i + 1] !== " " && !INDICATOR.has(text[i + 1]!)) return;
-    decline();
+    // `-x`, `--flag`: a plain scalar (a `-` before a non-space is no indicator).
+    if (c === "-" && i + 1 < le && text[i + 1] !== " ") return;
+    decline(`indicator:${c}`);
   }
 
   /** After a scalar: spaces, then the end of the line or a comment. */
@@ -654,7 +975,82 @@ class FastReader {
     while (j < le && text.charCodeAt(j) === 0x20) j++;
     if (j === le) return;
     if (text[j] === "#" && j > k) return;
-    decline();
+    decline("junk-after-scalar");
+  }
+
+  /** Does the quoted scalar at i close on its line? */
+  private closes(i: number, le: number): boolean {
+    const text = this.text;
+    const q = text[i]!;
+    for (let k = i + 1; k < le; k++) {
+      const ch = text[k]!;
+      if (q === '"' && ch === "\\") k++;
+      else if (ch === q) {
+        if (q === "'" && text[k + 1] === "'" && k + 1 < le) k++;
+        else return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A single-quoted scalar over several lines (at i; its first line ends at le), folded as the
+   * full reader folds it: each line break between text is a space, each blank line a line
+   * break, the spaces around a break dropped. Every line after the first that is not blank is
+   * more indented than the collection (parentIndent). Moves the reader to its last line.
+   */
+  private singleMultiline(i: number, le: number, parentIndent: number): Scanned {
+    const text = this.text;
+    const parts: string[] = [];
+    let from = i + 1;
+    let k = from;
+    let lineEnd = le;
+    let line = this.line;
+    let lineStart = this.lineStart;
+    for (;;) {
+      if (k >= lineEnd) {
+        if (lineEnd >= text.length) decline("quoted-unterminated");
+        parts.push(text.slice(from, lineEnd));
+        line++;
+        lineStart = lineEnd + 1;
+        lineEnd = text.indexOf("\n", lineStart);
+        if (lineEnd === -1) lineEnd = text.length;
+        let s = lineStart;
+        while (s < lineEnd && text.charCodeAt(s) === 0x20) s++;
+        if (s < lineEnd && s - lineStart <= parentIndent) decline("quoted-indent");
+        k = from = lineStart;
+        continue;
+      }
+      if (text[k] === "'") {
+        if (text[k + 1] === "'" && k + 1 < lineEnd) {
+          k += 2;
+          continue;
+        }
+        break;
+      }
+      k++;
+    }
+    parts.push(text.slice(from, k));
+    // The full reader's unfolding: the first line's end and the last line's start trimmed,
+    // the lines between trimmed both ways; then `''` is a quote.
+    let res = parts[0]!.replace(/ +$/, "");
+    let sep = " ";
+    for (let p = 1; p < parts.length - 1; p++) {
+      const lm = parts[p]!.trim();
+      if (lm === "") {
+        if (sep === "\n") res += sep;
+        else sep = "\n";
+      } else {
+        res += sep + lm;
+        sep = " ";
+      }
+    }
+    res += sep + parts[parts.length - 1]!.replace(/^ +/, "");
+    this.line = line;
+    this.lineStart = lineStart;
+    this.skipTo = lineEnd;
+    this.multi = true;
+    return { text: res.replaceAll("''", "'"), plain: false, end: k + 1, le: lineEnd };
   }
 
   /** A quoted scalar closed on its own line; a double-quoted one with simple escapes only. */
@@ -665,7 +1061,7 @@ class FastReader {
     let k = i + 1;
     let from = k;
     for (;;) {
-      if (k >= le) decline();
+      if (k >= le) decline("quoted-multiline");
       const ch = text[k]!;
       if (q === "'" && ch === "'") {
         if (text[k + 1] === "'" && k + 1 < le) {
@@ -684,7 +1080,7 @@ class FastReader {
         }
         if (ch === "\\") {
           const e = DQ_ESCAPES[text[k + 1] ?? ""];
-          if (e === undefined || k + 1 >= le) decline();
+          if (e === undefined || k + 1 >= le) decline("dq-escape");
           out += text.slice(from, k) + e;
           k += 2;
           from = k;

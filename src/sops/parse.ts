@@ -239,6 +239,11 @@ export function parseYamlFull(
 ): TreeDoc[] {
   const lc = new LineCounter();
   let docs: Document.Parsed[];
+  // The `yaml` package builds an Error for every syntax error it meets (a template or a file
+  // that is no YAML can have one a line): without stack traces, which nothing here reads,
+  // those cost next to nothing.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     docs = parseAllDocuments(text, {
       lineCounter: lc,
@@ -251,6 +256,8 @@ export function parseYamlFull(
     }) as Document.Parsed[];
   } catch {
     throw new ParseError("YAML could not be parsed");
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
   if (!Array.isArray(docs)) throw new ParseError("YAML could not be parsed");
   const pos = (offset: number | undefined): Pos | undefined => {
