@@ -2,7 +2,7 @@
  * The every-commit path never loads the `yaml` package when the fast path
  * (src/sops/fastyaml.ts) reads every staged file: the bundle loads it on first use
  * (scripts/bundle.mjs) and `--debug` says whether it did. A file the fast path
- * declines (an anchor here) loads it and is judged the same as ever; a plaintext
+ * declines (a tag here) loads it and is judged the same as ever; a plaintext
  * Secret read by the fast path is blocked through the real hook. Needs `npm run build`.
  */
 import { readFileSync } from "node:fs";
@@ -66,7 +66,7 @@ describe("the hook path without the yaml package", () => {
     const repo = await makeRepo({ files: { ".sops.yaml": seedPolicy() }, commit: "policy" });
     repo.write(
       SECRET,
-      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\nx: &v ${CANARY}\nstringData:\n  password: *v\n`,
+      `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\nstringData:\n  password: !!str ${CANARY}\n`,
     );
     repo.git("add", "-A");
     expect(sg(repo, ["scan", "--hook"]).code).toBe(1);
