@@ -109,8 +109,16 @@ function loadBundle() {
     .call(mod.exports, mod.exports, require, mod, bundleFile, path.dirname(bundleFile));
   // Parsed policies go to the user's cache folder, keyed by this bundle (see src/policy/cache.ts).
   const user = userCacheDir();
-  if (m && user && typeof mod.exports.useCaches === "function")
-    mod.exports.useCaches({ dir: user, build: m[1] });
+  if (m && typeof mod.exports.useCaches === "function") {
+    let identity;
+    try {
+      const st = fs.statSync(bundleFile);
+      identity = `${m[1]} ${st.size} ${st.mtimeMs}`;
+    } catch {
+      // no identity: the verdict cache walks the build folder
+    }
+    mod.exports.useCaches({ dir: user, build: m[1], identity });
+  }
   // Refresh after a `scan` (the every-commit path) when there was no usable cache: the
   // cache then holds the code that path compiled.
   const refresh = key && argv[0] === "scan" && (!cached || script.cachedDataRejected);

@@ -15,7 +15,14 @@ export const PHASES = [
     "bundle: read, code cache, top level",
     (f) => f.functionName === "loadBundle" && f.url.endsWith("secret-guard.js"),
   ],
-  ["git: spawning processes", (f) => f.functionName === "spawn" && f.url === "node:child_process"],
+  [
+    "git: processes (start, run, wait)",
+    (f) => ["spawn", "spawnSync"].includes(f.functionName) && f.url === "node:child_process",
+  ],
+  [
+    "repository and index files",
+    (f) => ["repoInfoFromFiles", "indexEntries", "parseIndexFile"].includes(f.functionName),
+  ],
   [
     "git: pipes and output",
     (f) =>

@@ -90,6 +90,19 @@ export interface VerdictInput {
   link?: GeneratorSource;
 }
 
+/**
+ * Below this many files to judge a scan does not use the cache: judging a few files costs
+ * less than loading node:crypto to key them and writing their buckets (a commit of one file
+ * would pay for the cache and never profit). SECRET_GUARD_CACHE_MIN_FILES sets another count.
+ */
+export const CACHE_MIN_FILES = 64;
+
+export function cacheMinFiles(env: NodeJS.ProcessEnv): number {
+  const v = env.SECRET_GUARD_CACHE_MIN_FILES;
+  const n = v === undefined || v === "" ? Number.NaN : Number(v);
+  return Number.isInteger(n) && n >= 0 ? n : CACHE_MIN_FILES;
+}
+
 /** False when SECRET_GUARD_NO_CACHE asks for no cache (any value but "" and "0"). */
 export function cacheAllowed(env: NodeJS.ProcessEnv): boolean {
   const v = env.SECRET_GUARD_NO_CACHE;
@@ -334,6 +347,15 @@ function lstatOrUndefined(p: string): ReturnType<typeof lstatSync> | undefined {
 }
 
 let fingerprint: string | undefined;
+
+/**
+ * The build's identity, from the command line's loader (bin/secret-guard.js: the one-file
+ * bundle's SHA-256 as its first line names it, with the file's size and mtime, so an edited
+ * bundle is a new build too): used instead of walking the build folder.
+ */
+export function useBuildIdentity(id: string): void {
+  if (/^[0-9a-f]{16,} \d+ [\d.]+$/.test(id)) fingerprint = `bundle ${id}`;
+}
 
 /**
  * The running build, so that a rebuilt guard with an unchanged version number (a

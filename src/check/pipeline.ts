@@ -10,12 +10,13 @@ import path from "node:path";
 import type { Judgement } from "../core/judge.js";
 import type { GeneratorSource } from "../core/types.js";
 import type { BlobReader } from "../git/catfile.js";
+import type { RepoInfo } from "../git/repo.js";
 import { ruleFor } from "../policy/index.js";
 import { formatForPath } from "../sops/formats.js";
 import type { RefUpdate } from "../sources/push.js";
 import type { LinkProblem, SkippedPath, SourceFile, SourceList } from "../sources/types.js";
 import type { CreationRule, Finding, Policy } from "../types.js";
-import { type CacheOptions, openVerdictCache, type VerdictInput } from "./cache.js";
+import { type CacheOptions, cacheMinFiles, openVerdictCache, type VerdictInput } from "./cache.js";
 import {
   CommitConfigs,
   type Configs,
@@ -75,6 +76,8 @@ export interface ScanResult {
   /** The policy on disk (staged, --all, PATH); in a range, the one of the last commit judged. */
   policy?: Policy;
   topLevel?: string;
+  /** Where the repository is, when the source asked git (staged, --all). */
+  repo?: RepoInfo;
   /** Judgements of the files with findings (clean files are only counted in filesScanned). */
   judgements: Judgement[];
   findings: Finding[];
@@ -133,6 +136,7 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
   const result: ScanResult = {
     mode: opts.mode,
     topLevel: sources.topLevel,
+    ...(sources.repo ? { repo: sources.repo } : {}),
     judgements: [],
     findings: [],
     filesScanned: 0,
@@ -247,13 +251,18 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
     };
     const relevant = [...work.filter(named), ...work.filter((w) => !named(w))];
     const cache =
-      opts.cache && opts.mode !== "paths" && sources.topLevel
+      opts.cache &&
+      opts.mode !== "paths" &&
+      sources.topLevel &&
+      relevant.length >= cacheMinFiles(env)
         ? await openVerdictCache(sources.topLevel, env, {
             ...(typeof opts.cache === "object" ? opts.cache : {}),
             ...(sources.commonDir ? { commonDir: sources.commonDir } : {}),
             debug,
           })
         : undefined;
+    if (opts.cache && !cache && relevant.length < cacheMinFiles(env))
+      debug(`verdict cache: not used for ${relevant.length} file(s) (< ${cacheMinFiles(env)})`);
     // Content-addressed inputs only: a file with no blob id (read from disk) is never cached.
     const verdicts = new Map<(typeof work)[number], VerdictInput | undefined>();
     const verdictOf = (w: (typeof work)[number]): VerdictInput | undefined => {

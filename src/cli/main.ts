@@ -4,7 +4,9 @@
  * throw typed errors (src/errors.ts). Commands are imported lazily so the
  * every-commit path loads only what `scan` needs.
  */
-import { writeFileSync } from "node:fs";
+
+import { writeFileSync, writeSync } from "node:fs";
+import { isatty } from "node:tty";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { Io, ParsedArgs } from "../commands/context.js";
 import { GuardError, UsageError } from "../errors.js";
@@ -216,20 +218,35 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
 }
 
+/**
+ * Write `text` to file descriptor `fd` directly, as process.stdout would on Linux (where
+ * its writes to files, pipes and terminals are synchronous) but without building the
+ * stream: a commit's report is a line or two. A closed reader (EPIPE) ends the run
+ * quietly with the exit code decided so far; a full non-blocking pipe is waited on.
+ */
+function writeFd(fd: number, text: string): void {
+  const buf = Buffer.from(text, "utf8");
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += writeSync(fd, buf, off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EPIPE") process.exit(process.exitCode ?? 0);
+      if (code !== "EAGAIN") throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+    }
+  }
+}
+
 /** Entry point used by bin/secret-guard.js. */
 export async function main(argv: string[]): Promise<void> {
-  const onPipeError = (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw err;
-  };
-  process.stdout.on("error", onPipeError);
-  process.stderr.on("error", onPipeError);
   const code = await run(argv, {
-    stdout: (s) => process.stdout.write(s),
-    stderr: (s) => process.stderr.write(s),
+    stdout: (s) => writeFd(1, s),
+    stderr: (s) => writeFd(2, s),
     env: process.env,
     cwd: process.cwd(),
-    isTTY: process.stdout.isTTY === true,
+    isTTY: isatty(1),
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const c of process.stdin) chunks.push(c as Buffer);

@@ -5,6 +5,7 @@
 import path from "node:path";
 import { type ScanMode, type ScanOptions, type ScanResult, scanRepo } from "../check/pipeline.js";
 import { GuardError, UsageError } from "../errors.js";
+import type { RepoInfo } from "../git/repo.js";
 import type { Report } from "../report/types.js";
 import { shellQuote } from "../shell.js";
 import { formatForPath } from "../sops/formats.js";
@@ -171,7 +172,7 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
     if (candidates.length > 0) {
       warnings.push(
         ...(await coverage(
-          result.topLevel,
+          result.repo ?? result.topLevel,
           candidates,
           opts.mode,
           v.fix === true || fix,
@@ -187,7 +188,7 @@ export async function scanCommand(args: ParsedArgs, io: Io): Promise<CommandResu
   if (errors > 0 && opts.mode === "staged" && v.hook) {
     // `git commit -a` / `git commit PATH`: git judged a temporary index, which it throws away
     // when the hook fails; `scan --fix` alone would then find nothing staged. Stage first.
-    const temp = await temporaryIndex(opts.cwd, io.env);
+    const temp = await temporaryIndex(opts.cwd, io.env, result.repo);
     const files = [...new Set(result.findings.filter((f) => f.fixable).map((f) => f.path))];
     if (temp && files.length > 0) {
       report.fixAll = `git add -- ${files.map((p) => shellQuote(p)).join(" ")} && npx secret-guard scan --fix`;
@@ -266,7 +267,7 @@ async function secretsAmong(result: ScanResult, fixed: string[]): Promise<string
  * note says what to `git add`).
  */
 async function coverage(
-  top: string,
+  repo: RepoInfo | string,
   files: string[],
   mode: ScanMode,
   register: boolean,
@@ -274,7 +275,11 @@ async function coverage(
   notes: string[],
 ): Promise<string[]> {
   const c = await import("../scaffold/coverage.js");
-  const source = mode === "paths" ? c.diskKustomizations(top) : c.indexKustomizations(top, io.env);
+  const top = typeof repo === "string" ? repo : repo.topLevel;
+  const source =
+    mode === "paths" || typeof repo === "string"
+      ? c.diskKustomizations(top)
+      : c.indexKustomizations(repo, io.env);
   const problems = await c.coverageProblems(top, files, source);
   const out: string[] = [];
   const toStage = new Set<string>();
@@ -320,10 +325,14 @@ async function coverage(
  * True when git points GIT_INDEX_FILE at an index other than the repository's own: the
  * temporary index of `git commit -a` (index.lock) or `git commit PATH` (next-index-*.lock).
  */
-async function temporaryIndex(cwd: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+async function temporaryIndex(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  known: RepoInfo | undefined,
+): Promise<boolean> {
   if (!env.GIT_INDEX_FILE) return false;
   const { repoInfo } = await import("../git/repo.js");
-  const info = await repoInfo(cwd, { env });
+  const info = known ?? (await repoInfo(cwd, { env }));
   return path.resolve(info.indexFile) !== path.resolve(info.gitDir, "index");
 }
 

@@ -11,11 +11,16 @@
  * committed. Requests are queued, so any number of concurrent read() calls is fine.
  * While nothing is pending the process and its pipes are unref'd, so a forgotten close()
  * never keeps Node alive; close() still is the polite way to end it.
+ *
+ * `sync: true` (a scan of a few files, e.g. the commit hook): no long-lived process. The
+ * requests of one microtask are answered by one `git cat-file --batch` run to completion
+ * (spawnSync), through the same parser. Starting a process with piped streams costs a
+ * small scan more than the rest of it; a few short runs cost less.
  */
 
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { GitError } from "../errors.js";
-import { spawnError, spawnGit, stderrHead } from "./exec.js";
+import { gitFailure, gitSync, spawnError, spawnGit, stderrHead } from "./exec.js";
 import { isOid } from "./parse.js";
 
 interface Pending {
@@ -41,6 +46,8 @@ interface Unrefable {
 export interface BlobReaderOptions {
   /** Extra environment for the git process (on top of process.env). */
   env?: NodeJS.ProcessEnv;
+  /** One short `git cat-file --batch` per batch of requests instead of a long-lived one. */
+  sync?: boolean;
 }
 
 export class BlobReader {
@@ -60,10 +67,13 @@ export class BlobReader {
   #closed = false;
   #exited: Promise<void> | undefined;
   #refd = true;
+  readonly #sync: boolean;
+  #index: (() => Promise<ReadonlyMap<string, string>>) | undefined;
 
   constructor(cwd: string, opts: BlobReaderOptions = {}) {
     this.#cwd = cwd;
     this.#env = opts.env;
+    this.#sync = opts.sync === true;
   }
 
   /** The content of blob `blobId` (full hex id). Rejects with GitError if it does not exist. */
@@ -83,13 +93,29 @@ export class BlobReader {
   }
 
   /**
+   * Answer index lookups (`readAt("", path)`) from the index's own entries (stage-0 path →
+   * blob id of a file or symlink, see src/git/indexfile.ts) instead of asking git for
+   * `:<path>`: a path that is not there costs nothing, and any path can be asked.
+   */
+  useIndex(entries: () => Promise<ReadonlyMap<string, string>>): void {
+    this.#index = entries;
+  }
+
+  /**
    * The content of `path` in the tree of `rev` (git's `<rev>:<path>` object name), or
    * undefined when the commit has no such file. Paths with a newline, or starting or
-   * ending with white space, cannot be asked this way: they resolve to undefined.
+   * ending with white space, cannot be asked this way: they resolve to undefined (except
+   * in the index when useIndex() gave its entries).
    */
   readAt(rev: string, path: string): Promise<Buffer | undefined> {
     if (this.#closed) return Promise.reject(new GitError("BlobReader used after close()"));
     if (this.#dead) return Promise.reject(this.#dead);
+    const index = rev === "" ? this.#index : undefined;
+    if (index)
+      return index().then((m) => {
+        const id = m.get(path);
+        return id === undefined ? undefined : this.read(id);
+      });
     // rev "" = the index (`:<path>`, stage 0).
     if (
       (rev !== "" && !/^[0-9a-f]{40,64}\^?$/.test(rev)) ||
@@ -115,6 +141,7 @@ export class BlobReader {
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      if (this.#sync) this.#flushSync();
       if (this.#child && !this.#dead) {
         this.#flush();
         this.#setRef(true);
@@ -129,7 +156,7 @@ export class BlobReader {
   }
 
   #start(): void {
-    if (this.#child) return;
+    if (this.#child || this.#sync) return;
     const child = spawnGit(["cat-file", "--batch"], { cwd: this.#cwd, env: this.#env });
     this.#child = child;
     this.#exited = new Promise((resolve) => {
@@ -158,10 +185,37 @@ export class BlobReader {
   }
 
   #flush(): void {
+    if (this.#sync) {
+      this.#flushSync();
+      return;
+    }
     if (this.#outbox === "" || !this.#child || this.#dead) return;
     const lines = this.#outbox;
     this.#outbox = "";
     this.#child.stdin.write(lines);
+  }
+
+  /** Sync mode: answer every queued request with one `git cat-file --batch` run. */
+  #flushSync(): void {
+    if (this.#outbox === "" || this.#dead) return;
+    const lines = this.#outbox;
+    this.#outbox = "";
+    const args = ["cat-file", "--batch"];
+    let r: ReturnType<typeof gitSync>;
+    try {
+      r = gitSync(args, { cwd: this.#cwd, env: this.#env, input: lines, allowFail: true });
+    } catch (err) {
+      this.#die(err instanceof GitError ? err : new GitError(`could not run git: ${String(err)}`));
+      return;
+    }
+    if (r.code !== 0) {
+      this.#die(gitFailure(args, r.code, null, r.stderr));
+      return;
+    }
+    this.#onData(r.stdout);
+    if (this.#dead) return;
+    if (this.#body || this.#expectLf || this.#header.length > 0 || this.#pendingCount > 0)
+      this.#die(new GitError("git cat-file --batch: output ended before every answer"));
   }
 
   #onData(chunk: Buffer): void {

@@ -106,6 +106,11 @@ export function traceGit(fn: ((line: string) => void) | undefined): void {
   trace = fn;
 }
 
+/** `--debug`: a line about what was read from git's files instead of asking git. */
+export function traceNote(line: string): void {
+  trace?.(line);
+}
+
 function traced(args: readonly string[], started: number, code: number | null | string): void {
   trace?.(`git ${args.join(" ")} → ${code} (${Date.now() - started} ms)`);
 }

@@ -4,24 +4,10 @@
 
 import path from "node:path";
 import { GitError, NotARepoError } from "../errors.js";
-import { git, gitSync, stderrHead } from "./exec.js";
+import { git, gitEnv, gitSync, stderrHead, traceNote } from "./exec.js";
+import { type RepoInfo, repoInfoFromFiles } from "./repofiles.js";
 
-export interface RepoInfo {
-  /** Absolute path of the work tree's top level. */
-  topLevel: string;
-  /** Absolute path of the git directory (for a linked worktree: its private directory). */
-  gitDir: string;
-  /** False in a repository with no commit yet (unborn branch). */
-  hasHead: boolean;
-  /** The commit HEAD points to, when hasHead. */
-  head?: string;
-  /** Absolute path of the index git uses: $GIT_INDEX_FILE if set, else <gitDir>/index. */
-  indexFile: string;
-  /** "sha1" or "sha256". */
-  objectFormat: string;
-  /** Absolute path of the common git directory (a linked worktree's main `.git`). */
-  commonDir: string;
-}
+export type { RepoInfo } from "./repofiles.js";
 
 /** The empty tree, per object format: what a diff "against nothing" compares with. */
 export const EMPTY_TREE: Readonly<Record<string, string>> = {
@@ -32,7 +18,23 @@ export const EMPTY_TREE: Readonly<Record<string, string>> = {
 const NOT_A_REPO_HINT = "run secret-guard inside a git work tree, or create one with `git init`";
 
 /**
- * One call:
+ * Where the repository around `cwd` is: from its files in the plain layout at the top level
+ * (src/git/repofiles.ts), else from git (repoInfoFromGit).
+ */
+export async function repoInfo(
+  cwd: string,
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<RepoInfo> {
+  const files = repoInfoFromFiles(cwd, gitEnv(opts.env));
+  if (files) {
+    traceNote(`repository: read from its files (${files.gitDir})`);
+    return files;
+  }
+  return repoInfoFromGit(cwd, opts);
+}
+
+/**
+ * repoInfo() as git answers it, whatever the layout, in one call:
  *
  *   git rev-parse --show-toplevel --absolute-git-dir --git-path index --show-object-format
  *                 --verify -q HEAD
@@ -51,11 +53,13 @@ const NOT_A_REPO_HINT = "run secret-guard inside a git work tree, or create one 
  * or inside .git, --show-toplevel fails ("must be run in a work tree").
  * LC_ALL=C keeps those messages recognisable.
  */
-export async function repoInfo(
+export async function repoInfoFromGit(
   cwd: string,
   opts: { env?: NodeJS.ProcessEnv } = {},
 ): Promise<RepoInfo> {
-  const r = await git(
+  // Run to completion (spawnSync): nothing else waits meanwhile, and it costs less than
+  // a process with piped streams.
+  const r = gitSync(
     [
       "-c",
       "core.quotepath=false",

@@ -69,33 +69,6 @@ export async function lsFiles(
   return [...new Set(r.stdout.toString("utf8").split("\0").filter(Boolean))];
 }
 
-/**
- * Regular files of the index (stage 0) matching `pathspec`: path → blob id.
- *
- *   git ls-files -s -z -- <pathspec>
- *     <mode> SP <oid> SP <stage> TAB <path> NUL ...
- */
-export async function lsIndexBlobs(
-  top: string,
-  env: NodeJS.ProcessEnv | undefined,
-  pathspec: string[],
-): Promise<Map<string, string>> {
-  const r = await git([...NO_QUOTEPATH, "ls-files", "-s", "-z", "--", ...pathspec], {
-    cwd: top,
-    env,
-    allowFail: true,
-  });
-  const m = new Map<string, string>();
-  if (r.code !== 0) return m;
-  for (const rec of r.stdout.toString("utf8").split("\0")) {
-    const tab = rec.indexOf("\t");
-    if (tab < 0) continue;
-    const [mode, oid, stage] = rec.slice(0, tab).split(" ");
-    if (mode && oid && stage === "0" && isRegularMode(mode)) m.set(rec.slice(tab + 1), oid);
-  }
-  return m;
-}
-
 /** One blob's bytes (`git cat-file blob <oid>`), or undefined when git cannot read it. */
 export async function readBlob(
   top: string,

@@ -14,7 +14,10 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { lsIndexBlobs, readBlob } from "../git/tree.js";
+import { indexEntries } from "../git/indexfile.js";
+import { isRegularMode } from "../git/parse.js";
+import type { RepoInfo } from "../git/repo.js";
+import { readBlob } from "../git/tree.js";
 import { addResource, KUSTOMIZATION_NAMES, resourceEntries } from "./kustomization.js";
 
 export interface KustomizationSource {
@@ -58,14 +61,18 @@ export function diskKustomizations(top: string): KustomizationSource {
   };
 }
 
-export function indexKustomizations(top: string, env?: NodeJS.ProcessEnv): KustomizationSource {
+export function indexKustomizations(info: RepoInfo, env?: NodeJS.ProcessEnv): KustomizationSource {
+  const top = info.topLevel;
   let listed: Promise<Map<string, string>> | undefined;
-  const list = () =>
-    lsIndexBlobs(
-      top,
-      env,
-      KUSTOMIZATION_NAMES.flatMap((n) => [n, `*/${n}`]),
-    );
+  const list = async () => {
+    const names = new Set<string>(KUSTOMIZATION_NAMES);
+    const out = new Map<string, string>();
+    for (const e of await indexEntries({ top, ...info, env })) {
+      if (e.stage !== 0 || !isRegularMode(e.mode)) continue;
+      if (names.has(e.path.slice(e.path.lastIndexOf("/") + 1))) out.set(e.path, e.blob);
+    }
+    return out;
+  };
   return {
     where: "index",
     async find(folder) {

@@ -3,17 +3,17 @@
  */
 
 import { BlobReader } from "../git/catfile.js";
-import { git, NO_QUOTEPATH } from "../git/exec.js";
-import { MODE_SYMLINK, parseLsFilesStageZ, type StageEntry } from "../git/parse.js";
+import { indexEntries } from "../git/indexfile.js";
+import { MODE_SYMLINK, type StageEntry } from "../git/parse.js";
 import { repoInfo } from "../git/repo.js";
 import { absUnder, isRegularMode, skipReason } from "./internal.js";
 import { indexLookup, resolveLinks } from "./links.js";
+import { indexFiles } from "./staged.js";
 import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";
 
 /**
- * Every tracked regular file's index content (GIT_INDEX_FILE honoured).
- *
- *   git -c core.quotepath=false ls-files -s -z        (run at the top level: whole repo)
+ * Every tracked regular file's index content (GIT_INDEX_FILE honoured), from the index's
+ * entries as `git ls-files -s -z` lists them (src/git/indexfile.ts):
  *
  *   <mode> <blob> <stage>\t<path>\0
  *
@@ -26,11 +26,9 @@ import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types
  */
 export async function allFiles(cwd: string, opts: SourceOptions = {}): Promise<SourceList> {
   const info = await repoInfo(cwd, opts);
-  const r = await git([...NO_QUOTEPATH, "ls-files", "-s", "-z"], {
-    cwd: info.topLevel,
-    env: opts.env,
-  });
+  const listing = indexEntries({ top: info.topLevel, ...info, env: opts.env });
   const reader = new BlobReader(info.topLevel, { env: opts.env });
+  reader.useIndex(indexFiles(info, opts.env));
   const files: SourceFile[] = [];
   const skipped: SkippedPath[] = [];
   const toFile = (e: StageEntry, stage?: number): SourceFile => {
@@ -46,7 +44,7 @@ export async function allFiles(cwd: string, opts: SourceOptions = {}): Promise<S
     return f;
   };
   // ls-files lists entries sorted by path, then stage: conflict stages are adjacent.
-  const entries = parseLsFilesStageZ(r.stdout);
+  const entries = await listing;
   const links = new Map<string, string>();
   for (let i = 0; i < entries.length; ) {
     const e = entries[i]!;
@@ -75,9 +73,7 @@ export async function allFiles(cwd: string, opts: SourceOptions = {}): Promise<S
     }
   }
   if (links.size > 0)
-    files.push(
-      ...(await resolveLinks(info.topLevel, links, reader, indexLookup(info.topLevel, opts.env))),
-    );
+    files.push(...(await resolveLinks(info.topLevel, links, reader, indexLookup(info, opts.env))));
   const configs = new Map<string, string>();
   for (const f of files) {
     if (f.link) continue;
@@ -90,6 +86,7 @@ export async function allFiles(cwd: string, opts: SourceOptions = {}): Promise<S
     skipped,
     topLevel: info.topLevel,
     commonDir: info.commonDir,
+    repo: info,
     close: () => reader.close(),
     reader,
     indexConfigs: async () => configs,

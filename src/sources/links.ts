@@ -9,7 +9,9 @@
 import { posix } from "node:path";
 import type { BlobReader } from "../git/catfile.js";
 import { git, NO_QUOTEPATH } from "../git/exec.js";
-import { MODE_SYMLINK, parseLsFilesStageZ, parseLsTreeZ } from "../git/parse.js";
+import { indexEntries } from "../git/indexfile.js";
+import { MODE_SYMLINK, parseLsTreeZ } from "../git/parse.js";
+import type { RepoInfo } from "../git/repo.js";
 import { absUnder, isRegularMode } from "./internal.js";
 import type { LinkProblem, SourceFile } from "./types.js";
 
@@ -37,12 +39,11 @@ function once(list: () => Promise<Map<string, TreeLookupEntry>>): TreeLookup {
   };
 }
 
-/** The index's stage-0 entries (`git ls-files -s -z`). */
-export function indexLookup(top: string, env: NodeJS.ProcessEnv | undefined): TreeLookup {
+/** The index's stage-0 entries (src/git/indexfile.ts). */
+export function indexLookup(info: RepoInfo, env: NodeJS.ProcessEnv | undefined): TreeLookup {
   return once(async () => {
-    const r = await git([...NO_QUOTEPATH, "ls-files", "-s", "-z"], { cwd: top, env });
     const out = new Map<string, TreeLookupEntry>();
-    for (const e of parseLsFilesStageZ(r.stdout))
+    for (const e of await indexEntries({ top: info.topLevel, ...info, env }))
       if (e.stage === 0) out.set(e.path, { mode: e.mode, blob: e.blob });
     return out;
   });

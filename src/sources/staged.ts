@@ -4,9 +4,10 @@
 
 import { GitError } from "../errors.js";
 import { BlobReader } from "../git/catfile.js";
-import { git, NO_QUOTEPATH } from "../git/exec.js";
-import { MODE_SYMLINK, parseLsFilesStageZ, parseRawZ } from "../git/parse.js";
-import { EMPTY_TREE, repoInfo } from "../git/repo.js";
+import { gitSync, NO_QUOTEPATH } from "../git/exec.js";
+import { indexEntries } from "../git/indexfile.js";
+import { MODE_SYMLINK, parseRawZ } from "../git/parse.js";
+import { EMPTY_TREE, type RepoInfo, repoInfo } from "../git/repo.js";
 import { absUnder, isRegularMode, skipReason } from "./internal.js";
 import { indexLookup, resolveLinks } from "./links.js";
 import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types.js";
@@ -32,6 +33,19 @@ import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types
  * Submodules (160000) are reported in `skipped`; a symlink (120000) is listed with the staged
  * content it resolves to in the index (src/sources/links.ts).
  */
+/** Up to this many listed changes, blobs are read with short `git cat-file --batch` runs. */
+const SYNC_READS_MAX = 32;
+
+/** The number of entries of a `diff-index -z --raw` listing (each starts with ':'). */
+function countEntries(raw: Buffer): number {
+  let n = 0;
+  for (let i = raw.indexOf(0x3a); i !== -1; i = raw.indexOf(0x3a, i + 1)) {
+    if (i === 0 || raw[i - 1] === 0) n++;
+    if (n > SYNC_READS_MAX) break;
+  }
+  return n;
+}
+
 export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promise<SourceList> {
   const info = await repoInfo(cwd, opts);
   let base = info.head;
@@ -39,7 +53,7 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
     base = EMPTY_TREE[info.objectFormat];
     if (!base) throw new GitError(`unsupported object format "${info.objectFormat}"`);
   }
-  const r = await git(
+  const r = gitSync(
     [
       ...NO_QUOTEPATH,
       "diff-index",
@@ -55,7 +69,12 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
     ],
     { cwd: info.topLevel, env: opts.env },
   );
-  const reader = new BlobReader(info.topLevel, { env: opts.env });
+  // A commit of a few files (the hook's usual case) reads them with short cat-file runs.
+  const reader = new BlobReader(info.topLevel, {
+    env: opts.env,
+    sync: countEntries(r.stdout) <= SYNC_READS_MAX,
+  });
+  reader.useIndex(indexFiles(info, opts.env));
   const files: SourceFile[] = [];
   const skipped: SkippedPath[] = [];
   const links = new Map<string, string>();
@@ -91,41 +110,48 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
     files.push(file);
   }
   if (links.size > 0)
-    files.push(
-      ...(await resolveLinks(info.topLevel, links, reader, indexLookup(info.topLevel, opts.env))),
-    );
+    files.push(...(await resolveLinks(info.topLevel, links, reader, indexLookup(info, opts.env))));
   return {
     files,
     skipped,
     deleted,
     topLevel: info.topLevel,
     commonDir: info.commonDir,
+    repo: info,
     close: () => reader.close(),
     reader,
-    indexConfigs: () => indexConfigs(info.topLevel, opts),
+    indexConfigs: () => indexConfigs(info, opts),
+  };
+}
+
+/** The index's stage-0 files and symlinks (path → blob id), read once when first asked. */
+export function indexFiles(
+  info: RepoInfo,
+  env: NodeJS.ProcessEnv | undefined,
+): () => Promise<Map<string, string>> {
+  let p: Promise<Map<string, string>> | undefined;
+  return () => {
+    p ??= indexEntries({ top: info.topLevel, ...info, env }).then((entries) => {
+      const out = new Map<string, string>();
+      for (const e of entries)
+        if (e.stage === 0 && (isRegularMode(e.mode) || e.mode === MODE_SYMLINK))
+          out.set(e.path, e.blob);
+      return out;
+    });
+    return p;
   };
 }
 
 /**
- * Every `.sops.yaml` / `.sops.yml` in the index, at any depth:
- *
- *   git -c core.quotepath=false ls-files -s -z -- '*.sops.yaml' '*.sops.yml'
- *
- *   <mode> <blob> <stage>\t<path>\0     (the pathspec `*` also crosses `/`)
+ * Every `.sops.yaml` / `.sops.yml` in the index, at any depth (repository path → blob id),
+ * from the index's entries (src/git/indexfile.ts).
  */
 export async function indexConfigs(
-  topLevel: string,
+  info: RepoInfo,
   opts: SourceOptions = {},
 ): Promise<Map<string, string>> {
-  const r = await git(
-    [...NO_QUOTEPATH, "ls-files", "-s", "-z", "--", "*.sops.yaml", "*.sops.yml"],
-    {
-      cwd: topLevel,
-      env: opts.env,
-    },
-  );
   const out = new Map<string, string>();
-  for (const e of parseLsFilesStageZ(r.stdout)) {
+  for (const e of await indexEntries({ top: info.topLevel, ...info, env: opts.env })) {
     const base = e.path.slice(e.path.lastIndexOf("/") + 1);
     if ((base === ".sops.yaml" || base === ".sops.yml") && e.stage === 0 && isRegularMode(e.mode))
       out.set(e.path, e.blob);

@@ -1,4 +1,5 @@
 import type { BlobReader } from "../git/catfile.js";
+import type { RepoInfo } from "../git/repo.js";
 
 /**
  * What a source produces: the files to judge, each with a way to read its bytes.
@@ -69,6 +70,8 @@ export interface SourceList {
   reader?: BlobReader;
   /** The common git directory, when the source already asked git for it. */
   commonDir?: string;
+  /** Where the repository is (staged/all): its index file and object format among others. */
+  repo?: RepoInfo;
   /**
    * staged/all only: every `.sops.yaml` and `.sops.yml` in the index (repository-relative
    * path → blob id), so per-folder policies judge staged files by the staged policy.

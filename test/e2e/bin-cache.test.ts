@@ -161,7 +161,7 @@ describe("bin/secret-guard.js and its code cache", () => {
   it("a rebuilt bundle (same version number) never reuses the verdicts of the build before", async () => {
     const { bin, bundleDir } = install();
     const repo = await stagedRepo();
-    const env = { ...repo.env, SECRET_GUARD_NO_CACHE: "" };
+    const env = { ...repo.env, SECRET_GUARD_NO_CACHE: "", SECRET_GUARD_CACHE_MIN_FILES: "0" };
     expect(run(bin, ["scan", "--all"], repo.dir, env).code).toBe(0);
     const warm = run(bin, ["scan", "--all", "--debug"], repo.dir, env);
     expect(warm.stderr).toContain("cached clean: flux/secrets/develop/x.yaml");

@@ -115,7 +115,8 @@ describe("one pipeline", () => {
     // --debug says what the guard did: config files used, git commands, files judged; no value
     const dbg = sg(repo, ["scan", "--all", "--debug"]);
     expect(dbg.stderr).toMatch(/debug: policy: .*\.sops\.yaml; settings: .*\.secret-guard\.yaml/);
-    expect(dbg.stderr).toMatch(/debug: git .*ls-files -s -z → 0 \(\d+ ms\)/);
+    expect(dbg.stderr).toMatch(/debug: index: \d+ entries read from the file .*index\n/);
+    expect(dbg.stderr).not.toMatch(/debug: git .*ls-files -s -z → 0 \(\d+ ms\)/);
     expect(dbg.stderr).toContain(`debug: judged ${B}: creation_rules[3], 1 finding(s)`);
     const all = json(repo, ["scan", "--all"]);
     expect(norm(all.findings)).toEqual(EXPECTED);

@@ -26,8 +26,12 @@ import {
   plainSecret,
   SEED_AGE,
   seedPolicy,
-  sg,
+  sg as sgBase,
 } from "./helpers.js";
+
+/** The guard with its cache in use however few files a scan judges (these repositories are small). */
+const sg: typeof sgBase = (repo, args, opts = {}) =>
+  sgBase(repo, args, { ...opts, env: { SECRET_GUARD_CACHE_MIN_FILES: "0", ...opts.env } });
 
 const LEAK = "canary-cache-leak-C1";
 const OTHER = "canary-cache-other-C2";
@@ -104,6 +108,21 @@ async function smallRepo(): Promise<TestRepo> {
 }
 
 describe("verdict cache", () => {
+  it("a scan of fewer than 64 files does not use it (judging costs less); 64 or more do", async () => {
+    const repo = await smallRepo();
+    const few = sgBase(repo, ["scan", "--debug"]);
+    expect(few.code).toBe(1);
+    expect(few.stderr).toContain("verdict cache: not used for 5 file(s) (< 64)");
+    expect(existsSync(cacheDir(repo))).toBe(false);
+    for (let i = 0; i < 60; i++) repo.write(`apps/many/cm-${i}.yaml`, configMap(`cm-${i}`));
+    repo.git("add", "-A");
+    const many = sgBase(repo, ["scan", "--debug"]);
+    expect(many.code).toBe(1);
+    expect(debugOf(many.stderr).stored).toBe(64);
+    expect(debugOf(sgBase(repo, ["scan", "--debug"]).stderr).hits).toBe(64);
+    repo.cleanup();
+  });
+
   it("a warm `scan --all` of ~2,000 files judges only what has findings; the report is the same", async () => {
     const repo = await makeRepo();
     repo.write(".sops.yaml", seedPolicy());

@@ -51,7 +51,7 @@ async function run(repo: TestRepo, opts: Partial<ScanOptions>) {
   const result = await scanRepo({
     cwd: repo.dir,
     mode: "all",
-    env: repo.env,
+    env: { ...repo.env, SECRET_GUARD_CACHE_MIN_FILES: "0" },
     debug: (l) => lines.push(l),
     ...opts,
   });
