@@ -394,6 +394,8 @@ function check(id, def, dir, info) {
   return { exit: r.status, filesScanned: got };
 }
 
+const COLD = { recursive: true, force: true };
+
 /** The guard's peak RSS without slowing its timed runs: a few runs under GNU time. */
 const RSS_RUNS = 3;
 
@@ -486,8 +488,14 @@ async function runScenario(id) {
   if (id === "M")
     cmds.push({ key: "node:m", row: rows[0], role: "node", argv: NODE_FLOOR, cwd: rows[0].dir });
 
-  // One warm-up of each (page cache, the guard's own caches), then the runs, interleaved.
+  // Every guard run is cold: its verdict cache (<git dir>/secret-guard) is emptied first, so
+  // no run profits from the one before (a commit's blobs are new; the budgets are cold).
+  const cold = (c) => {
+    if (c.role === "guard") rmSync(path.join(c.cwd, ".git", "secret-guard"), COLD);
+  };
+  // One warm-up of each (page cache, the user's policy cache), then the runs, interleaved.
   for (const c of cmds) {
+    cold(c);
     const w = await measure(c.argv, { cwd: c.cwd, env, rss: true });
     if (w.stderr) throw new Error(`${id}: ${c.key} exited ${w.code}: ${w.stderr}`);
   }
@@ -495,6 +503,7 @@ async function runScenario(id) {
   const peaks = Object.fromEntries(cmds.map((c) => [c.key, 0]));
   for (let i = 0; i < runs; i++) {
     for (const c of cmds) {
+      cold(c);
       const r = await measure(c.argv, { cwd: c.cwd, env, rss: timedRss });
       if (r.stderr) throw new Error(`${id}: ${c.key} exited ${r.code}: ${r.stderr}`);
       samples[c.key].push(round(r.ms, 2));
@@ -509,6 +518,7 @@ async function runScenario(id) {
     for (const c of cmds) {
       if (c.role !== "guard") continue;
       for (let i = 0; i < RSS_RUNS; i++) {
+        cold(c);
         const r = await measure(c.argv, { cwd: c.cwd, env, rss: true });
         peaks[c.key] = Math.max(peaks[c.key], r.rssKB ?? 0);
       }
@@ -561,6 +571,7 @@ async function runScenario(id) {
 function profile(def, dir) {
   const profDir = path.join(tmpRoot, "prof");
   rmSync(profDir, { recursive: true, force: true });
+  rmSync(path.join(dir, ".git", "secret-guard"), COLD);
   spawnSync(NODE, ["--cpu-prof", "--cpu-prof-dir", profDir, BIN, ...def.guard], {
     cwd: dir,
     env,
@@ -579,12 +590,14 @@ const BREAKDOWN_RUNS = 7;
 function profiledBreakdown(def, dir, medianMs) {
   const profDir = path.join(tmpRoot, "prof-breakdown");
   rmSync(profDir, { recursive: true, force: true });
-  for (let i = 0; i < BREAKDOWN_RUNS; i++)
+  for (let i = 0; i < BREAKDOWN_RUNS; i++) {
+    rmSync(path.join(dir, ".git", "secret-guard"), COLD);
     spawnSync(
       NODE,
       ["--cpu-prof", "--cpu-prof-interval", "100", "--cpu-prof-dir", profDir, BIN, ...def.guard],
       { cwd: dir, env, stdio: "ignore" },
     );
+  }
   const files = existsSync(profDir)
     ? readdirSync(profDir)
         .filter((f) => f.endsWith(".cpuprofile"))
@@ -715,7 +728,7 @@ lines.push(
 );
 const otherRuns = [...new Set(results.filter((r) => r.id !== "S").map((r) => r.runs))];
 lines.push(
-  `wall-time medians after one warm-up of each command, floors and peers interleaved with the guard in the same run${results.some((r) => r.id === "S") ? `; S: ${runsFor("S")} rounds of guard, floor, guard, floor… (spread p10–p90)` : ""}${otherRuns.length ? `; others: ${otherRuns.join("/")} runs (spread ${otherRuns.every((n) => n >= 10) ? "p10–p90" : "min–max"})` : ""}`,
+  `wall-time medians after one warm-up of each command, floors and peers interleaved with the guard in the same run; every guard run cold (its verdict cache emptied first)${results.some((r) => r.id === "S") ? `; S: ${runsFor("S")} rounds of guard, floor, guard, floor… (spread p10–p90)` : ""}${otherRuns.length ? `; others: ${otherRuns.join("/")} runs (spread ${otherRuns.every((n) => n >= 10) ? "p10–p90" : "min–max"})` : ""}`,
 );
 lines.push("");
 lines.push(table(results));
