@@ -269,7 +269,10 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     return result;
   }
   const started = Date.now();
-  const phase = (what: string) => opts.debug?.(`history: ${what} by ${Date.now() - started} ms`);
+  const phase = (what: string) =>
+    opts.debug?.(
+      `history: ${what} by ${Date.now() - started} ms (heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB)`,
+    );
   // Asked of git at once, while the walk runs: neither depends on it. Awaited in their turn
   // (a failure surfaces there, as if asked then).
   const remoteAsked = remoteGraph(top, env);
@@ -307,10 +310,18 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     }
     const configOf = new Map<string, string>(); // commit → "rel\0blob" ("" = none)
     const settingsOf = new Map<string, string>(); // the same for .secret-guard.yaml
+    /** One string per distinct config key and path, however many commits name it. */
+    const interned = new Map<string, string>();
+    const intern = (s: string): string => {
+      const had = interned.get(s);
+      if (had !== undefined) return had;
+      interned.set(s, s);
+      return s;
+    };
     const nearest = (state: Map<string, string>, names = policyCands): string => {
       for (const rel of names) {
         const b = state.get(rel);
-        if (b) return `${rel}\0${b}`;
+        if (b) return intern(`${rel}\0${b}`);
       }
       return "";
     };
@@ -391,8 +402,8 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       format: Format;
       rule?: CreationRule;
       isAllowed?: (keyPath: string, value: Uint8Array) => boolean;
-      /** The job key without its leading blob id. */
-      suffix: string;
+      /** Stands for the job key without its leading blob id (one per distinct suffix). */
+      id: number;
     }
     const pathJobs = new Map<string, Map<string, Map<string, PathJob | null>>>();
     const pathJobsFor = (configKey: string, settingsKey: string): Map<string, PathJob | null> => {
@@ -425,19 +436,23 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
         byPath.set(p, pj);
       }
       if (pj === null) return undefined;
-      const key = `${blob}|${pj.suffix}`;
-      if (!jobs.has(key))
-        jobs.set(key, {
-          key,
-          blob,
-          path: p,
-          format: pj.format,
-          rule: pj.rule,
-          isAllowed: pj.isAllowed,
-          settings,
-        });
+      const key = `${blob}|${pj.id}`;
+      const job = jobs.get(key);
+      // The one string per job, shared by every occurrence (a history holds many).
+      if (job) return job.key;
+      jobs.set(key, {
+        key,
+        blob,
+        path: p,
+        format: pj.format,
+        rule: pj.rule,
+        isAllowed: pj.isAllowed,
+        settings,
+      });
       return key;
     };
+    /** Short ids for the distinct job suffixes: the keys stay short. */
+    const suffixIds = new Map<string, number>();
     const pathJob = (
       p: string,
       policy: Policy | undefined,
@@ -461,7 +476,12 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       const isAllowed = allowCheck(settings, p);
       const kust = isKustomization(p) ? "|kustomization" : "";
       const suffix = `${format}${kust}|${fixed ? "fixed" : configKey}|${rule ? rule.index : "-"}|${settingsKey}${isAllowed ? `|${p}` : ""}`;
-      return { format, rule, isAllowed, suffix };
+      let id = suffixIds.get(suffix);
+      if (id === undefined) {
+        id = suffixIds.size;
+        suffixIds.set(suffix, id);
+      }
+      return { format, rule, isAllowed, id };
     };
     const occurrences = new Map<string, Occurrence[]>();
     for (const c of commits) {
@@ -473,16 +493,19 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       const occ: Occurrence[] = [];
       for (const e of c.entries) {
         const deleted = e.status === "D" || isNullOid(e.dstBlob);
+        const p = intern(e.path);
         occ.push({
-          path: e.path,
+          path: p,
           job: deleted
             ? undefined
-            : jobOf(e.dstBlob, e.path, e.dstMode, policy, configKey, settings, settingsKey, byPath),
+            : jobOf(e.dstBlob, p, e.dstMode, policy, configKey, settings, settingsKey, byPath),
           srcBlob: e.srcBlob,
         });
       }
       occurrences.set(c.id, occ);
     }
+    // Everything after reads the occurrences: the walk's entries need not stay in memory.
+    for (const c of commits) c.entries = [];
 
     phase(`${jobs.size} file versions listed`);
 

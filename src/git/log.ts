@@ -212,10 +212,19 @@ export class HistoryLogParser {
       return;
     }
     if (f[0] !== 0x3a || !this.#current) throw malformed(f);
-    const parts = f.subarray(1).toString("latin1").split(" ");
-    if (parts.length !== 5) throw malformed(f);
-    const [, dstMode, srcBlob, dstBlob, status] = parts as [string, string, string, string, string];
-    this.#raw = { f, srcBlob, dstBlob, dstMode, letter: status.charAt(0) };
+    // `:<src mode> <dst mode> <src blob> <dst blob> <status>`: exactly four spaces. Each part
+    // is decoded on its own (a string of its own, not a slice holding the whole line).
+    const sp: number[] = [];
+    for (let k = f.indexOf(0x20, 1); k !== -1; k = f.indexOf(0x20, k + 1)) sp.push(k);
+    if (sp.length !== 4) throw malformed(f);
+    const [a, b, c, d] = sp as [number, number, number, number];
+    this.#raw = {
+      f,
+      dstMode: f.toString("latin1", a + 1, b),
+      srcBlob: f.toString("latin1", b + 1, c),
+      dstBlob: f.toString("latin1", c + 1, d),
+      letter: f.toString("latin1", d + 1, Math.min(d + 2, f.length)),
+    };
     this.#want = "path";
   }
 
