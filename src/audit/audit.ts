@@ -11,7 +11,8 @@
  *     the plaintext values behind its exposure findings hashed in memory;
  *  4. which commits carry which exposed values (path → blob state carried from the first
  *     parent), giving the first and last commit, the paths, and `pushed` (a carrying
- *     commit is reachable from a remote-tracking ref: `git rev-list --remotes`);
+ *     commit is reachable from a remote-tracking ref: `git rev-list --parents --remotes`, whose
+ *     graph also tells which remote branches contain it);
  *  5. HEAD: does it still carry the value in plaintext, and, decrypting the encrypted
  *     Secret at HEAD with a local age identity, was the value rotated?
  */
@@ -32,7 +33,7 @@ import { GitError, GuardError } from "../errors.js";
 import { BlobReader } from "../git/catfile.js";
 import { type LogCommit, walkLog } from "../git/log.js";
 import { absUnder, isNullOid, isRegularMode } from "../git/parse.js";
-import { remoteBranchesContaining, remoteCommits } from "../git/refs.js";
+import { remoteBranchesContaining, remoteBranchesContainingAll, remoteGraph } from "../git/refs.js";
 import { repoInfo } from "../git/repo.js";
 import { lsTreeAll, lsTreePaths } from "../git/tree.js";
 import { loadPolicy, parsePolicy, ruleFor } from "../policy/index.js";
@@ -203,6 +204,11 @@ function nameMissing(
   }
 }
 
+/** `a.localeCompare(b)`, without asking the collator about equal strings. */
+function localeOrder(a: string, b: string): number {
+  return a === b ? 0 : a.localeCompare(b);
+}
+
 /**
  * Carry a per-commit state from each commit's first parent to the commit, in walk order
  * (parents first). States are small (a few paths); a parent's is dropped once its last
@@ -262,8 +268,20 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     result.warnings.push("the repository has no commit yet: nothing to audit");
     return result;
   }
+  const started = Date.now();
+  const phase = (what: string) =>
+    opts.debug?.(
+      `history: ${what} by ${Date.now() - started} ms (heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB)`,
+    );
+  // Asked of git at once, while the walk runs: neither depends on it. Awaited in their turn
+  // (a failure surfaces there, as if asked then).
+  const remoteAsked = remoteGraph(top, env);
+  const headTreeAsked = info.hasHead ? lsTreeAll(top, "HEAD", env) : undefined;
+  remoteAsked.catch(() => {});
+  headTreeAsked?.catch(() => {});
   const commits = await walkLog(top, revs, { allRefs: opts.allRefs, env });
   result.commits = commits.length;
+  phase(`${commits.length} commits walked`);
 
   // ---- the .sops.yaml of every commit
   const fixed = opts.configPath || env.SOPS_CONFIG;
@@ -292,10 +310,18 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     }
     const configOf = new Map<string, string>(); // commit → "rel\0blob" ("" = none)
     const settingsOf = new Map<string, string>(); // the same for .secret-guard.yaml
+    /** One string per distinct config key and path, however many commits name it. */
+    const interned = new Map<string, string>();
+    const intern = (s: string): string => {
+      const had = interned.get(s);
+      if (had !== undefined) return had;
+      interned.set(s, s);
+      return s;
+    };
     const nearest = (state: Map<string, string>, names = policyCands): string => {
       for (const rel of names) {
         const b = state.get(rel);
-        if (b) return `${rel}\0${b}`;
+        if (b) return intern(`${rel}\0${b}`);
       }
       return "";
     };
@@ -368,7 +394,31 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
 
     // ---- jobs: every (blob, rule) once
     const jobs = new Map<string, Job>();
-    const ruleCache = new Map<string, CreationRule | undefined>();
+    /**
+     * What a path's judgement depends on besides its content, per (policy, settings) pair:
+     * worked out once per path, not once per commit that touches it. null: ignored.
+     */
+    interface PathJob {
+      format: Format;
+      rule?: CreationRule;
+      isAllowed?: (keyPath: string, value: Uint8Array) => boolean;
+      /** Stands for the job key without its leading blob id (one per distinct suffix). */
+      id: number;
+    }
+    const pathJobs = new Map<string, Map<string, Map<string, PathJob | null>>>();
+    const pathJobsFor = (configKey: string, settingsKey: string): Map<string, PathJob | null> => {
+      let bySettings = pathJobs.get(configKey);
+      if (!bySettings) {
+        bySettings = new Map();
+        pathJobs.set(configKey, bySettings);
+      }
+      let m = bySettings.get(settingsKey);
+      if (!m) {
+        m = new Map();
+        bySettings.set(settingsKey, m);
+      }
+      return m;
+    };
     const jobOf = (
       blob: string,
       p: string,
@@ -377,30 +427,61 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       configKey: string,
       settings: Settings,
       settingsKey: string,
+      byPath: Map<string, PathJob | null> = pathJobsFor(configKey, settingsKey),
     ): string | undefined => {
-      if (isNullOid(blob) || !isRegularMode(mode) || settings.isIgnored(p)) return undefined;
+      if (isNullOid(blob) || !isRegularMode(mode)) return undefined;
+      let pj = byPath.get(p);
+      if (pj === undefined) {
+        pj = pathJob(p, policy, configKey, settings, settingsKey);
+        byPath.set(p, pj);
+      }
+      if (pj === null) return undefined;
+      const key = `${blob}|${pj.id}`;
+      const job = jobs.get(key);
+      // The one string per job, shared by every occurrence (a history holds many).
+      if (job) return job.key;
+      jobs.set(key, {
+        key,
+        blob,
+        path: p,
+        format: pj.format,
+        rule: pj.rule,
+        isAllowed: pj.isAllowed,
+        settings,
+      });
+      return key;
+    };
+    /** Short ids for the distinct job suffixes: the keys stay short. */
+    const suffixIds = new Map<string, number>();
+    const pathJob = (
+      p: string,
+      policy: Policy | undefined,
+      configKey: string,
+      settings: Settings,
+      settingsKey: string,
+    ): PathJob | null => {
+      if (settings.isIgnored(p)) return null;
       if (isGuardConfigPath(p)) policy = undefined;
       const format = formatForPath(p);
       let rule: CreationRule | undefined;
       if (policy?.hasCreationRules) {
-        const rk = `${configKey}\0${p}`;
-        if (ruleCache.has(rk)) rule = ruleCache.get(rk);
-        else {
-          try {
-            rule = ruleFor(policy, absUnder(top, p));
-          } catch {
-            rule = undefined;
-          }
-          ruleCache.set(rk, rule);
+        try {
+          rule = ruleFor(policy, absUnder(top, p));
+        } catch {
+          rule = undefined;
         }
       }
       // Every blob is judged: one that is neither YAML nor JSON by name is still read as
       // kustomize would read it (a kustomization named `Kustomization`, a Secret in `secret`).
       const isAllowed = allowCheck(settings, p);
       const kust = isKustomization(p) ? "|kustomization" : "";
-      const key = `${blob}|${format}${kust}|${fixed ? "fixed" : configKey}|${rule ? rule.index : "-"}|${settingsKey}${isAllowed ? `|${p}` : ""}`;
-      if (!jobs.has(key)) jobs.set(key, { key, blob, path: p, format, rule, isAllowed, settings });
-      return key;
+      const suffix = `${format}${kust}|${fixed ? "fixed" : configKey}|${rule ? rule.index : "-"}|${settingsKey}${isAllowed ? `|${p}` : ""}`;
+      let id = suffixIds.get(suffix);
+      if (id === undefined) {
+        id = suffixIds.size;
+        suffixIds.set(suffix, id);
+      }
+      return { format, rule, isAllowed, id };
     };
     const occurrences = new Map<string, Occurrence[]>();
     for (const c of commits) {
@@ -408,24 +489,30 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       const policy = await policyFor(configKey, `commit ${c.id.slice(0, 12)}`);
       const settingsKey = settingsOf.get(c.id) ?? "";
       const settings = await settingsFor(settingsKey, `commit ${c.id.slice(0, 12)}`);
+      const byPath = pathJobsFor(configKey, settingsKey);
       const occ: Occurrence[] = [];
       for (const e of c.entries) {
         const deleted = e.status === "D" || isNullOid(e.dstBlob);
+        const p = intern(e.path);
         occ.push({
-          path: e.path,
+          path: p,
           job: deleted
             ? undefined
-            : jobOf(e.dstBlob, e.path, e.dstMode, policy, configKey, settings, settingsKey),
+            : jobOf(e.dstBlob, p, e.dstMode, policy, configKey, settings, settingsKey, byPath),
           srcBlob: e.srcBlob,
         });
       }
       occurrences.set(c.id, occ);
     }
+    // Everything after reads the occurrences: the walk's entries need not stay in memory.
+    for (const c of commits) c.entries = [];
+
+    phase(`${jobs.size} file versions listed`);
 
     // ---- HEAD's tree (for inHead and rotation), judged with HEAD's policy
     const headFiles = new Map<string, { blob: string; job?: string }>();
     if (info.hasHead) {
-      const tree = await lsTreeAll(top, "HEAD", env);
+      const tree = await headTreeAsked!;
       const state = new Map<string, string>();
       for (const [p, e] of tree) if (candidateSet.has(p)) state.set(p, e.blob);
       const configKey = nearest(state);
@@ -446,6 +533,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     result.blobsJudged = jobs.size;
     const cache = opts.cache
       ? await openVerdictCache(top, env, {
+          commonDir: info.commonDir,
           ...(typeof opts.cache === "object" ? opts.cache : {}),
           debug: opts.debug,
         })
@@ -464,6 +552,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       if (hit === "clean-encrypted") encryptedBlobs.add(job.blob);
       return hit === undefined;
     });
+    phase(`${uncached.length} to judge after the verdict cache`);
     // Blobs read only to be sniffed (neither YAML nor JSON by name, no rule; maybe large
     // binaries) come last, a few in flight at a time: memory stays bounded.
     const named = (job: Job) =>
@@ -514,6 +603,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       if (v.length > 0) values.set(job.key, v);
     }
     opts.onProgress?.(list.length, list.length);
+    phase("judged");
     nameMissing(result, jobs, occurrences);
     if (cache) {
       cache.save();
@@ -521,7 +611,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     }
 
     // ---- which commits carry which values
-    const remote = await remoteCommits(top, env);
+    const remote = await remoteAsked;
     const tracked = new Map<string, Tracked>();
     const exposedPaths = new Set<string>();
     for (const occ of occurrences.values())
@@ -602,8 +692,12 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
           }
         }
       },
+      // Only a commit that touches an exposed path changes the state: the others share it.
+      (c) => (occurrences.get(c.id) ?? []).some((o) => exposedPaths.has(o.path)),
     );
     for (const t of tracked.values()) if (t.exp.rules.length === 0) t.exp.rules.push("unencrypted");
+
+    phase(`${tracked.size} exposures tracked`);
 
     // ---- still in HEAD?
     const headHashes = new Set<string>();
@@ -620,9 +714,20 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     }
     for (const t of tracked.values()) t.exp.inHead = headHashes.has(t.hash);
 
-    // ---- pushed to which remote branches: one `for-each-ref --contains` per distinct commit
-    // (exposures of one file version share it), at most MAX_PUSHED_LOOKUPS of them.
-    const containing = new Map<string, string[]>();
+    // ---- pushed to which remote branches, per distinct commit (exposures of one file version
+    // share it), at most MAX_PUSHED_LOOKUPS of them.
+    const asked: string[] = [];
+    for (const t of tracked.values()) {
+      if (!t.pushedVia || asked.includes(t.pushedVia)) continue;
+      if (asked.length >= MAX_PUSHED_LOOKUPS) break;
+      asked.push(t.pushedVia);
+    }
+    // Answered from the graph in memory when it can be; else one git call per commit.
+    const containing =
+      asked.length > 0
+        ? ((await remoteBranchesContainingAll(top, asked, remote, env)) ??
+          new Map<string, string[]>())
+        : new Map<string, string[]>();
     for (const t of tracked.values()) {
       if (!t.pushedVia) continue;
       let refs = containing.get(t.pushedVia);
@@ -636,6 +741,8 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
 
     // ---- rotation, against the Secret at HEAD
     await rotation([...tracked.values()], headFiles, blobs, env, result);
+
+    phase("rotation");
 
     // ---- resolved: rotated or accepted exposures recorded in .secret-guard.yaml (on disk, now)
     const current = await loadGuardConfig(opts.cwd, top);
@@ -655,8 +762,8 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       .sort(
         (a, b) =>
           a.firstTime - b.firstTime ||
-          (a.exp.paths[0] ?? "").localeCompare(b.exp.paths[0] ?? "") ||
-          a.exp.key.localeCompare(b.exp.key),
+          localeOrder(a.exp.paths[0] ?? "", b.exp.paths[0] ?? "") ||
+          localeOrder(a.exp.key, b.exp.key),
       )
       .map((t) => t.exp);
     return result;

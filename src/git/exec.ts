@@ -188,3 +188,53 @@ export function spawnGit(
 export function spawnError(err: Error): GitError {
   return spawnFailure(err as NodeJS.ErrnoException);
 }
+
+/**
+ * Run git to completion, handing its stdout to `onData` chunk by chunk as it arrives (a
+ * long listing parsed while git still writes it). Resolves with stderr and the exit code
+ * like git() with `allowFail`; an exception of `onData` stops the feeding, and rejects once
+ * git is done.
+ */
+export function gitStreamed(
+  args: readonly string[],
+  opts: Omit<GitOptions, "allowFail">,
+  onData: (chunk: Buffer) => void,
+): Promise<Omit<GitResult, "stdout">> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = spawn("git", args, { cwd: opts.cwd, env: gitEnv(opts.env), windowsHide: true });
+    } catch (err) {
+      reject(spawnFailure(err as NodeJS.ErrnoException));
+      return;
+    }
+    let err = "";
+    let failed = false;
+    let thrown: { e: unknown } | undefined;
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (thrown) return;
+      try {
+        onData(chunk);
+      } catch (e) {
+        thrown = { e };
+      }
+    });
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => {
+      err += chunk;
+    });
+    child.on("error", (e) => {
+      failed = true;
+      reject(spawnFailure(e));
+    });
+    child.stdin.on("error", () => {});
+    child.on("close", (code, signal) => {
+      if (failed) return;
+      traced(args, started, code ?? signal);
+      if (thrown && code === 0) reject(thrown.e);
+      else resolve({ stderr: err, code: code ?? -1 });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GitError } from "../../src/errors.js";
-import { parseHistoryLog } from "../../src/git/log.js";
+import { HistoryLogParser, parseHistoryLog } from "../../src/git/log.js";
 import {
   isNullOid,
   isOid,
@@ -161,6 +161,32 @@ describe("parseHistoryLog (the one log walk of history and --range)", () => {
     );
     expect(commits).toHaveLength(1);
     expect(commits[0]!.entries[0]!.path).toBe(B);
+  });
+
+  it("parses the same whatever the chunks the output arrives in (walkLog streams it)", () => {
+    const c1 = "1".repeat(40);
+    const c2 = "2".repeat(40);
+    const bufs = [
+      Buffer.from(
+        `${head(c1, [])}\n:000000 100644 ${Z} ${A} A\0a\0:000000 100644 ${Z} ${B} R100\0old\0new\0${head(c2, [c1])}\n:100644 100644 ${A} ${C} M\0\0`,
+      ),
+      // cut short: a header without its date and author, a rename without its new name
+      Buffer.from(`${head(c1, [])}:000000 100644 ${Z} ${A} C100\0only`),
+      Buffer.from(`\x01${c1}\x001700000000`),
+    ];
+    for (const buf of bufs) {
+      const whole = parseHistoryLog(buf);
+      for (const size of [1, 2, 3, 7, 64]) {
+        const parser = new HistoryLogParser();
+        for (let i = 0; i < buf.length; i += size) parser.feed(buf.subarray(i, i + size));
+        expect(parser.end()).toEqual(whole);
+      }
+    }
+    const bad = Buffer.from(`${head(c1, [])}:000000 100644 ${Z} ${A} A\0`);
+    expect(() => parseHistoryLog(bad)).toThrow(GitError);
+    const parser = new HistoryLogParser();
+    for (let i = 0; i < bad.length; i++) parser.feed(bad.subarray(i, i + 1));
+    expect(() => parser.end()).toThrow(GitError);
   });
 
   it("throws GitError on garbage, never quoting more than a short excerpt", () => {
