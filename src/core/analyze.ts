@@ -53,6 +53,7 @@ import {
   maySignal,
   namedLiterals,
   type Signal,
+  unpredictableBytes,
   urlPasswordLeaves,
 } from "./signals.js";
 import { isTemplateMarked, templateVariants } from "./template.js";
@@ -68,12 +69,7 @@ import type { JudgeInput, MustEncrypt, ValueState } from "./types.js";
  */
 export function mayMatter(bytes: Uint8Array, extraKinds: readonly string[] = []): boolean {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  if (
-    buf.length >= 2 &&
-    ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))
-  )
-    return true;
-  if (buf.includes(0x5c) || buf.includes(0x21) || buf.includes(0)) return true;
+  if (unpredictableBytes(buf)) return true;
   const text = buf.toString("latin1");
   if (/secret/i.test(text)) return true;
   // A Flux Kustomization's postBuild.substitute, a flux-system ConfigMap substituteFrom reads.

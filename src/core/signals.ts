@@ -262,6 +262,20 @@ export function* annotationLiterals(
 }
 
 /**
+ * Bytes whose parse a plain byte scan cannot predict: a UTF-16 byte order mark (another
+ * encoding), a backslash (escapes), `!` (tags) or NUL. Both pre-filters (maySignal here,
+ * mayMatter in analyze.ts) give up on these and let the parse decide.
+ */
+export function unpredictableBytes(buf: Buffer): boolean {
+  if (
+    buf.length >= 2 &&
+    ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))
+  )
+    return true;
+  return buf.includes(0x5c) || buf.includes(0x21) || buf.includes(0);
+}
+
+/**
  * Could a YAML/JSON text carry one of these signals outside a Secret (whose `secret` mayMatter
  * already sees)? False only when impossible: no backslash, `!`, NUL or UTF-16 byte order mark
  * (an escape, a tag or another encoding could spell anything: the caller's mayMatter parses
@@ -274,12 +288,7 @@ export function* annotationLiterals(
  */
 export function maySignal(bytes: Uint8Array): boolean {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  if (
-    buf.length >= 2 &&
-    ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))
-  )
-    return true;
-  if (buf.includes(0x5c) || buf.includes(0x21) || buf.includes(0)) return true;
+  if (unpredictableBytes(buf)) return true;
   const text = buf.toString("latin1");
   let i = text.indexOf("://");
   while (i !== -1) {
