@@ -99,8 +99,14 @@ export interface ScanResult {
 /** Blobs requested ahead through the one cat-file process, topped up in batches (one write each). */
 const READ_AHEAD = 256;
 const REFILL = 128;
-/** Files read only to be sniffed (any name, maybe a large binary): this many in flight at most. */
-const SNIFF_AHEAD = 8;
+/**
+ * Files read only to be sniffed (any name, maybe a large binary): about this many bytes in
+ * flight at most, by the sizes the index recorded (SourceFile.sizeHint); a file of unknown
+ * size counts as SNIFF_UNKNOWN, so at most 8 of those. The next ones are asked for once half
+ * the budget is free (one write for many files, not one per file).
+ */
+const SNIFF_BYTES = 8 * 1024 * 1024;
+const SNIFF_UNKNOWN = SNIFF_BYTES / 8;
 
 /**
  * The contents of `items`, taken in order (`at(0)`, `at(1)`, …) through the one cat-file
@@ -296,10 +302,26 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
     let requested = 0;
     let firstSniff = toJudge.findIndex((w) => !named(w));
     if (firstSniff === -1) firstSniff = toJudge.length;
+    // Sniffed files asked for and not yet judged: their counted bytes; whether the budget stopped a request.
+    let sniffBytes = 0;
+    let sniffFull = false;
+    const sniffCost: number[] = [];
     const request = (upTo: number, at: number) => {
+      sniffFull = false;
       for (; requested < Math.min(upTo, toJudge.length); requested++) {
-        if (requested >= firstSniff && requested >= at + SNIFF_AHEAD) break;
         const file = toJudge[requested]!.file;
+        if (requested >= firstSniff) {
+          const cost =
+            (file.sizeHint === undefined ? SNIFF_UNKNOWN : Math.max(file.sizeHint, 1)) *
+            (file.readHead ? 2 : 1);
+          // The file judged next is always asked for, whatever its size.
+          if (requested > at && sniffBytes + cost > SNIFF_BYTES) {
+            sniffFull = true;
+            break;
+          }
+          sniffBytes += cost;
+          sniffCost[requested] = cost;
+        }
         pending[requested] = file.read();
         if (file.readHead) {
           const head = file.readHead();
@@ -311,11 +333,16 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
     };
     request(READ_AHEAD, 0);
     for (let i = 0; i < toJudge.length; i++) {
-      if (i + SNIFF_AHEAD >= firstSniff || requested - i < READ_AHEAD - REFILL)
+      if (
+        requested === i ||
+        requested - i < READ_AHEAD - REFILL ||
+        (sniffFull && sniffBytes <= SNIFF_BYTES / 2)
+      )
         request(i + READ_AHEAD, i);
       const { file, rule, configs } = toJudge[i]!;
       const bytes = await pending[i]!;
       pending[i] = undefined;
+      if (i >= firstSniff) sniffBytes -= sniffCost[i]!;
       // encryption-removed needs no rule: any store's encrypted HEAD against a plaintext copy.
       // Read whatever the staged text looks like: marker text (a nested "sops" key) is no
       // sops block, and the judgement decides on the parsed one.

@@ -58,6 +58,7 @@ export function parseIndexFile(buf: Buffer, objectFormat: string): StageEntry[] 
   for (let n = 0; n < count; n++) {
     const fixed = 40 + hashLen + 2;
     if (at + fixed > end) return undefined;
+    const at0 = at;
     const mode = modeString(buf.readUInt32BE(at + 24));
     if (mode === undefined) return undefined;
     const blob = buf.toString("hex", at + 40, at + 40 + hashLen);
@@ -101,7 +102,14 @@ export function parseIndexFile(buf: Buffer, objectFormat: string): StageEntry[] 
     const short = flags & 0xfff;
     if (short !== 0xfff && short !== pathBytes.length) return undefined;
     previous = pathBytes;
-    out.push({ mode, blob, stage, path: pathBytes.toString("utf8"), pathBytes });
+    out.push({
+      mode,
+      blob,
+      stage,
+      path: pathBytes.toString("utf8"),
+      pathBytes,
+      size: buf.readUInt32BE(at0 + 36),
+    });
   }
   // Extensions: 4-byte signature, 4-byte size, then that many bytes; the checksum follows.
   while (at < end) {

@@ -48,6 +48,11 @@ export interface StageEntry {
   stage: number;
   path: string;
   pathBytes: Buffer;
+  /**
+   * Read from the index file only: the size its stat data recorded (the work tree file's
+   * size when it was staged, modulo 2^32). A hint for memory bounds, never for a verdict.
+   */
+  size?: number;
 }
 
 export interface TreeEntry {

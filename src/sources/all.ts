@@ -41,6 +41,7 @@ export async function allFiles(cwd: string, opts: SourceOptions = {}): Promise<S
       read: () => reader.read(blobId),
     };
     if (stage !== undefined) f.stage = stage;
+    if (e.size !== undefined) f.sizeHint = e.size;
     return f;
   };
   // ls-files lists entries sorted by path, then stage: conflict stages are adjacent.

@@ -70,10 +70,8 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
     { cwd: info.topLevel, env: opts.env },
   );
   // A commit of a few files (the hook's usual case) reads them with short cat-file runs.
-  const reader = new BlobReader(info.topLevel, {
-    env: opts.env,
-    sync: countEntries(r.stdout) <= SYNC_READS_MAX,
-  });
+  const sync = countEntries(r.stdout) <= SYNC_READS_MAX;
+  const reader = new BlobReader(info.topLevel, { env: opts.env, sync });
   reader.useIndex(indexFiles(info, opts.env));
   const files: SourceFile[] = [];
   const skipped: SkippedPath[] = [];
@@ -109,6 +107,7 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
     if ((e.status === "R" || e.status === "C") && e.dstPath !== undefined) file.oldPath = e.srcPath;
     files.push(file);
   }
+  if (!sync) await addSizeHints(info, opts.env, files);
   if (links.size > 0)
     files.push(...(await resolveLinks(info.topLevel, links, reader, indexLookup(info, opts.env))));
   return {
@@ -122,6 +121,25 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
     reader,
     indexConfigs: () => indexConfigs(info, opts),
   };
+}
+
+/**
+ * The sizes the index recorded for the files (only where its entry holds the same blob): a
+ * read-ahead bound for a scan of many files, never part of a verdict.
+ */
+async function addSizeHints(
+  info: RepoInfo,
+  env: NodeJS.ProcessEnv | undefined,
+  files: SourceFile[],
+): Promise<void> {
+  const sizes = new Map<string, { blob: string; size: number }>();
+  for (const e of await indexEntries({ top: info.topLevel, ...info, env }))
+    if (e.stage === 0 && e.size !== undefined) sizes.set(e.path, { blob: e.blob, size: e.size });
+  if (sizes.size === 0) return;
+  for (const f of files) {
+    const s = sizes.get(f.path);
+    if (s && s.blob === f.blobId) f.sizeHint = s.size;
+  }
 }
 
 /** The index's stage-0 files and symlinks (path → blob id), read once when first asked. */

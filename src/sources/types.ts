@@ -15,6 +15,12 @@ export interface SourceFile {
   absPath: string;
   /** Blob id of the content that read() returns (git sources only). */
   blobId?: string;
+  /**
+   * About how many bytes read() returns, when the index recorded it (its stat data: the work
+   * tree file's size, not always the blob's). Bounds how many unnamed files are read ahead;
+   * never used for a verdict.
+   */
+  sizeHint?: number;
   /** Git file mode, e.g. "100644" or "100755" (git sources only). */
   mode?: string;
   /** The bytes to judge: the staged/committed blob for git sources, the disk file otherwise. */
