@@ -149,9 +149,9 @@ export class VerdictCache {
   readonly dir: string;
   readonly #debug: (line: string) => void;
   readonly #buckets = new Map<number, Map<string, number>>();
-  readonly #added = new Map<number, Map<string, number>>();
+  /** Per bucket, the keys remembered in this run, in order (their verdicts are in #buckets). */
+  readonly #added = new Map<number, string[]>();
   readonly #ids = new WeakMap<object, string>();
-  readonly #keys = new WeakMap<VerdictInput, string>();
   /** The key material every key starts with (schema and guard identity). */
   readonly #prefix: string;
 
@@ -167,10 +167,11 @@ export class VerdictCache {
    * the bytes on disk are the same).
    */
   key(v: VerdictInput): string {
-    let k = this.#keys.get(v);
-    if (k !== undefined) return k;
+    const memo = (v as Keyed)[KEY];
+    // Kept on the input itself (a WeakMap of 50,000 inputs costs every garbage collection).
+    if (memo !== undefined && memo.cache === this) return memo.key;
     // crypto.hash: one call per key, noticeably cheaper than createHash on 20,000 files.
-    k = hash(
+    const k = hash(
       "sha256",
       [
         this.#prefix,
@@ -185,7 +186,7 @@ export class VerdictCache {
       // "binary" is latin1: one character per byte.
       "binary",
     );
-    this.#keys.set(v, k);
+    (v as Keyed)[KEY] = { cache: this, key: k };
     return k;
   }
 
@@ -208,17 +209,18 @@ export class VerdictCache {
   rememberClean(v: VerdictInput, bytes: Uint8Array, findings: readonly unknown[]): void {
     if (findings.length > 0) return;
     const k = this.key(v);
-    const verdict = looksSopsEncrypted(bytes, formatForPath(v.path)) ? CLEAN_ENCRYPTED : CLEAN;
+    const verdict = looksEncrypted(bytes, v.path) ? CLEAN_ENCRYPTED : CLEAN;
     const i = k.charCodeAt(0);
     const bucket = this.#bucket(i);
     if (bucket.get(k) === verdict) return;
     bucket.set(k, verdict);
     let added = this.#added.get(i);
     if (!added) {
-      added = new Map();
+      added = [];
       this.#added.set(i, added);
     }
-    added.set(k, verdict);
+    // A key remembered twice (its verdict changed) is listed twice: save() keeps the last.
+    added.push(k);
     this.stored++;
   }
 
@@ -232,8 +234,14 @@ export class VerdictCache {
       this.#debug(`verdict cache: cannot create ${this.dir}; nothing stored`);
       return;
     }
-    for (const [i, added] of this.#added) {
+    for (const [i, keys] of this.#added) {
       // What is on disk now (another run may have written since), then ours, newest last.
+      const mine = this.#buckets.get(i)!;
+      const added = new Map<string, number>();
+      for (const k of keys) {
+        added.delete(k);
+        added.set(k, mine.get(k)!);
+      }
       const merged = new Map<string, number>();
       for (const [k, v] of readBucket(this.#file(i)) ?? []) if (!added.has(k)) merged.set(k, v);
       for (const [k, v] of added) merged.set(k, v);
@@ -292,6 +300,24 @@ export class VerdictCache {
     }
     return id;
   }
+}
+
+const KEY = Symbol("verdict key");
+type Keyed = VerdictInput & { [KEY]?: { cache: VerdictCache; key: string } };
+
+const SOPS = Buffer.from("sops", "latin1");
+
+/**
+ * looksSopsEncrypted() of the content at its path's format. Every store's marker test needs
+ * the text "sops" (latin1 maps bytes one to one), so content without those bytes is answered
+ * without the regular expressions (and without a string copy of the whole content).
+ */
+export function looksEncrypted(bytes: Uint8Array, p: string): boolean {
+  const b = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (b.indexOf(SOPS) === -1) return false;
+  return looksSopsEncrypted(bytes, formatForPath(p));
 }
 
 /**

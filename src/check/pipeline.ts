@@ -106,6 +106,8 @@ const REFILL = 128;
  * the budget is free (one write for many files, not one per file).
  */
 const SNIFF_BYTES = 8 * 1024 * 1024;
+/** Files judged between two turns of the event loop (see the judging loop). */
+const YIELD_EVERY = 32;
 const SNIFF_UNKNOWN = SNIFF_BYTES / 8;
 
 /**
@@ -270,19 +272,18 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
     if (opts.cache && !cache && relevant.length < cacheMinFiles(env))
       debug(`verdict cache: not used for ${relevant.length} file(s) (< ${cacheMinFiles(env)})`);
     // Content-addressed inputs only: a file with no blob id (read from disk) is never cached.
-    const verdicts = new Map<(typeof work)[number], VerdictInput | undefined>();
-    const verdictOf = (w: (typeof work)[number]): VerdictInput | undefined => {
-      if (!verdicts.has(w) && w.file.blobId !== undefined) {
-        verdicts.set(w, {
+    const verdictOf = (w: WorkItem): VerdictInput | undefined => {
+      if (w.verdict === undefined && w.file.blobId !== undefined) {
+        w.verdict = {
           blob: w.file.blobId,
           path: w.file.path,
           rule: w.rule,
           settings: w.configs.settings,
           headBlob: w.file.headBlobId,
           link: gens.get(genKey(w.file)),
-        });
+        };
       }
-      return verdicts.get(w);
+      return w.verdict;
     };
     const cachedEncrypted: SourceFile[] = [];
     const toJudge = relevant.filter((w) => {
@@ -339,6 +340,10 @@ export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
         (sniffFull && sniffBytes <= SNIFF_BYTES / 2)
       )
         request(i + READ_AHEAD, i);
+      // Blobs already read resolve as microtasks, which never let Node read the pipe: git would
+      // fill it and wait for us, then we for it. A turn of the event loop now and then keeps
+      // both running.
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((r) => setImmediate(r));
       const { file, rule, configs } = toJudge[i]!;
       const bytes = await pending[i]!;
       pending[i] = undefined;
@@ -440,7 +445,13 @@ async function addPolicyCovered(
   };
 }
 
-type WorkItem = { file: SourceFile; configs: Configs; rule?: CreationRule };
+type WorkItem = {
+  file: SourceFile;
+  configs: Configs;
+  rule?: CreationRule;
+  /** What the verdict cache keys this file's verdict by (made when first asked). */
+  verdict?: VerdictInput;
+};
 
 /** Generator sources are per tree: per commit in a range, the index otherwise. */
 function genKey(file: { path: string; commit?: string }): string {
