@@ -152,6 +152,8 @@ export class VerdictCache {
   /** Per bucket, the keys remembered in this run, in order (their verdicts are in #buckets). */
   readonly #added = new Map<number, string[]>();
   readonly #ids = new WeakMap<object, string>();
+  /** The names in the cache folder when first looked at (null: it could not be listed). */
+  #listed: Set<string> | null | undefined;
   /** The key material every key starts with (schema and guard identity). */
   readonly #prefix: string;
 
@@ -234,6 +236,9 @@ export class VerdictCache {
       this.#debug(`verdict cache: cannot create ${this.dir}; nothing stored`);
       return;
     }
+    // One listing instead of a failed open per bucket that is not there (a first run: all).
+    const present = listNames(this.dir);
+    const tmpTag = `${process.pid}.${randomBytes(6).toString("hex")}`;
     for (const [i, keys] of this.#added) {
       // What is on disk now (another run may have written since), then ours, newest last.
       const mine = this.#buckets.get(i)!;
@@ -243,7 +248,8 @@ export class VerdictCache {
         added.set(k, mine.get(k)!);
       }
       const merged = new Map<string, number>();
-      for (const [k, v] of readBucket(this.#file(i)) ?? []) if (!added.has(k)) merged.set(k, v);
+      const onDisk = present?.has(bucketName(i)) === false ? undefined : readBucket(this.#file(i));
+      for (const [k, v] of onDisk ?? []) if (!added.has(k)) merged.set(k, v);
       for (const [k, v] of added) merged.set(k, v);
       const records = [...merged].slice(-MAX_PER_BUCKET);
       const body = Buffer.alloc(records.length * RECORD);
@@ -260,7 +266,7 @@ export class VerdictCache {
         .digest()
         .copy(head, MAGIC.length + 8);
       const file = this.#file(i);
-      const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+      const tmp = `${file}.${tmpTag}.tmp`;
       try {
         writeFileSync(tmp, Buffer.concat([head, body]), { flag: "wx", mode: 0o600 });
         renameSync(tmp, file);
@@ -277,13 +283,15 @@ export class VerdictCache {
   }
 
   #file(i: number): string {
-    return path.join(this.dir, i.toString(16).padStart(2, "0"));
+    return path.join(this.dir, bucketName(i));
   }
 
   #bucket(i: number): Map<string, number> {
     let b = this.#buckets.get(i);
     if (!b) {
-      const read = readBucket(this.#file(i));
+      if (this.#listed === undefined) this.#listed = listNames(this.dir);
+      const read =
+        this.#listed?.has(bucketName(i)) === false ? undefined : readBucket(this.#file(i));
       if (read === null) this.ignored++;
       b = read ?? new Map();
       this.#buckets.set(i, b);
@@ -299,6 +307,19 @@ export class VerdictCache {
       this.#ids.set(o, id);
     }
     return id;
+  }
+}
+
+function bucketName(i: number): string {
+  return i.toString(16).padStart(2, "0");
+}
+
+/** The names in a folder (empty when it is not there), or null when it cannot be listed. */
+function listNames(dir: string): Set<string> | null {
+  try {
+    return new Set(readdirSync(dir));
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "ENOENT" ? new Set() : null;
   }
 }
 
