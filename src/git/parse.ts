@@ -191,6 +191,47 @@ function takeRaw(fs: Buffer[], i: number): { entry: RawEntry; next: number } {
  *   :100644 100644 <old> <new> R087\0<old path>\0<new path>\0
  */
 export function parseRawZ(buf: Buffer): RawEntry[] {
+  const out: RawEntry[] = [];
+  // One pass over the listing (5,000 staged files: 15,000 fields): no array of fields, paths
+  // decoded in place, pathBytes a view of the listing.
+  let at = 0;
+  while (at < buf.length) {
+    let end = buf.indexOf(NUL, at);
+    if (end === -1) end = buf.length;
+    if (end === at) {
+      at++;
+      continue;
+    }
+    const h = buf[at] === 0x0a ? at + 1 : at;
+    const { entry, paths } = parseRawHeader(buf.subarray(h, end));
+    const p: Array<[number, number]> = [];
+    let next = end + 1;
+    for (let n = 0; n < paths; n++) {
+      if (next >= buf.length) throw malformed("raw diff (missing path)", buf.subarray(at, end));
+      let e = buf.indexOf(NUL, next);
+      if (e === -1) e = buf.length;
+      p.push([next, e]);
+      next = e + 1;
+    }
+    const [s0, e0] = p[0]!;
+    const srcPath = buf.toString("utf8", s0, e0);
+    if (paths === 2) {
+      const [s1, e1] = p[1]!;
+      const dstPath = buf.toString("utf8", s1, e1);
+      out.push({ ...entry, srcPath, dstPath, path: dstPath, pathBytes: buf.subarray(s1, e1) });
+    } else {
+      out.push({ ...entry, srcPath, path: srcPath, pathBytes: buf.subarray(s0, e0) });
+    }
+    at = next;
+  }
+  return out;
+}
+
+/**
+ * parseRawZ field by field (the reading the one-pass parser replaced): the reference
+ * test/unit/git-parse.test.ts holds it equal to.
+ */
+export function parseRawZFields(buf: Buffer): RawEntry[] {
   const fs = fields(buf);
   const out: RawEntry[] = [];
   let i = 0;
