@@ -19,10 +19,11 @@
  * read from disk (PATH mode) never are. Nothing but keys and a one-byte verdict
  * is written: no path, no content, no value.
  *
- * Where: `<common git dir>/secret-guard/verdicts/00` … `ff`, one bucket per first
- * key byte. A bucket: "SGVERDCT", u32 schema, u32 count, SHA-256 of the records,
- * then count × (32-byte key, 1 verdict byte). At most MAX_PER_BUCKET records (the
- * oldest dropped first): 8.6 MB in all. A bucket that is unreadable, corrupt,
+ * Where: `<common git dir>/secret-guard/verdicts/0` … `f`, one bucket per first hex
+ * digit of the key (16 files: a cold run of thousands of files creates 16, not 256;
+ * schema 2 had one per first byte, `00` … `ff`, left unread). A bucket: "SGVERDCT",
+ * u32 schema, u32 count, SHA-256 of the records, then count × (32-byte key, 1 verdict
+ * byte). At most MAX_PER_BUCKET records (the oldest dropped first): 8.6 MB in all. A bucket that is unreadable, corrupt,
  * truncated, oversized, a symlink, not ours or of another schema is ignored (its
  * files are judged afresh) and replaced on the next write; writes go to a temp
  * file renamed over the bucket. A cache problem never fails a run.
@@ -53,8 +54,9 @@ import { VERSION } from "../version.js";
 import type { GuardConfig } from "./settings.js";
 
 /** Bumped whenever the key material or the bucket layout changes. */
-export const CACHE_SCHEMA = 2;
-export const MAX_PER_BUCKET = 1024;
+export const CACHE_SCHEMA = 3;
+export const BUCKETS = 16;
+export const MAX_PER_BUCKET = 16384;
 const MAGIC = Buffer.from("SGVERDCT", "latin1");
 const HEADER = MAGIC.length + 4 + 4 + 32;
 const KEY_BYTES = 32;
@@ -195,7 +197,7 @@ export class VerdictCache {
   /** The cached verdict, when these exact inputs were judged clean before. */
   lookup(v: VerdictInput): CleanVerdict | undefined {
     const k = this.key(v);
-    const b = this.#bucket(k.charCodeAt(0)).get(k);
+    const b = this.#bucket(bucketOf(k)).get(k);
     if (b === undefined) {
       this.misses++;
       return undefined;
@@ -212,7 +214,7 @@ export class VerdictCache {
     if (findings.length > 0) return;
     const k = this.key(v);
     const verdict = looksEncrypted(bytes, v.path) ? CLEAN_ENCRYPTED : CLEAN;
-    const i = k.charCodeAt(0);
+    const i = bucketOf(k);
     const bucket = this.#bucket(i);
     if (bucket.get(k) === verdict) return;
     bucket.set(k, verdict);
@@ -311,7 +313,12 @@ export class VerdictCache {
 }
 
 function bucketName(i: number): string {
-  return i.toString(16).padStart(2, "0");
+  return i.toString(16);
+}
+
+/** The bucket of a key: its first hex digit (the high half of its first byte). */
+function bucketOf(k: string): number {
+  return k.charCodeAt(0) >> 4;
 }
 
 /** The names in a folder (empty when it is not there), or null when it cannot be listed. */
