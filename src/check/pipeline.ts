@@ -134,12 +134,33 @@ function readInOrder<T>(items: readonly T[], read: (item: T) => Promise<Buffer>)
   };
 }
 
+/** Listed files from which a scan calls the large-scan hook (useLargeScanHook). */
+export const LARGE_SCAN_FILES = 20_000;
+let largeScan: (() => Promise<void> | void) | undefined;
+
+/**
+ * Something to do once before judging a scan of LARGE_SCAN_FILES files or more (the command
+ * line tunes the garbage collector there, see cli/entry.ts; the library sets nothing).
+ */
+export function useLargeScanHook(fn: (() => Promise<void> | void) | undefined): void {
+  largeScan = fn;
+}
+
 /** Scan files and judge them: the library entry point behind `scan` and the hooks. */
 export async function scanRepo(opts: ScanOptions): Promise<ScanResult> {
   const env = opts.env ?? process.env;
   const debug = opts.debug ?? (() => {});
   const t0 = Date.now();
   const sources = await listSources(opts);
+  if (largeScan && sources.files.length >= LARGE_SCAN_FILES) {
+    const hook = largeScan;
+    largeScan = undefined;
+    try {
+      await hook();
+    } catch {
+      // tuning only: the scan is the same without it
+    }
+  }
   debug(`listed ${sources.files.length} file(s) (${opts.mode}) in ${Date.now() - t0} ms`);
   const result: ScanResult = {
     mode: opts.mode,
