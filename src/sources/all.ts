@@ -51,6 +51,17 @@ export async function allFiles(cwd: string, opts: SourceOptions = {}): Promise<S
     const e = entries[i]!;
     let j = i + 1;
     while (j < entries.length && entries[j]!.path === e.path) j++;
+    if (j === i + 1 && e.stage === 0) {
+      // The usual entry: one stage-0 path (what the loop below does for it, without a group).
+      i = j;
+      if (e.mode === MODE_SYMLINK) links.set(e.path, e.blob);
+      else if (isRegularMode(e.mode)) files.push(toFile(e));
+      else {
+        const reason = skipReason(e.mode);
+        if (reason) skipped.push({ path: e.path, reason });
+      }
+      continue;
+    }
     const group = entries.slice(i, j);
     i = j;
     const stage0 = group.find((g) => g.stage === 0);
