@@ -203,7 +203,7 @@ export function parseRawZ(buf: Buffer): RawEntry[] {
       continue;
     }
     const h = buf[at] === 0x0a ? at + 1 : at;
-    const { entry, paths } = parseRawHeader(buf.subarray(h, end));
+    const { entry, paths } = rawHeaderAt(buf, h, end) ?? parseRawHeader(buf.subarray(h, end));
     const p: Array<[number, number]> = [];
     let next = end + 1;
     for (let n = 0; n < paths; n++) {
@@ -225,6 +225,39 @@ export function parseRawZ(buf: Buffer): RawEntry[] {
     at = next;
   }
   return out;
+}
+
+/**
+ * The common header, `:<mode> <mode> <blob> <blob> <status>` (one colon, four spaces, a known
+ * status letter), read from the listing's bytes: the same entry parseRawHeader makes of it.
+ * Anything else (merge headers, malformed ones) is left to parseRawHeader: undefined.
+ */
+function rawHeaderAt(
+  buf: Buffer,
+  start: number,
+  end: number,
+): ReturnType<typeof parseRawHeader> | undefined {
+  if (buf[start] !== 0x3a || buf[start + 1] === 0x3a) return undefined;
+  const sp: number[] = [];
+  for (let i = start + 1; i < end; i++) {
+    if (buf[i] === 0x20) {
+      if (sp.length === 4) return undefined;
+      sp.push(i);
+    }
+  }
+  if (sp.length !== 4) return undefined;
+  const [a, b, c, d] = sp as [number, number, number, number];
+  const letter = d + 1 < end ? String.fromCharCode(buf[d + 1]!) : "";
+  if (letter === "" || !"ACDMRTUX".includes(letter)) return undefined;
+  const entry: ReturnType<typeof parseRawHeader>["entry"] = {
+    status: letter as RawStatus,
+    srcMode: buf.toString("utf8", start + 1, a),
+    dstMode: buf.toString("utf8", a + 1, b),
+    srcBlob: buf.toString("utf8", b + 1, c),
+    dstBlob: buf.toString("utf8", c + 1, d),
+  };
+  if (end - d > 2) entry.score = Number.parseInt(buf.toString("utf8", d + 2, end), 10);
+  return { entry, paths: letter === "R" || letter === "C" ? 2 : 1 };
 }
 
 /**
