@@ -240,6 +240,15 @@ export class VerdictCache {
     }
     // One listing instead of a failed open per bucket that is not there (a first run: all).
     const present = listNames(this.dir);
+    // Schema 2's buckets (`00` … `ff`) are never read again: drop them, best effort.
+    for (const name of present ?? []) {
+      if (!/^[0-9a-f]{2}$/.test(name)) continue;
+      try {
+        rmSync(path.join(this.dir, name), { force: true });
+      } catch {
+        // not a file of ours (a folder, no permission): leave it
+      }
+    }
     const tmpTag = `${process.pid}.${randomBytes(6).toString("hex")}`;
     for (const [i, keys] of this.#added) {
       // What is on disk now (another run may have written since), then ours, newest last.

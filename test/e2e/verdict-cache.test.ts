@@ -136,8 +136,13 @@ describe("verdict cache", () => {
     repo.write(LEAK_PATH, plainSecret("leak", { password: LEAK, other: OTHER }));
     repo.git("add", "-A");
     const total = 1 + 1990 + 8 + 1;
+    // an older guard's buckets (schema 2: `00` … `ff`) are removed on save; a folder is left
+    mkdirSync(path.join(cacheDir(repo), "cd"), { recursive: true });
+    writeFileSync(path.join(cacheDir(repo), "ab"), "SGVERDCT old");
 
     const cold = sg(repo, ["scan", "--all", "--debug", "--format", "json"]);
+    expect(existsSync(path.join(cacheDir(repo), "ab"))).toBe(false);
+    rmSync(path.join(cacheDir(repo), "cd"), { recursive: true });
     expect(cold.code).toBe(1);
     const c = debugOf(cold.stderr);
     expect(c.hits).toBe(0);
