@@ -10,6 +10,11 @@
 // too (src/policy/cache.ts). A stale or rejected cache is rebuilt after the run; a cache
 // that cannot be read or written only makes the start slower, never the run fail.
 //
+// `scan --hook` exactly (the hook's command line) loads dist/bundle/hook.cjs instead, a
+// smaller bundle (src/cli/entry-hook.ts) with its own code cache: it keeps only a run that
+// exits 0 and hands anything else to the full command line, loaded then in this process.
+// SECRET_GUARD_FULL_CLI=1 skips it.
+//
 // It guards the import: a missing or broken build, or any error that escapes the
 // command line's own boundary, exits 2 ("could not check") with one line and the
 // --debug hint, never 1 (the findings code) and never a stack trace unless --debug.
