@@ -10,6 +10,11 @@
 // too (src/policy/cache.ts). A stale or rejected cache is rebuilt after the run; a cache
 // that cannot be read or written only makes the start slower, never the run fail.
 //
+// `scan --hook` exactly (the hook's command line) loads dist/bundle/hook.cjs instead, a
+// smaller bundle (src/cli/entry-hook.ts) with its own code cache: it keeps only a run that
+// exits 0 and hands anything else to the full command line, loaded then in this process.
+// SECRET_GUARD_FULL_CLI=1 skips it.
+//
 // It guards the import: a missing or broken build, or any error that escapes the
 // command line's own boundary, exits 2 ("could not check") with one line and the
 // --debug hint, never 1 (the findings code) and never a stack trace unless --debug.
@@ -33,7 +38,7 @@ function die(what, err) {
 process.on("uncaughtException", (err) => die(`internal error: ${err?.name || "Error"}`, err));
 process.on("unhandledRejection", (err) => die(`internal error: ${err?.name || "Error"}`, err));
 
-const bundleFile = path.join(__dirname, "..", "dist", "bundle", "cli.cjs");
+const bundleDir = path.join(__dirname, "..", "dist", "bundle");
 const MAGIC = "secret-guard-v8-cache 1\n";
 const LOAD_FAILED = "cannot load its build (dist/ is missing or broken: run `npm run build`)";
 
@@ -44,10 +49,10 @@ function userCacheDir() {
   return base && path.isAbsolute(base) ? path.join(base, "secret-guard") : undefined;
 }
 
-function cacheFiles(hash) {
+function cacheFiles(bundleFile, name, hash) {
   const files = [`${bundleFile}.cache`];
   const user = userCacheDir();
-  if (user) files.push(path.join(user, `cli-${hash.slice(0, 16)}.cache`));
+  if (user) files.push(path.join(user, `${name}-${hash.slice(0, 16)}.cache`));
   return files;
 }
 
@@ -86,7 +91,27 @@ function writeCache(files, key, data) {
   }
 }
 
-function loadBundle() {
+/** The SHA-256 on the first line of dist/bundle/<name>.cjs, or "none". */
+function bundleHash(name) {
+  let fd;
+  try {
+    fd = fs.openSync(path.join(bundleDir, `${name}.cjs`), "r");
+    const head = Buffer.alloc(120);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    const m = /^\/\/ secret-guard-bundle sha256:([0-9a-f]{64})\n/.exec(
+      head.toString("latin1", 0, n),
+    );
+    return m ? m[1] : "none";
+  } catch {
+    return "none";
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** The bundle dist/bundle/<name>.cjs through its code cache; undefined when there is none. */
+function loadBundle(name) {
+  const bundleFile = path.join(bundleDir, `${name}.cjs`);
   let source;
   try {
     source = fs.readFileSync(bundleFile, "latin1");
@@ -97,7 +122,7 @@ function loadBundle() {
   const m = /^\/\/ secret-guard-bundle sha256:([0-9a-f]{64})\n/.exec(source.slice(0, 120));
   const vm = require("node:vm");
   const key = m ? `${m[1]} ${process.version} ${process.arch}` : undefined;
-  const files = key ? cacheFiles(m[1]) : [];
+  const files = key ? cacheFiles(bundleFile, name, m[1]) : [];
   const cached = key ? readCache(files, key) : undefined;
   const script = new vm.Script(
     `(function (exports, require, module, __filename, __dirname) {${source}\n})`,
@@ -107,9 +132,13 @@ function loadBundle() {
   script
     .runInThisContext()
     .call(mod.exports, mod.exports, require, mod, bundleFile, path.dirname(bundleFile));
-  // Parsed policies go to the user's cache folder, keyed by this bundle (see src/policy/cache.ts).
+  // Parsed policies go to the user's cache folder (see src/policy/cache.ts), keyed by both
+  // bundles of this build (cli.cjs and hook.cjs, written together by scripts/bundle.mjs): the
+  // hook's runs and the full command line's share them.
   const user = userCacheDir();
   if (m && typeof mod.exports.useCaches === "function") {
+    const other = name === "hook" ? "cli" : "hook";
+    const build = name === "hook" ? `${bundleHash(other)}+${m[1]}` : `${m[1]}+${bundleHash(other)}`;
     let identity;
     try {
       const st = fs.statSync(bundleFile);
@@ -117,7 +146,7 @@ function loadBundle() {
     } catch {
       // no identity: the verdict cache walks the build folder
     }
-    mod.exports.useCaches({ dir: user, build: m[1], identity });
+    mod.exports.useCaches({ dir: user, build, identity });
   }
   // Refresh after a `scan` (the every-commit path) when there was no usable cache: the
   // cache then holds the code that path compiled.
@@ -134,10 +163,18 @@ function loadBundle() {
   return { main: mod.exports.main, afterRun };
 }
 
-async function start() {
+/**
+ * `scan --hook`, exactly as hooks/pre-commit runs it: the hook's own smaller bundle
+ * (src/cli/entry-hook.ts), which answers a clean commit itself and hands everything else
+ * over to the full command line (loaded then, in this process, before anything is printed).
+ */
+const HOOK_ARGV = argv.length === 2 && argv[0] === "scan" && argv[1] === "--hook";
+
+/** The full command line: the bundle, or the ES modules of a build made with tsc only. */
+async function loadFull() {
   let loaded;
   try {
-    loaded = loadBundle();
+    loaded = loadBundle("cli");
   } catch (err) {
     die(LOAD_FAILED, err);
   }
@@ -150,8 +187,27 @@ async function start() {
       die(LOAD_FAILED, err);
     }
   }
+  return loaded;
+}
+
+async function runFull() {
+  const loaded = await loadFull();
   await loaded.main(argv);
   loaded.afterRun();
+}
+
+async function start() {
+  let hook;
+  if (HOOK_ARGV && !process.env.SECRET_GUARD_FULL_CLI) {
+    try {
+      hook = loadBundle("hook");
+    } catch {
+      hook = undefined; // a broken hook bundle: the full command line says what is wrong
+    }
+  }
+  if (!hook) return runFull();
+  await hook.main(argv, runFull);
+  hook.afterRun();
 }
 
 start().catch((err) => die(`internal error: ${err?.name || "Error"}`, err));

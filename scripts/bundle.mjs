@@ -71,41 +71,74 @@ const lazyYaml = {
   },
 };
 
-const OUT = "dist/bundle/cli.cjs";
+/**
+ * The commit hook's bundle (src/cli/entry-hook.ts) leaves out the modules behind the fix
+ * offer (the prompt, the fix and so the encryption code): each becomes a module that sets
+ * the hand-over mark and throws, and the hook entry then runs the full command line.
+ */
+const HOOK_LEFT_OUT = new Set(["src/commands/fix.ts", "src/scaffold/terminal.ts"]);
+const hookLeftOut = {
+  name: "hook-left-out",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const file = path
+        .relative(process.cwd(), path.resolve(args.resolveDir, args.path.replace(/\.js$/, ".ts")))
+        .split(path.sep)
+        .join("/");
+      return HOOK_LEFT_OUT.has(file) ? { path: file, namespace: "hook-left-out" } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: "hook-left-out" }, (args) => ({
+      contents: [
+        `globalThis[Symbol.for("secret-guard.handover")] = ${JSON.stringify(args.path)};`,
+        `throw new Error(${JSON.stringify(`${args.path} is not in the hook's bundle`)});`,
+      ].join("\n"),
+      loader: "js",
+    }));
+  },
+};
+
+async function bundle(entry, out, plugins) {
+  const result = await build({
+    entryPoints: [entry],
+    outfile: out,
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    charset: "ascii",
+    sourcemap: false,
+    legalComments: "linked",
+    logLevel: "warning",
+    write: false,
+    plugins: [...plugins, lazyBuiltins, lazyYaml],
+    // import() → require() inside the bundle (node: builtins included)
+    supported: { "dynamic-import": false },
+    // install.ts finds the package root from its own URL: the bundle's
+    define: { "import.meta.url": "__sgImportMetaUrl" },
+    banner: { js: 'var __sgImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  });
+  for (const f of result.outputFiles) {
+    if (!f.path.endsWith(".cjs")) {
+      writeFileSync(f.path, f.contents);
+      continue;
+    }
+    // esbuild escapes non-ASCII in code; what is left is in comments kept from dependencies.
+    const text = f.text
+      .split("\n")
+      .map((line) => (/^\s*(\*|\/\/|\/\*)/.test(line) ? line.replace(/[^\x00-\x7f]/g, "?") : line))
+      .join("\n");
+    const body = Buffer.from(text, "utf8");
+    const bad = body.findIndex((b) => b > 0x7f);
+    if (bad !== -1) throw new Error(`${out}: non-ASCII byte outside a comment at offset ${bad}`);
+    const hash = createHash("sha256").update(body).digest("hex");
+    writeFileSync(
+      out,
+      Buffer.concat([Buffer.from(`// secret-guard-bundle sha256:${hash}\n`), body]),
+    );
+  }
+}
+
 rmSync("dist/bundle", { recursive: true, force: true });
 mkdirSync("dist/bundle", { recursive: true });
-const result = await build({
-  entryPoints: ["src/cli/entry.ts"],
-  outfile: OUT,
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  charset: "ascii",
-  sourcemap: false,
-  legalComments: "linked",
-  logLevel: "warning",
-  write: false,
-  plugins: [lazyBuiltins, lazyYaml],
-  // import() → require() inside the bundle (node: builtins included)
-  supported: { "dynamic-import": false },
-  // install.ts finds the package root from its own URL: the bundle's
-  define: { "import.meta.url": "__sgImportMetaUrl" },
-  banner: { js: 'var __sgImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-});
-for (const f of result.outputFiles) {
-  if (!f.path.endsWith(".cjs")) {
-    writeFileSync(f.path, f.contents);
-    continue;
-  }
-  // esbuild escapes non-ASCII in code; what is left is in comments kept from dependencies.
-  const text = f.text
-    .split("\n")
-    .map((line) => (/^\s*(\*|\/\/|\/\*)/.test(line) ? line.replace(/[^\x00-\x7f]/g, "?") : line))
-    .join("\n");
-  const body = Buffer.from(text, "utf8");
-  const bad = body.findIndex((b) => b > 0x7f);
-  if (bad !== -1) throw new Error(`${OUT}: non-ASCII byte outside a comment at offset ${bad}`);
-  const hash = createHash("sha256").update(body).digest("hex");
-  writeFileSync(OUT, Buffer.concat([Buffer.from(`// secret-guard-bundle sha256:${hash}\n`), body]));
-}
+await bundle("src/cli/entry.ts", "dist/bundle/cli.cjs", []);
+await bundle("src/cli/entry-hook.ts", "dist/bundle/hook.cjs", [hookLeftOut]);

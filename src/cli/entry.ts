@@ -3,10 +3,9 @@
  * plus the one switch only an installed command line should flip, the policy
  * cache in the user's cache folder (the library API never writes there).
  */
-import { useBuildIdentity } from "../check/cache.js";
 import { useLargeScanHook } from "../check/pipeline.js";
-import { enablePolicyCache } from "../policy/cache.js";
 
+export { type Caches, useCaches } from "./caches.js";
 export { main } from "./main.js";
 
 // A scan of tens of thousands of files: V8 sees the judging's parse trees survive young
@@ -18,17 +17,3 @@ useLargeScanHook(async () => {
   const { setFlagsFromString } = await import("node:v8");
   setFlagsFromString("--no-allocation-site-pretenuring");
 });
-
-export interface Caches {
-  /** Folder for parsed policies (e.g. ~/.cache/secret-guard), when there is one. */
-  dir?: string;
-  /** The build's identity (the bundle's SHA-256): entries of other builds are ignored. */
-  build: string;
-  /** The bundle file's identity for verdicts: `<sha256> <size> <mtime ms>`. */
-  identity?: string;
-}
-
-export function useCaches(caches: Caches): void {
-  if (caches.dir) enablePolicyCache(caches.dir, caches.build);
-  if (caches.identity) useBuildIdentity(caches.identity);
-}

@@ -5,12 +5,12 @@
  * every-commit path loads only what `scan` needs.
  */
 
-import { writeFileSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { Io, ParsedArgs } from "../commands/context.js";
-import { GuardError, UsageError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { VERSION } from "../version.js";
+import { execute, reportError, writeFd } from "./execute.js";
 import { HELP, helpFor } from "./help.js";
 
 export type { CommandResult, Io, ParsedArgs } from "../commands/context.js";
@@ -149,94 +149,21 @@ export function parseCommandLine(
 
 /** Run one command line; returns the exit code. */
 export async function run(argv: string[], io: Io): Promise<number> {
-  let debug = argv.includes("--debug");
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    const parsed = parseCommandLine(argv);
-    if ("help" in parsed) {
-      io.stdout(parsed.help);
-      return 0;
-    }
-    if ("version" in parsed) {
-      io.stdout(`${VERSION}\n`);
-      return 0;
-    }
-    debug = parsed.values.debug === true;
-    if (debug) {
-      const { traceGit } = await import("../git/exec.js");
-      traceGit((line) => io.stderr(`debug: ${line}\n`));
-    }
-    if (io.failAt) (await import("../fsutil.js")).injectFailure(io.failAt);
-    const { dispatch } = await import("./dispatch.js");
-    const result = await dispatch(parsed, io);
-    if (debug) {
-      // The bundle loads the `yaml` package on first use only (scripts/bundle.mjs).
-      const yaml = (globalThis as Record<symbol, unknown>)[Symbol.for("secret-guard.yaml")];
-      io.stderr(`debug: yaml package: ${yaml ?? "loaded with the modules (not the bundle)"}\n`);
-    }
-    const quiet = parsed.values.quiet === true;
-    for (const w of result.warnings ?? []) io.stderr(w.endsWith("\n") ? w : `${w}\n`);
-    if (result.output !== undefined && result.output !== "") {
-      // `--output -` is standard output, as for most command-line tools.
-      const file = parsed.values.output === "-" ? undefined : parsed.values.output;
-      if (typeof file === "string") {
-        try {
-          writeFileSync(file, result.output, { mode: 0o644 });
-        } catch (e) {
-          io.stderr(
-            `secret-guard: cannot write the report to ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})\n`,
-          );
-          return 2;
-        }
-      } else if (
-        !(
-          quiet &&
-          result.exitCode === 0 &&
-          parsed.values.format !== "json" &&
-          parsed.values.format !== "sarif"
-        )
-      ) {
-        io.stdout(result.output);
-      }
-    }
-    for (const m of result.messages ?? []) io.stderr(m.endsWith("\n") ? m : `${m}\n`);
-    return result.exitCode;
+    parsed = parseCommandLine(argv);
   } catch (e) {
-    if (e instanceof GuardError) {
-      io.stderr(`secret-guard: ${e.message}\n`);
-      if (e.hint) io.stderr(`  ${e.hint}\n`);
-      if (debug && e.stack) io.stderr(`${e.stack}\n`);
-      return e.exitCode;
-    }
-    // Unknown errors: one line; the stack only with --debug. Never the input.
-    const err = e as Error;
-    io.stderr(
-      `secret-guard: internal error: ${err?.name ?? "Error"}${debug ? `: ${err?.message}` : ""}\n`,
-    );
-    if (debug && err?.stack) io.stderr(`${err.stack}\n`);
-    else io.stderr("  run again with --debug for details\n");
-    return 2;
+    return reportError(e, io, argv.includes("--debug"));
   }
-}
-
-/**
- * Write `text` to file descriptor `fd` directly, as process.stdout would on Linux (where
- * its writes to files, pipes and terminals are synchronous) but without building the
- * stream: a commit's report is a line or two. A closed reader (EPIPE) ends the run
- * quietly with the exit code decided so far; a full non-blocking pipe is waited on.
- */
-function writeFd(fd: number, text: string): void {
-  const buf = Buffer.from(text, "utf8");
-  let off = 0;
-  while (off < buf.length) {
-    try {
-      off += writeSync(fd, buf, off);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "EPIPE") process.exit(process.exitCode ?? 0);
-      if (code !== "EAGAIN") throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
-    }
+  if ("help" in parsed) {
+    io.stdout(parsed.help);
+    return 0;
   }
+  if ("version" in parsed) {
+    io.stdout(`${VERSION}\n`);
+    return 0;
+  }
+  return execute(parsed, io, async (p, i) => (await import("./dispatch.js")).dispatch(p, i));
 }
 
 /** Entry point used by bin/secret-guard.js. */

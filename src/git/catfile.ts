@@ -21,6 +21,7 @@
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { GitError } from "../errors.js";
 import { gitFailure, gitSync, spawnError, spawnGit, stderrHead } from "./exec.js";
+import { type LooseStore, readLoose } from "./loose.js";
 import { isOid } from "./parse.js";
 
 interface Pending {
@@ -48,6 +49,8 @@ export interface BlobReaderOptions {
   env?: NodeJS.ProcessEnv;
   /** One short `git cat-file --batch` per batch of requests instead of a long-lived one. */
   sync?: boolean;
+  /** With `sync`: blobs found as loose objects are read from their files (src/git/loose.ts). */
+  loose?: LooseStore;
 }
 
 export class BlobReader {
@@ -68,12 +71,14 @@ export class BlobReader {
   #exited: Promise<void> | undefined;
   #refd = true;
   readonly #sync: boolean;
+  readonly #loose: LooseStore | undefined;
   #index: (() => Promise<ReadonlyMap<string, string>>) | undefined;
 
   constructor(cwd: string, opts: BlobReaderOptions = {}) {
     this.#cwd = cwd;
     this.#env = opts.env;
     this.#sync = opts.sync === true;
+    this.#loose = this.#sync ? opts.loose : undefined;
   }
 
   /** The content of blob `blobId` (full hex id). Rejects with GitError if it does not exist. */
@@ -83,6 +88,8 @@ export class BlobReader {
     if (!isOid(blobId)) {
       return Promise.reject(new GitError(`not a full object id: "${blobId.slice(0, 80)}"`));
     }
+    const loose = this.#loose ? readLoose(this.#loose, blobId) : undefined;
+    if (loose) return Promise.resolve(loose);
     this.#start();
     return new Promise<Buffer>((resolve, reject) => {
       this.#queue.push({ oid: blobId, resolve, reject });

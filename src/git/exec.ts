@@ -41,7 +41,9 @@ export function gitEnv(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Never wait on a terminal prompt from a hook: fail instead.
   if (env.GIT_TERMINAL_PROMPT === undefined) env.GIT_TERMINAL_PROMPT = "0";
-  if (extra) {
+  // The command line hands in process.env itself (Io.env): layering it over its own copy
+  // changes nothing, and each pass over process.env costs (its entries come from libuv).
+  if (extra && extra !== process.env) {
     for (const [k, v] of Object.entries(extra)) {
       if (v === undefined) delete env[k];
       else env[k] = v;

@@ -6,6 +6,7 @@ import { GitError } from "../errors.js";
 import { BlobReader } from "../git/catfile.js";
 import { gitSync, NO_QUOTEPATH } from "../git/exec.js";
 import { indexEntries } from "../git/indexfile.js";
+import { looseStore } from "../git/loose.js";
 import { MODE_SYMLINK, parseRawZ } from "../git/parse.js";
 import { EMPTY_TREE, type RepoInfo, repoInfo } from "../git/repo.js";
 import { absUnder, isRegularMode, skipReason } from "./internal.js";
@@ -71,7 +72,14 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
   );
   // A commit of a few files (the hook's usual case) reads them with short cat-file runs.
   const sync = countEntries(r.stdout) <= SYNC_READS_MAX;
-  const reader = new BlobReader(info.topLevel, { env: opts.env, sync });
+  const reader = new BlobReader(info.topLevel, {
+    env: opts.env,
+    sync,
+    // what `git add` just wrote is loose: read without a cat-file process (src/git/loose.ts)
+    ...(sync
+      ? { loose: looseStore(info.commonDir, info.objectFormat, [process.env, opts.env]) }
+      : {}),
+  });
   reader.useIndex(indexFiles(info, opts.env));
   const files: SourceFile[] = [];
   const skipped: SkippedPath[] = [];

@@ -63,8 +63,9 @@ describe("bin/secret-guard.js and its code cache", () => {
     const repo = await stagedRepo();
     const first = run(bin, ["scan", "--hook"], repo.dir, repo.env);
     expect(first.code, first.stderr).toBe(0);
-    expect(cacheFiles(bundleDir)).toEqual(["cli.cjs.cache"]);
-    const cache = path.join(bundleDir, "cli.cjs.cache");
+    // `scan --hook` runs the hook's own bundle (src/cli/entry-hook.ts) and caches its code
+    expect(cacheFiles(bundleDir)).toEqual(["hook.cjs.cache"]);
+    const cache = path.join(bundleDir, "hook.cjs.cache");
     expect(readFileSync(cache, "latin1").startsWith("secret-guard-v8-cache 1\n")).toBe(true);
 
     const again = run(bin, ["scan", "--hook", "--format", "json"], repo.dir, repo.env);
@@ -104,7 +105,7 @@ describe("bin/secret-guard.js and its code cache", () => {
     const repo = await stagedRepo();
     const xdg = path.join(makeTempDir(), "cache");
     // dist/ read-only (root writes through modes, so also a folder where the cache file goes)
-    mkdirSync(path.join(bundleDir, "cli.cjs.cache"));
+    mkdirSync(path.join(bundleDir, "hook.cjs.cache"));
     chmodSync(bundleDir, 0o555);
     try {
       const r = run(bin, ["scan", "--hook"], repo.dir, { ...repo.env, XDG_CACHE_HOME: xdg });

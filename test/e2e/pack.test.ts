@@ -72,6 +72,7 @@ describe("npm pack", () => {
       "dist/index.js",
       "dist/index.d.ts",
       "dist/bundle/cli.cjs",
+      "dist/bundle/hook.cjs",
       "hooks/pre-commit",
     ])
       expect(files.has(f), f).toBe(true);
