@@ -269,7 +269,8 @@ const getGitSecrets = () => {
 const historyAvailable =
   spawnSync(NODE, [BIN, "history", "--help"], { env, stdio: "ignore" }).status === 0;
 
-const S_BASE = { seed: 11, baseApps: 250, baseSecrets: 30, staged: 1, onDisk: true };
+// S stages its file with `git add` (a loose object), as a real commit does.
+const S_BASE = { seed: 11, baseApps: 250, baseSecrets: 30, staged: 1, onDisk: true, gitAdd: true };
 const SCENARIOS = {
   S: {
     rows: [

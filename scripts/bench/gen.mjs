@@ -321,7 +321,7 @@ export function writeTree(dir, files) {
  * `staged` files staged in the index (nothing else changed): `stagedSecrets` new Secrets,
  * `stagedModified` modified base files (app files and Secrets in proportion), the rest new
  * app files (`stagedTs` of them new `.ts` sources). Returns the staged paths; the staged files are also written to disk when
- * `onDisk` (for peers that read the working tree).
+ * `onDisk` (for peers that read the working tree), and staged with `git add` when `gitAdd`.
  */
 export function stagedRepo(dir, env, spec) {
   const r = rng(spec.seed ?? 1);
@@ -355,11 +355,20 @@ export function stagedRepo(dir, env, spec) {
     r,
   );
   const staged = [...modified, ...newSecrets, ...newTs, ...newApps];
-  s.commit("refs/heads/bench-staged", "staged", staged, { from: base });
-  fastImport(dir, env, s);
-  git(dir, env, ["read-tree", "refs/heads/bench-staged"]);
-  git(dir, env, ["update-ref", "-d", "refs/heads/bench-staged"]);
-  if (spec.onDisk) writeTree(dir, staged);
+  if (spec.gitAdd) {
+    // As a commit really starts: the files written, then `git add`, which stores them as
+    // loose objects (fast-import would have put them in a pack).
+    fastImport(dir, env, s);
+    git(dir, env, ["read-tree", "refs/heads/main"]);
+    writeTree(dir, staged);
+    git(dir, env, ["add", "--", ...staged.map((f) => f.path)]);
+  } else {
+    s.commit("refs/heads/bench-staged", "staged", staged, { from: base });
+    fastImport(dir, env, s);
+    git(dir, env, ["read-tree", "refs/heads/bench-staged"]);
+    git(dir, env, ["update-ref", "-d", "refs/heads/bench-staged"]);
+    if (spec.onDisk) writeTree(dir, staged);
+  }
   return {
     staged: staged.map((f) => f.path),
     secrets: modSecrets + newSecrets.length,
