@@ -118,39 +118,11 @@ function traced(args: readonly string[], started: number, code: number | null | 
 }
 
 /** Run git to completion and collect its output. */
-export function git(args: readonly string[], opts: GitOptions): Promise<GitResult> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    let child: ChildProcessWithoutNullStreams;
-    try {
-      child = spawn("git", args, { cwd: opts.cwd, env: gitEnv(opts.env), windowsHide: true });
-    } catch (err) {
-      reject(spawnFailure(err as NodeJS.ErrnoException));
-      return;
-    }
-    const out: Buffer[] = [];
-    let err = "";
-    let failed = false;
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (chunk: string) => {
-      err += chunk;
-    });
-    child.on("error", (e) => {
-      failed = true;
-      reject(spawnFailure(e));
-    });
-    // git may exit before reading all of its input (EPIPE); its exit status tells the story.
-    child.stdin.on("error", () => {});
-    child.on("close", (code, signal) => {
-      if (failed) return;
-      traced(args, started, code ?? signal);
-      const result: GitResult = { stdout: Buffer.concat(out), stderr: err, code: code ?? -1 };
-      if (code !== 0 && !opts.allowFail) reject(gitFailure(args, code, signal, err));
-      else resolve(result);
-    });
-    child.stdin.end(opts.input ?? "");
-  });
+export async function git(args: readonly string[], opts: GitOptions): Promise<GitResult> {
+  const out: Buffer[] = [];
+  const r = await runGit(args, opts, (chunk) => out.push(chunk));
+  if (r.code !== 0 && !opts.allowFail) throw gitFailure(args, r.code, r.signal, r.stderr);
+  return { stdout: Buffer.concat(out), stderr: r.stderr, code: r.code ?? -1 };
 }
 
 /** Synchronous twin of git(), for the rare caller that cannot await. */
@@ -197,11 +169,21 @@ export function spawnError(err: Error): GitError {
  * like git() with `allowFail`; an exception of `onData` stops the feeding, and rejects once
  * git is done.
  */
-export function gitStreamed(
+export async function gitStreamed(
   args: readonly string[],
   opts: Omit<GitOptions, "allowFail">,
   onData: (chunk: Buffer) => void,
 ): Promise<Omit<GitResult, "stdout">> {
+  const r = await runGit(args, opts, onData);
+  return { stderr: r.stderr, code: r.code ?? -1 };
+}
+
+/** The one spawner of git() and gitStreamed(): stdout to `onData`, stderr collected. */
+function runGit(
+  args: readonly string[],
+  opts: Omit<GitOptions, "allowFail">,
+  onData: (chunk: Buffer) => void,
+): Promise<{ stderr: string; code: number | null; signal: NodeJS.Signals | null }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     let child: ChildProcessWithoutNullStreams;
@@ -230,12 +212,13 @@ export function gitStreamed(
       failed = true;
       reject(spawnFailure(e));
     });
+    // git may exit before reading all of its input (EPIPE); its exit status tells the story.
     child.stdin.on("error", () => {});
     child.on("close", (code, signal) => {
       if (failed) return;
       traced(args, started, code ?? signal);
       if (thrown && code === 0) reject(thrown.e);
-      else resolve({ stderr: err, code: code ?? -1 });
+      else resolve({ stderr: err, code, signal });
     });
     child.stdin.end(opts.input ?? "");
   });
