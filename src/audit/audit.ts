@@ -474,8 +474,10 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
       // Every blob is judged: one that is neither YAML nor JSON by name is still read as
       // kustomize would read it (a kustomization named `Kustomization`, a Secret in `secret`).
       const isAllowed = allowCheck(settings, p);
-      const kust = isKustomization(p) ? "|kustomization" : "";
-      const suffix = `${format}${kust}|${fixed ? "fixed" : configKey}|${rule ? rule.index : "-"}|${settingsKey}${isAllowed ? `|${p}` : ""}`;
+      // The path belongs in the key: the judgement reads it beyond its format (a name that
+      // marks a secret, a mustEncrypt glob, an allow entry, a guard config file), so a blob
+      // judged clean at one path says nothing about the same bytes at another.
+      const suffix = `${format}|${fixed ? "fixed" : configKey}|${rule ? rule.index : "-"}|${settingsKey}|${p}`;
       let id = suffixIds.get(suffix);
       if (id === undefined) {
         id = suffixIds.size;

@@ -32,6 +32,7 @@ const C = {
   decrypted: "canary-hist-decrypted-QF",
   list0: "canary-hist-list-first-QG",
   list1: "canary-hist-list-second-QH",
+  samebytes: "canary-hist-same-bytes-QI",
 };
 const CANARIES = Object.values(C);
 
@@ -327,6 +328,24 @@ describe("history", () => {
     const t = sg(repo, ["history"], { env: { XDG_CONFIG_HOME: noKeys } });
     expect(t.stdout).toContain("yes (origin/main): treat it as compromised");
     expect(t.stdout).toContain("no: local only");
+  });
+
+  it("the same bytes at another path are judged again: a name that marks a secret makes them an exposure", async () => {
+    const repo = await makeRepo();
+    // A broad rule: a file is required encrypted only when something marks it (here, its name).
+    repo.write(
+      ".sops.yaml",
+      `creation_rules:\n  - path_regex: .*\\.yaml$\n    age: ${recipient}\n`,
+    );
+    const body = `db:\n  user: app\n  password: ${C.samebytes}\n`;
+    repo.write("app/config.yaml", body);
+    commit(repo, "a config file: need not be encrypted under a broad rule");
+    repo.write("app/secret.yaml", body);
+    const leak = commit(repo, "the same bytes under a marked name");
+    const h = history(repo);
+    const e = find(h.exposures, "db.password");
+    expect(e.paths).toEqual(["app/secret.yaml"]);
+    expect(e.firstCommit.id).toBe(leak);
   });
 
   it("a renamed file is one exposure with both paths", async () => {
