@@ -16,7 +16,7 @@
 //   object of getters that require it then. The fast path (src/sops/fastyaml.ts) reads the
 //   common manifest without it, so a clean commit of such files never loads or compiles it.
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 
@@ -71,6 +71,32 @@ const lazyYaml = {
   },
 };
 
+// The `yaml` package prints every token (LOG_TOKENS) or CST node (LOG_STREAM) to stdout when
+// those variables are set: the values of the file being parsed, secrets included. In the
+// bundle both checks are `false` (and one environment lookup per token less). The build
+// fails if the package's text no longer has them, so the patch can't silently stop applying.
+const YAML_DEBUG_LOGS = [
+  ["yaml/dist/parse/parser.js", "node_process.env.LOG_TOKENS"],
+  ["yaml/dist/compose/composer.js", "node_process.env.LOG_STREAM"],
+];
+const yamlNoDebugLogs = {
+  name: "yaml-no-debug-logs",
+  setup(b) {
+    b.onLoad(
+      { filter: /[\\/]yaml[\\/]dist[\\/](parse[\\/]parser|compose[\\/]composer)\.js$/ },
+      (args) => {
+        const file = args.path.split(path.sep).join("/");
+        const hit = YAML_DEBUG_LOGS.find(([end]) => file.endsWith(end));
+        if (!hit) return undefined;
+        const text = readFileSync(args.path, "utf8");
+        const parts = text.split(hit[1]);
+        if (parts.length !== 2) throw new Error(`${file}: expected one \`${hit[1]}\``);
+        return { contents: parts.join("false"), loader: "js" };
+      },
+    );
+  },
+};
+
 /**
  * The commit hook's bundle (src/cli/entry-hook.ts) leaves out the modules behind the fix
  * offer (the prompt, the fix and so the encryption code): each becomes a module that sets
@@ -110,7 +136,7 @@ async function bundle(entry, out, plugins) {
     legalComments: "linked",
     logLevel: "warning",
     write: false,
-    plugins: [...plugins, lazyBuiltins, lazyYaml],
+    plugins: [...plugins, lazyBuiltins, lazyYaml, yamlNoDebugLogs],
     // import() → require() inside the bundle (node: builtins included)
     supported: { "dynamic-import": false },
     // install.ts finds the package root from its own URL: the bundle's

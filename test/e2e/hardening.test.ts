@@ -38,6 +38,12 @@ describe("the canary harness: no command, format or failure prints a value", () 
     repo.write("flux/secrets/develop/broken.yaml", `kind: Secret\nstringData:\n  pw: "${CANARY}\n`);
     repo.write("flux/secrets/develop/tabs.yaml", `kind: Secret\nstringData:\n\tpw: ${CANARY}\n`);
     repo.write("flux/secrets/develop/app.env", `PW=${CANARY}\n`);
+    // flow and a tag: read by the full `yaml` parser, which prints every token when
+    // LOG_TOKENS / LOG_STREAM are set (the bundle turns both off)
+    repo.write(
+      "flux/secrets/develop/flow.yaml",
+      `apiVersion: v1\nkind: Secret\nmetadata: {name: f}\nstringData: {pw: !!str ${CANARY}}\n`,
+    );
     repo.write(
       "apps/outside.json",
       JSON.stringify({ apiVersion: "v1", kind: "Secret", data: { pw: CANARY } }),
@@ -48,7 +54,12 @@ describe("the canary harness: no command, format or failure prints a value", () 
     );
     repo.git("add", "-A");
     const outFile = path.join(repo.home, "report.out");
-    const env = { SOPS_AGE_KEY_FILE: keyFile, TMPDIR: privateTmp };
+    const env = {
+      SOPS_AGE_KEY_FILE: keyFile,
+      TMPDIR: privateTmp,
+      LOG_TOKENS: "1",
+      LOG_STREAM: "1",
+    };
     const runs: string[][] = [];
     for (const format of ["text", "json", "sarif"]) {
       runs.push(["scan", "--format", format, "--debug"]);
@@ -81,7 +92,7 @@ describe("the canary harness: no command, format or failure prints a value", () 
       `creation_rules:\n  - path_regex: "flux/(?=x)"\n    age: ${recipient}\n  - note: "${CANARY}\n`,
     );
     for (const format of ["text", "json", "sarif"]) {
-      const r = sg(repo, ["scan", "--format", format, "--debug"], { env: { TMPDIR: privateTmp } });
+      const r = sg(repo, ["scan", "--format", format, "--debug"], { env });
       expect(r.code).toBe(2);
       transcript.push(r.stdout, r.stderr);
     }
