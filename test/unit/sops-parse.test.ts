@@ -1,7 +1,15 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseFile } from "../../src/sops/parse.js";
-import { goFormatFloat, resolvePlain } from "../../src/sops/scalar.js";
-import { type Leaf, type MapItem, type MapNode, ParseError } from "../../src/sops/tree.js";
+import { goFormatFloat, resolvePlain, resolvePlainFull } from "../../src/sops/scalar.js";
+import {
+  type Leaf,
+  type MapItem,
+  type MapNode,
+  ParseError,
+  type TreeNode,
+} from "../../src/sops/tree.js";
+import { walkLeaves } from "../../src/sops/walk.js";
 
 const CANARY = "canary-Zq8vX2-do-not-print";
 
@@ -47,6 +55,36 @@ describe("go-yaml v3 scalar typing", () => {
 
   it.each(["", "~", "null", "NULL"])("%j is null", (t) => {
     expect(resolvePlain(t).type).toBe("null");
+  });
+
+  it("resolves with its shortcuts exactly as without them", () => {
+    const chars = fc.constantFrom(..."0123456789_+-.eExXoObBnNtTfFaAzZyY~:iI ".split(""));
+    const texts = fc.oneof(
+      fc.string({ maxLength: 24 }),
+      fc.array(chars, { maxLength: 22 }).map((a) => a.join("")),
+      fc.bigInt({ min: -(2n ** 65n), max: 2n ** 65n }).map(String),
+      fc.constantFrom(
+        "",
+        "0",
+        "00",
+        "9223372036854775807",
+        "9223372036854775808",
+        "123456789012345678",
+        "1234567890123456789",
+        "Null",
+        "True",
+        "FALSE",
+        ".inf",
+        "-.Inf",
+        ".NaN",
+      ),
+    );
+    fc.assert(
+      fc.property(texts, (t) => {
+        expect(resolvePlain(t)).toEqual(resolvePlainFull(t));
+      }),
+      { numRuns: 20000 },
+    );
   });
 
   it("formats floats like Go without exponent", () => {
@@ -160,5 +198,74 @@ describe("JSON, dotenv, INI and binary stores", () => {
     );
     const env = parseFile(Buffer.from('{"data": "ENC[x]", "sops": {"mac": "m"}}'), "binary");
     expect(env.docs[0]!.metadata).toEqual({ mac: "m" });
+  });
+});
+
+/** The walk as first written (nested generators), the reference for the one-stack walk. */
+function* walkReference(
+  node: TreeNode,
+  path: string[] = [],
+  comments: string[] = [],
+): Generator<{ leaf: Leaf; path: string[]; comments: string[] }> {
+  if (node.kind === "leaf") {
+    yield { leaf: node, path, comments };
+    return;
+  }
+  if (node.kind === "null") return;
+  let pending: string[] = [];
+  for (const item of node.items) {
+    if (item.kind === "comment") {
+      pending.push(item.text);
+      continue;
+    }
+    if (item.kind === "item")
+      yield* walkReference(item.value, [...path, item.key], [...comments, ...pending]);
+    else yield* walkReference(item, path, [...comments, ...pending]);
+    pending = [];
+  }
+}
+
+describe("walkLeaves", () => {
+  it("visits the leaves, paths and comments of the reference walk", () => {
+    const leaf = fc
+      .string({ maxLength: 3 })
+      .map((t): TreeNode => ({ kind: "leaf", type: "str", str: t, plain: Buffer.from(t) }));
+    const comment = fc.string({ maxLength: 3 }).map((text) => ({ kind: "comment" as const, text }));
+    const { tree } = fc.letrec((tie) => ({
+      tree: fc.oneof(
+        { depthSize: "small", withCrossShrink: true },
+        leaf,
+        fc.constant<TreeNode>({ kind: "null" }),
+        fc
+          .array(
+            fc.oneof(
+              comment,
+              fc.record({
+                kind: fc.constant("item" as const),
+                key: fc.string({ maxLength: 3 }),
+                value: tie("tree") as fc.Arbitrary<TreeNode>,
+              }),
+            ),
+            { maxLength: 5 },
+          )
+          .map((items): TreeNode => ({ kind: "map", items })),
+        fc
+          .array(fc.oneof(comment, tie("tree") as fc.Arbitrary<TreeNode>), { maxLength: 5 })
+          .map((items): TreeNode => ({ kind: "seq", items })),
+      ),
+    }));
+    fc.assert(
+      fc.property(tree, fc.array(fc.string({ maxLength: 2 }), { maxLength: 2 }), (t, start) => {
+        const got = [...walkLeaves(t, start, [])];
+        const want = [...walkReference(t, start, [])];
+        expect(got.length).toBe(want.length);
+        for (let i = 0; i < got.length; i++) {
+          expect(got[i]!.leaf).toBe(want[i]!.leaf);
+          expect(got[i]!.path).toEqual(want[i]!.path);
+          expect(got[i]!.comments).toEqual(want[i]!.comments);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
