@@ -38,7 +38,9 @@ export function kubeView(node: TreeNode | undefined, depth = 0): TreeNode | unde
   for (const it of node.items) {
     if (it.kind !== "item") continue;
     if (it.key !== "<<") {
-      own.push({ ...it, value: kubeView(it.value, depth + 1)! });
+      const value = kubeView(it.value, depth + 1)!;
+      // A leaf's view is the leaf: the item itself serves (nothing changes an item).
+      own.push(value === it.value ? it : { ...it, value });
       continue;
     }
     const sources =

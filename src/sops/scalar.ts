@@ -146,14 +146,19 @@ export function isCalendarTime(
 /** Resolve a plain (unquoted, untagged) YAML scalar the way go-yaml v3 does. */
 export function resolvePlain(text: string): Resolved {
   const c0 = text.charCodeAt(0);
-  // Most scalars start with an ASCII letter that begins no null, bool, float or number
-  // spelling (those start with one of `nNtTfF.+-~`, a digit, or are empty).
-  if (
-    c0 >= 0x61
-      ? c0 <= 0x7a && c0 !== 0x6e && c0 !== 0x74 && c0 !== 0x66
-      : c0 >= 0x41 && c0 <= 0x5a && c0 !== 0x4e && c0 !== 0x54 && c0 !== 0x46
-  )
+  // Most scalars start with an ASCII letter: only a null or bool spelling (5 letters at most)
+  // is no string then; floats and numbers start with one of `.+-`, a digit.
+  if ((c0 >= 0x61 && c0 <= 0x7a) || (c0 >= 0x41 && c0 <= 0x5a)) {
+    if (
+      text.length > 5 ||
+      (c0 !== 0x6e && c0 !== 0x74 && c0 !== 0x66 && c0 !== 0x4e && c0 !== 0x54 && c0 !== 0x46)
+    )
+      return { type: "str", text };
+    if (NULLS.has(text)) return { type: "null" };
+    if (TRUES.has(text)) return { type: "bool", text: "True" };
+    if (FALSES.has(text)) return { type: "bool", text: "False" };
     return { type: "str", text };
+  }
   // A decimal int64 without sign, leading zero or `_`: go-yaml's int, its digits unchanged.
   if (DECIMAL.test(text)) return { type: "int", text };
   return resolvePlainFull(text);

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { looksSopsEncrypted, looksSopsEncryptedAny } from "../../src/sops/detect.js";
 import { parseFile } from "../../src/sops/parse.js";
 import { goFormatFloat, resolvePlain, resolvePlainFull } from "../../src/sops/scalar.js";
 import {
@@ -10,6 +11,7 @@ import {
   type TreeNode,
 } from "../../src/sops/tree.js";
 import { walkLeaves } from "../../src/sops/walk.js";
+import type { Format } from "../../src/types.js";
 
 const CANARY = "canary-Zq8vX2-do-not-print";
 
@@ -266,6 +268,60 @@ describe("walkLeaves", () => {
         }
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+/** The marker test as first written: every store's regexes over the latin1 text. */
+function markerReference(bytes: Uint8Array, format: Format): boolean {
+  const text = Buffer.from(bytes).toString("latin1");
+  switch (format) {
+    case "yaml":
+      return /(^|\n)sops:[ \t]*\r?\n/.test(text) && /\n[ \t]+(mac|lastmodified):/.test(text);
+    case "json":
+    case "binary":
+      return /"sops"\s*:\s*\{/.test(text) && /"(mac|lastmodified)"\s*:/.test(text);
+    case "dotenv":
+      return /(^|\n)sops_(mac|lastmodified|version)=/.test(text);
+    case "ini":
+      return /(^|\n)\[sops\][ \t]*\r?\n/.test(text);
+  }
+}
+
+describe("looksSopsEncrypted", () => {
+  it("answers as the marker regexes do, with its byte search first", () => {
+    const piece = fc.constantFrom(
+      "sops:\n",
+      "sops:",
+      "  mac: x\n",
+      "\n lastmodified:",
+      '"sops": {',
+      '"mac":',
+      "sops_mac=",
+      "sops_version=",
+      "[sops]\r\n",
+      "[sops]\n",
+      "\n",
+      "a: b\n",
+      "SOPS:\n",
+      "sop",
+      "s",
+      "\u00e9",
+    );
+    const bytes = fc.oneof(
+      fc.array(piece, { maxLength: 8 }).map((a) => Buffer.from(a.join(""), "utf8")),
+      fc.uint8Array({ maxLength: 40 }),
+    );
+    const formats: Format[] = ["yaml", "json", "dotenv", "ini", "binary"];
+    fc.assert(
+      fc.property(bytes, (b) => {
+        const sub = new Uint8Array(b.buffer, b.byteOffset, b.length);
+        for (const f of formats) expect(looksSopsEncrypted(sub, f)).toBe(markerReference(sub, f));
+        expect(looksSopsEncryptedAny(sub)).toBe(
+          (["yaml", "json", "dotenv", "ini"] as Format[]).some((f) => markerReference(sub, f)),
+        );
+      }),
+      { numRuns: 5000 },
     );
   });
 });
