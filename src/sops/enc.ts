@@ -52,6 +52,23 @@ export type EncState = "encrypted" | "malformed" | "plaintext";
  */
 export function encState(text: string): EncState {
   if (!text.startsWith("ENC[")) return "plaintext";
+  // The judgement asks about the same value several times (each rule, each pass): the answer
+  // for sops ciphertext is remembered, by its text (only ciphertext, never other text).
+  if (ENCRYPTED.has(text)) return "encrypted";
+  const state = encStateOf(text);
+  if (state === "encrypted" && text.length <= MAX_REMEMBERED) {
+    if (ENCRYPTED.size >= MAX_ENCRYPTED) ENCRYPTED.clear();
+    ENCRYPTED.add(text);
+  }
+  return state;
+}
+
+/** Ciphertexts encState found well formed (a bounded memo of a pure function). */
+const ENCRYPTED = new Set<string>();
+const MAX_ENCRYPTED = 4096;
+const MAX_REMEMBERED = 4096;
+
+function encStateOf(text: string): EncState {
   const m = ENC_EXACT.exec(text);
   if (m) {
     const data = goStdBase64(m[1]!);

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { looksSopsEncrypted, looksSopsEncryptedAny } from "../../src/sops/detect.js";
+import { encState } from "../../src/sops/enc.js";
 import { parseFile } from "../../src/sops/parse.js";
 import { goFormatFloat, resolvePlain, resolvePlainFull } from "../../src/sops/scalar.js";
 import {
@@ -323,5 +324,23 @@ describe("looksSopsEncrypted", () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe("encState, remembering ciphertext", () => {
+  const enc = (data: number, iv: number, tag: number, type = "str") =>
+    `ENC[AES256_GCM,data:${Buffer.alloc(data, 7).toString("base64")},iv:${Buffer.alloc(iv, 1).toString("base64")},tag:${Buffer.alloc(tag, 2).toString("base64")},type:${type}]`;
+  it("answers each text as the first time, before and after the memo fills", () => {
+    for (let round = 0; round < 3; round++) {
+      for (let n = 1; n < 5000; n += 7) {
+        expect(encState(enc(n, 32, 16))).toBe("encrypted");
+        expect(encState(enc(n, 32, 15))).toBe("malformed");
+        expect(encState(enc(n, 31, 16))).toBe("malformed");
+        expect(encState(`${enc(n, 32, 16)} `)).toBe("plaintext");
+        expect(encState(enc(n, 32, 16, "nope"))).toBe("malformed");
+      }
+    }
+    expect(encState("ENC[]")).toBe("malformed");
+    expect(encState("plain")).toBe("plaintext");
   });
 });
