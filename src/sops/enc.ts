@@ -63,10 +63,18 @@ export function encState(text: string): EncState {
   return state;
 }
 
-/** Ciphertexts encState found well formed (a bounded memo of a pure function). */
+/**
+ * Ciphertexts encState found well formed (a bounded memo of a pure function). A string read
+ * from a file can keep the file's whole text alive: judge() forgets them before each file.
+ */
 const ENCRYPTED = new Set<string>();
-const MAX_ENCRYPTED = 4096;
+const MAX_ENCRYPTED = 1024;
 const MAX_REMEMBERED = 4096;
+
+/** Forget the ciphertexts encState remembers (judge() calls it for each file). */
+export function forgetEncStates(): void {
+  if (ENCRYPTED.size > 0) ENCRYPTED.clear();
+}
 
 function encStateOf(text: string): EncState {
   const m = ENC_EXACT.exec(text);
