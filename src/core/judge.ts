@@ -5,6 +5,7 @@
  * (src/core/analyze.ts) decides, exactly as sops would, which values must be
  * encrypted and what they are now; each rule (src/core/rules/) reads it.
  */
+import { forgetEncStates } from "../sops/enc.js";
 import type { Finding } from "../types.js";
 import { analyze, kustomizeReadsOtherwise } from "./analyze.js";
 import { JUDGE_RULES } from "./rules/index.js";
@@ -18,6 +19,7 @@ export type { JudgeInput, Judgement, MustEncrypt, ValueState } from "./types.js"
 
 /** Judge one file. Never throws for bad content: that is an `unparseable` finding. */
 export function judge(input: JudgeInput): Judgement {
+  forgetEncStates();
   const out = judgeOnce(input);
   if (!kustomizeReadsOtherwise(input)) return out;
   // sops reads it by its name (binary, dotenv, INI), kustomize as YAML: a Secret or literals

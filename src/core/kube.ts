@@ -38,7 +38,9 @@ export function kubeView(node: TreeNode | undefined, depth = 0): TreeNode | unde
   for (const it of node.items) {
     if (it.kind !== "item") continue;
     if (it.key !== "<<") {
-      own.push({ ...it, value: kubeView(it.value, depth + 1)! });
+      const value = kubeView(it.value, depth + 1)!;
+      // A leaf's view is the leaf: the item itself serves (nothing changes an item).
+      own.push(value === it.value ? it : { ...it, value });
       continue;
     }
     const sources =
@@ -51,6 +53,7 @@ export function kubeView(node: TreeNode | undefined, depth = 0): TreeNode | unde
       for (const m of v.items) if (m.kind === "item") merged.push(m);
     }
   }
+  if (merged.length === 0) return { kind: "map", items: own, pos: node.pos } satisfies MapNode;
   const keys = new Set(own.map((i) => i.key));
   const items: MapItem[] = [...own];
   for (const m of merged) {
@@ -158,12 +161,26 @@ interface Here {
   strings: number;
 }
 
+// Built field by field (not spread): one of these per mapping key walked. `at` may be present
+// as undefined; every reader tests its value, never its presence.
 function key(h: Here, k: string): Here {
-  return { ...h, step: { parent: h.step, key: k } };
+  return {
+    step: { parent: h.step, key: k },
+    opaque: h.opaque,
+    at: h.at,
+    depth: h.depth,
+    strings: h.strings,
+  };
 }
 
 function index(h: Here, i: number): Here {
-  return { ...h, step: { parent: h.step, index: i } };
+  return {
+    step: { parent: h.step, index: i },
+    opaque: h.opaque,
+    at: h.at,
+    depth: h.depth,
+    strings: h.strings,
+  };
 }
 
 /** The mapping keys to here (selectors' path: no indices) and the display path (`a.b[0].c`). */
@@ -555,25 +572,38 @@ function mayBeManifest(text: string, opts: KubeOptions): boolean {
 /** The walk below an object: nested manifests and manifests in strings; each node once. */
 function descend(node: TreeNode, h: Here, w: Walk, level: number): void {
   if (level > DEFAULT_LIMITS.maxDepth) return;
-  const look = (v: TreeNode, at: Here) => {
-    if (w.seen.has(v)) return;
-    if (v.kind === "map") {
-      if (isNestedManifest(v, w.opts)) visit(v, at, "nested", w);
-      else descend(v, at, w, level + 1);
-    } else if (v.kind === "seq") {
-      descend(v, at, w, level + 1);
-    } else if (v.kind === "leaf" && v.type === "str" && v.str !== undefined) {
-      if (at.strings >= MAX_STRING_NESTING || !mayBeManifest(v.str, w.opts)) return;
-      w.seen.add(v);
-      const inStr = intoString(at, v);
-      for (const doc of readManifests(v.str, w)) visit(doc, inStr, "embedded", w);
-    }
-  };
   if (node.kind === "map") {
-    for (const it of node.items) if (it.kind === "item") look(it.value, key(h, it.key));
+    for (const it of node.items) if (it.kind === "item") look(it.value, h, it.key, 0, w, level);
   } else if (node.kind === "seq") {
     let i = 0;
-    for (const it of node.items) if (it.kind !== "comment") look(it, index(h, i++));
+    for (const it of node.items) if (it.kind !== "comment") look(it, h, undefined, i++, w, level);
+  }
+}
+
+/**
+ * One child of a node descend() walks, under mapping key `k` (or at sequence index `i`). Where
+ * it is (a Here) is built only for a child that can hold a manifest: most leaves cannot.
+ */
+function look(
+  v: TreeNode,
+  h: Here,
+  k: string | undefined,
+  i: number,
+  w: Walk,
+  level: number,
+): void {
+  if (w.seen.has(v)) return;
+  if (v.kind === "map") {
+    const at = k !== undefined ? key(h, k) : index(h, i);
+    if (isNestedManifest(v, w.opts)) visit(v, at, "nested", w);
+    else descend(v, at, w, level + 1);
+  } else if (v.kind === "seq") {
+    descend(v, k !== undefined ? key(h, k) : index(h, i), w, level + 1);
+  } else if (v.kind === "leaf" && v.type === "str" && v.str !== undefined) {
+    if (h.strings >= MAX_STRING_NESTING || !mayBeManifest(v.str, w.opts)) return;
+    w.seen.add(v);
+    const inStr = intoString(k !== undefined ? key(h, k) : index(h, i), v);
+    for (const doc of readManifests(v.str, w)) visit(doc, inStr, "embedded", w);
   }
 }
 

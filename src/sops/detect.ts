@@ -13,9 +13,19 @@ import { walkLeaves } from "./walk.js";
 
 export { isEncValue } from "./enc.js";
 
+/** Spelled by every store's metadata marker. */
+const SOPS = Buffer.from("sops", "latin1");
+
 /** Cheap marker test: does this file carry a sops metadata block? (No parsing.) */
 export function looksSopsEncrypted(bytes: Uint8Array, format: Format): boolean {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1");
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  // Every store's marker spells `sops` (`sops:`, `"sops"`, `sops_`, `[sops]`): a byte search
+  // (latin1 text is the bytes) proves most files carry none before any text is made.
+  if (buf.indexOf(SOPS) === -1) return false;
+  return markerIn(buf.toString("latin1"), format);
+}
+
+function markerIn(text: string, format: Format): boolean {
   switch (format) {
     case "yaml":
       return /(^|\n)sops:[ \t]*\r?\n/.test(text) && /\n[ \t]+(mac|lastmodified):/.test(text);
@@ -33,7 +43,10 @@ const ALL_FORMATS: readonly Format[] = ["yaml", "json", "dotenv", "ini"];
 
 /** The marker test in every store's spelling: was this content sops-encrypted, whatever its name? */
 export function looksSopsEncryptedAny(bytes: Uint8Array): boolean {
-  return ALL_FORMATS.some((f) => looksSopsEncrypted(bytes, f));
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (buf.indexOf(SOPS) === -1) return false;
+  const text = buf.toString("latin1");
+  return ALL_FORMATS.some((f) => markerIn(text, f));
 }
 
 const STORES: readonly Format[] = ["yaml", "json", "dotenv", "ini", "binary"];

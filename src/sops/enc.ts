@@ -52,6 +52,31 @@ export type EncState = "encrypted" | "malformed" | "plaintext";
  */
 export function encState(text: string): EncState {
   if (!text.startsWith("ENC[")) return "plaintext";
+  // The judgement asks about the same value several times (each rule, each pass): the answer
+  // for sops ciphertext is remembered, by its text (only ciphertext, never other text).
+  if (ENCRYPTED.has(text)) return "encrypted";
+  const state = encStateOf(text);
+  if (state === "encrypted" && text.length <= MAX_REMEMBERED) {
+    if (ENCRYPTED.size >= MAX_ENCRYPTED) ENCRYPTED.clear();
+    ENCRYPTED.add(text);
+  }
+  return state;
+}
+
+/**
+ * Ciphertexts encState found well formed (a bounded memo of a pure function). A string read
+ * from a file can keep the file's whole text alive: judge() forgets them before each file.
+ */
+const ENCRYPTED = new Set<string>();
+const MAX_ENCRYPTED = 1024;
+const MAX_REMEMBERED = 4096;
+
+/** Forget the ciphertexts encState remembers (judge() calls it for each file). */
+export function forgetEncStates(): void {
+  if (ENCRYPTED.size > 0) ENCRYPTED.clear();
+}
+
+function encStateOf(text: string): EncState {
   const m = ENC_EXACT.exec(text);
   if (m) {
     const data = goStdBase64(m[1]!);

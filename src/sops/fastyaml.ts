@@ -57,7 +57,8 @@ interface MapBuild {
   kind: "map";
   indent: number;
   node: MapNode;
-  keys: Set<string>;
+  /** Its keys, once it has many (a few are compared one by one: no set per small mapping). */
+  keys?: Set<string>;
   /** The item whose key has been read and whose value has not (`key:` at the end of its line). */
   awaiting?: { item: MapItem; sep: Trivia[]; nullPos: Pos; anchor?: string };
   /** The last complete item's value is a one-line scalar (its line end can take comments). */
@@ -88,6 +89,29 @@ interface SeqBuild {
 }
 
 type Build = MapBuild | SeqBuild;
+
+/** No trivia before an item (read only: joinComments). */
+const NO_TRIVIA: readonly Trivia[] = [];
+/** A map item's value until it is read (always replaced before the tree is returned). */
+const UNSET: TreeNode = { kind: "null" };
+/** Mappings with more keys than this keep a set of them for the duplicate check. */
+const FEW_KEYS = 8;
+
+/** Does mapping m being read have this key already? */
+function hasKey(m: MapBuild, key: string): boolean {
+  if (m.keys) return m.keys.has(key);
+  let n = 0;
+  for (const it of m.node.items) {
+    if (it.kind !== "item") continue;
+    if (it.key === key) return true;
+    n++;
+  }
+  if (n >= FEW_KEYS) {
+    m.keys = new Set();
+    for (const it of m.node.items) if (it.kind === "item") m.keys.add(it.key);
+  }
+  return false;
+}
 
 interface Anchor {
   node: TreeNode;
@@ -217,7 +241,7 @@ export function fastYamlDecline(
 }
 
 /** The comment text of trivia as the `yaml` package joins it (a blank line after a comment adds "\n"). */
-function joinComments(tokens: Trivia[], startOnNewline: boolean): string {
+function joinComments(tokens: readonly Trivia[], startOnNewline: boolean): string {
   let atNewline = startOnNewline;
   let comment = "";
   let sep = "";
@@ -528,7 +552,7 @@ class FastReader {
             return;
           }
           if (top.awaiting) this.closeNull(top);
-          const start = top.pending ?? [];
+          const start = top.pending ?? NO_TRIVIA;
           top.pending = undefined;
           this.keyLine(top, i, le, start);
           return;
@@ -543,7 +567,7 @@ class FastReader {
         continue;
       }
       if (isSeqItem && indent === top.indent) {
-        const start = top.pending ?? [];
+        const start = top.pending ?? NO_TRIVIA;
         top.pending = undefined;
         this.seqItem(top, i, le, start);
         return;
@@ -565,7 +589,6 @@ class FastReader {
       kind: "map",
       indent,
       node,
-      keys: new Set(),
       lastScalar: false,
       endOpen: false,
     };
@@ -617,15 +640,20 @@ class FastReader {
   }
 
   /** `key: value`, `key:` or `key: # comment` at offset i, a new item of m. */
-  private keyLine(m: MapBuild, i: number, le: number, start: Trivia[], pre?: string): void {
+  private keyLine(
+    m: MapBuild,
+    i: number,
+    le: number,
+    start: readonly Trivia[],
+    pre?: string,
+  ): void {
     const k = this.scanKey(i, le) ?? decline("not-a-key");
     const key = k.text;
     if (k.plain) {
       const r = resolvePlain(key);
       if (r.type !== "str" || key === "<<") decline("non-string-or-merge-key"); // non-string keys, merge keys
     }
-    if (key.length > 1000 || m.keys.has(key)) decline("long-or-dup-key");
-    m.keys.add(key);
+    if (key.length > 1000 || hasKey(m, key)) decline("long-or-dup-key");
     const keyPos = this.pos(i);
     m.afterOdd = false;
     let comment = joinComments(start, true);
@@ -635,8 +663,10 @@ class FastReader {
     const text = this.text;
     let q = k.end + 1; // after the ':'
     while (q < le && text.charCodeAt(q) === 0x20) q++;
-    const item: MapItem = { kind: "item", key, keyPos, value: { kind: "null" } };
+    // The value is set below, or when the next lines (or the mapping's end) show what it is.
+    const item: MapItem = { kind: "item", key, keyPos, value: UNSET };
     m.node.items.push(item);
+    m.keys?.add(key);
     m.lastScalar = false;
     m.endOpen = false;
     let anchor: string | undefined;
@@ -725,7 +755,7 @@ class FastReader {
   }
 
   /** `- value` or `- key: value` (i: the dash). */
-  private seqItem(s: SeqBuild, i: number, le: number, start: Trivia[]): void {
+  private seqItem(s: SeqBuild, i: number, le: number, start: readonly Trivia[]): void {
     const text = this.text;
     let j = i + 1;
     while (j < le && text.charCodeAt(j) === 0x20) j++;

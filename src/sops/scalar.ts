@@ -15,6 +15,8 @@ const FALSES = new Set(["false", "False", "FALSE"]);
 const POS_INF = new Set([".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"]);
 const NEG_INF = new Set(["-.inf", "-.Inf", "-.INF"]);
 const NANS = new Set([".nan", ".NaN", ".NAN"]);
+/** At most 18 digits: always inside int64. */
+const DECIMAL = /^(?:0|[1-9][0-9]{0,17})$/;
 const YAML_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -143,6 +145,27 @@ export function isCalendarTime(
 
 /** Resolve a plain (unquoted, untagged) YAML scalar the way go-yaml v3 does. */
 export function resolvePlain(text: string): Resolved {
+  const c0 = text.charCodeAt(0);
+  // Most scalars start with an ASCII letter: only a null or bool spelling (5 letters at most)
+  // is no string then; floats and numbers start with one of `.+-`, a digit.
+  if ((c0 >= 0x61 && c0 <= 0x7a) || (c0 >= 0x41 && c0 <= 0x5a)) {
+    if (
+      text.length > 5 ||
+      (c0 !== 0x6e && c0 !== 0x74 && c0 !== 0x66 && c0 !== 0x4e && c0 !== 0x54 && c0 !== 0x46)
+    )
+      return { type: "str", text };
+    if (NULLS.has(text)) return { type: "null" };
+    if (TRUES.has(text)) return { type: "bool", text: "True" };
+    if (FALSES.has(text)) return { type: "bool", text: "False" };
+    return { type: "str", text };
+  }
+  // A decimal int64 without sign, leading zero or `_`: go-yaml's int, its digits unchanged.
+  if (DECIMAL.test(text)) return { type: "int", text };
+  return resolvePlainFull(text);
+}
+
+/** resolvePlain without its shortcuts (exported for the test that proves them equal). */
+export function resolvePlainFull(text: string): Resolved {
   if (NULLS.has(text)) return { type: "null" };
   if (TRUES.has(text)) return { type: "bool", text: "True" };
   if (FALSES.has(text)) return { type: "bool", text: "False" };

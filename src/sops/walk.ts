@@ -4,7 +4,7 @@
  * mapping keys from the document root to the leaf (sequence indices are not
  * part of it); comment stacks are passed along for the comment selectors.
  */
-import type { Leaf, MapNode, TreeNode } from "./tree.js";
+import type { Leaf, MapNode, SeqNode, TreeNode } from "./tree.js";
 
 export interface LeafVisit {
   leaf: Leaf;
@@ -17,37 +17,52 @@ export function* walkLeaves(
   path: string[] = [],
   comments: string[] = [],
 ): Generator<LeafVisit> {
-  switch (node.kind) {
-    case "leaf":
-      yield { leaf: node, path, comments };
-      return;
-    case "null":
-      return;
-    case "map": {
-      let pending: string[] = [];
-      for (const item of node.items) {
-        if (item.kind === "comment") {
-          pending.push(item.text);
-          continue;
-        }
-        yield* walkLeaves(item.value, [...path, item.key], [...comments, ...pending]);
-        pending = [];
-      }
-      return;
-    }
-    case "seq": {
-      let pending: string[] = [];
-      for (const item of node.items) {
-        if (item.kind === "comment") {
-          pending.push(item.text);
-          continue;
-        }
-        yield* walkLeaves(item, path, [...comments, ...pending]);
-        pending = [];
-      }
-      return;
-    }
+  if (node.kind === "leaf") {
+    yield { leaf: node, path, comments };
+    return;
   }
+  if (node.kind === "null") return;
+  // One generator with an explicit stack (nested generators pass every leaf up each level).
+  // A container's path and comment arrays are shared by its items that add nothing to them:
+  // no caller changes the arrays it is given.
+  const stack: Frame[] = [{ node, path, comments, next: 0 }];
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    const items = f.node.items;
+    if (f.next >= items.length) {
+      stack.pop();
+      continue;
+    }
+    let pending: string[] | undefined;
+    let child: TreeNode | undefined;
+    let key: string | undefined;
+    while (f.next < items.length) {
+      const item = items[f.next++]!;
+      if (item.kind === "comment") {
+        if (pending) pending.push(item.text);
+        else pending = [item.text];
+        continue;
+      }
+      if (item.kind === "item") {
+        key = item.key;
+        child = item.value;
+      } else child = item;
+      break;
+    }
+    if (child === undefined) continue;
+    const childPath = f.node.kind === "map" ? [...f.path, key!] : f.path;
+    const childComments = pending ? [...f.comments, ...pending] : f.comments;
+    if (child.kind === "leaf") yield { leaf: child, path: childPath, comments: childComments };
+    else if (child.kind !== "null")
+      stack.push({ node: child, path: childPath, comments: childComments, next: 0 });
+  }
+}
+
+interface Frame {
+  node: MapNode | SeqNode;
+  path: string[];
+  comments: string[];
+  next: number;
 }
 
 /** The value under `key` in a mapping, if any. */

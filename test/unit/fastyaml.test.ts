@@ -679,3 +679,29 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
     expect(() => check("a: 1\na: 2\n", "dup", {})).not.toThrow();
   });
 });
+
+describe("duplicate keys, in mappings of few keys and of many", () => {
+  it("declines every duplicate, wherever it is, and reads the same mappings without one", () => {
+    const tally: Record<string, number> = {};
+    for (let n = 1; n <= 20; n++) {
+      const keys = Array.from({ length: n }, (_, k) => `k${k}`);
+      for (const nested of [false, true]) {
+        const lines = (ks: string[]) =>
+          ks.map((k, x) => `${x % 3 === 1 ? "# note\n" : ""}${nested ? "  " : ""}${k}: v${x}`);
+        const wrap = (body: string[]) => `${nested ? "top:\n" : ""}${body.join("\n")}\n`;
+        check(wrap(lines(keys)), `no dup, ${n} keys`, tally);
+        for (let j = 0; j < n; j++) {
+          for (const at of [j + 1, n]) {
+            const ks = [...keys];
+            ks.splice(at, 0, keys[j]!);
+            const text = wrap(lines(ks));
+            expect(parseYamlFast(text, DEFAULT_LIMITS), `${n} keys, k${j} again at ${at}`).toBe(
+              undefined,
+            );
+          }
+        }
+      }
+    }
+    expect(tally.same).toBe(40);
+  });
+});

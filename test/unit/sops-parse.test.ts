@@ -1,7 +1,18 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { looksSopsEncrypted, looksSopsEncryptedAny } from "../../src/sops/detect.js";
+import { encState } from "../../src/sops/enc.js";
 import { parseFile } from "../../src/sops/parse.js";
-import { goFormatFloat, resolvePlain } from "../../src/sops/scalar.js";
-import { type Leaf, type MapItem, type MapNode, ParseError } from "../../src/sops/tree.js";
+import { goFormatFloat, resolvePlain, resolvePlainFull } from "../../src/sops/scalar.js";
+import {
+  type Leaf,
+  type MapItem,
+  type MapNode,
+  ParseError,
+  type TreeNode,
+} from "../../src/sops/tree.js";
+import { walkLeaves } from "../../src/sops/walk.js";
+import type { Format } from "../../src/types.js";
 
 const CANARY = "canary-Zq8vX2-do-not-print";
 
@@ -47,6 +58,36 @@ describe("go-yaml v3 scalar typing", () => {
 
   it.each(["", "~", "null", "NULL"])("%j is null", (t) => {
     expect(resolvePlain(t).type).toBe("null");
+  });
+
+  it("resolves with its shortcuts exactly as without them", () => {
+    const chars = fc.constantFrom(..."0123456789_+-.eExXoObBnNtTfFaAzZyY~:iI ".split(""));
+    const texts = fc.oneof(
+      fc.string({ maxLength: 24 }),
+      fc.array(chars, { maxLength: 22 }).map((a) => a.join("")),
+      fc.bigInt({ min: -(2n ** 65n), max: 2n ** 65n }).map(String),
+      fc.constantFrom(
+        "",
+        "0",
+        "00",
+        "9223372036854775807",
+        "9223372036854775808",
+        "123456789012345678",
+        "1234567890123456789",
+        "Null",
+        "True",
+        "FALSE",
+        ".inf",
+        "-.Inf",
+        ".NaN",
+      ),
+    );
+    fc.assert(
+      fc.property(texts, (t) => {
+        expect(resolvePlain(t)).toEqual(resolvePlainFull(t));
+      }),
+      { numRuns: 20000 },
+    );
   });
 
   it("formats floats like Go without exponent", () => {
@@ -160,5 +201,146 @@ describe("JSON, dotenv, INI and binary stores", () => {
     );
     const env = parseFile(Buffer.from('{"data": "ENC[x]", "sops": {"mac": "m"}}'), "binary");
     expect(env.docs[0]!.metadata).toEqual({ mac: "m" });
+  });
+});
+
+/** The walk as first written (nested generators), the reference for the one-stack walk. */
+function* walkReference(
+  node: TreeNode,
+  path: string[] = [],
+  comments: string[] = [],
+): Generator<{ leaf: Leaf; path: string[]; comments: string[] }> {
+  if (node.kind === "leaf") {
+    yield { leaf: node, path, comments };
+    return;
+  }
+  if (node.kind === "null") return;
+  let pending: string[] = [];
+  for (const item of node.items) {
+    if (item.kind === "comment") {
+      pending.push(item.text);
+      continue;
+    }
+    if (item.kind === "item")
+      yield* walkReference(item.value, [...path, item.key], [...comments, ...pending]);
+    else yield* walkReference(item, path, [...comments, ...pending]);
+    pending = [];
+  }
+}
+
+describe("walkLeaves", () => {
+  it("visits the leaves, paths and comments of the reference walk", () => {
+    const leaf = fc
+      .string({ maxLength: 3 })
+      .map((t): TreeNode => ({ kind: "leaf", type: "str", str: t, plain: Buffer.from(t) }));
+    const comment = fc.string({ maxLength: 3 }).map((text) => ({ kind: "comment" as const, text }));
+    const { tree } = fc.letrec((tie) => ({
+      tree: fc.oneof(
+        { depthSize: "small", withCrossShrink: true },
+        leaf,
+        fc.constant<TreeNode>({ kind: "null" }),
+        fc
+          .array(
+            fc.oneof(
+              comment,
+              fc.record({
+                kind: fc.constant("item" as const),
+                key: fc.string({ maxLength: 3 }),
+                value: tie("tree") as fc.Arbitrary<TreeNode>,
+              }),
+            ),
+            { maxLength: 5 },
+          )
+          .map((items): TreeNode => ({ kind: "map", items })),
+        fc
+          .array(fc.oneof(comment, tie("tree") as fc.Arbitrary<TreeNode>), { maxLength: 5 })
+          .map((items): TreeNode => ({ kind: "seq", items })),
+      ),
+    }));
+    fc.assert(
+      fc.property(tree, fc.array(fc.string({ maxLength: 2 }), { maxLength: 2 }), (t, start) => {
+        const got = [...walkLeaves(t, start, [])];
+        const want = [...walkReference(t, start, [])];
+        expect(got.length).toBe(want.length);
+        for (let i = 0; i < got.length; i++) {
+          expect(got[i]!.leaf).toBe(want[i]!.leaf);
+          expect(got[i]!.path).toEqual(want[i]!.path);
+          expect(got[i]!.comments).toEqual(want[i]!.comments);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+/** The marker test as first written: every store's regexes over the latin1 text. */
+function markerReference(bytes: Uint8Array, format: Format): boolean {
+  const text = Buffer.from(bytes).toString("latin1");
+  switch (format) {
+    case "yaml":
+      return /(^|\n)sops:[ \t]*\r?\n/.test(text) && /\n[ \t]+(mac|lastmodified):/.test(text);
+    case "json":
+    case "binary":
+      return /"sops"\s*:\s*\{/.test(text) && /"(mac|lastmodified)"\s*:/.test(text);
+    case "dotenv":
+      return /(^|\n)sops_(mac|lastmodified|version)=/.test(text);
+    case "ini":
+      return /(^|\n)\[sops\][ \t]*\r?\n/.test(text);
+  }
+}
+
+describe("looksSopsEncrypted", () => {
+  it("answers as the marker regexes do, with its byte search first", () => {
+    const piece = fc.constantFrom(
+      "sops:\n",
+      "sops:",
+      "  mac: x\n",
+      "\n lastmodified:",
+      '"sops": {',
+      '"mac":',
+      "sops_mac=",
+      "sops_version=",
+      "[sops]\r\n",
+      "[sops]\n",
+      "\n",
+      "a: b\n",
+      "SOPS:\n",
+      "sop",
+      "s",
+      "\u00e9",
+    );
+    const bytes = fc.oneof(
+      fc.array(piece, { maxLength: 8 }).map((a) => Buffer.from(a.join(""), "utf8")),
+      fc.uint8Array({ maxLength: 40 }),
+    );
+    const formats: Format[] = ["yaml", "json", "dotenv", "ini", "binary"];
+    fc.assert(
+      fc.property(bytes, (b) => {
+        const sub = new Uint8Array(b.buffer, b.byteOffset, b.length);
+        for (const f of formats) expect(looksSopsEncrypted(sub, f)).toBe(markerReference(sub, f));
+        expect(looksSopsEncryptedAny(sub)).toBe(
+          (["yaml", "json", "dotenv", "ini"] as Format[]).some((f) => markerReference(sub, f)),
+        );
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe("encState, remembering ciphertext", () => {
+  const enc = (data: number, iv: number, tag: number, type = "str") =>
+    `ENC[AES256_GCM,data:${Buffer.alloc(data, 7).toString("base64")},iv:${Buffer.alloc(iv, 1).toString("base64")},tag:${Buffer.alloc(tag, 2).toString("base64")},type:${type}]`;
+  it("answers each text as the first time, before and after the memo fills", () => {
+    for (let round = 0; round < 3; round++) {
+      for (let n = 1; n < 5000; n += 7) {
+        expect(encState(enc(n, 32, 16))).toBe("encrypted");
+        expect(encState(enc(n, 32, 15))).toBe("malformed");
+        expect(encState(enc(n, 31, 16))).toBe("malformed");
+        expect(encState(`${enc(n, 32, 16)} `)).toBe("plaintext");
+        expect(encState(enc(n, 32, 16, "nope"))).toBe("malformed");
+      }
+    }
+    expect(encState("ENC[]")).toBe("malformed");
+    expect(encState("plain")).toBe("plaintext");
   });
 });
