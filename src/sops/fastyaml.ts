@@ -1,8 +1,8 @@
 /**
  * A strict fast path for the common Kubernetes manifest shape: block mappings
  * and sequences, plain (`--flag` too), single-quoted and simply double-quoted
- * one-line scalars, single-quoted scalars over several lines (folded as the
- * full reader folds them), literal block scalars (`key: |`, `key: |-`), one-line flow
+ * one-line scalars, single-quoted and plain scalars over several lines (folded as
+ * the full reader folds them), literal block scalars (`key: |`, `key: |-`), one-line flow
  * collections of such scalars (`[a, "b"]`, `{ drop: ["ALL"] }`), anchors on
  * values and collections (`key: &app x`, `key: &probes` + a nested block) and
  * aliases to closed ones (`*app`, copied as the full reader converts them again:
@@ -15,7 +15,9 @@
  * keys, folded or kept block scalars, flow collections over several lines or
  * with empty, nested-pair or `:`/`#`-holding items, complex, non-string or
  * duplicate keys, escapes it does not know, tabs, odd characters, directives,
- * multi-line plain or quoted scalars, spaces-only lines, anything the full
+ * multi-line double-quoted scalars, multi-line plain scalars with a comment, a
+ * `: `, a final `:` or a block indicator first on a later line, multi-line scalars
+ * followed by a more indented comment, spaces-only lines, anything the full
  * reader would refuse) is declined, and so is any exception of its own.
  *
  * Comment placement follows the `yaml` package's rules as the full reader sees
@@ -875,8 +877,87 @@ class FastReader {
         break;
       }
     }
+    // Without a comment on its line, a plain scalar may go on over the next, more indented lines.
+    if (end === le && parentIndent > -2) {
+      const folded = this.plainMultiline(q, le, parentIndent);
+      if (folded !== undefined) return leafOf(folded, true, pos);
+    }
     while (end > q && text.charCodeAt(end - 1) === 0x20) end--;
     return leafOf(text.slice(q, end), true, pos);
+  }
+
+  /**
+   * A plain scalar in block context (at q; its first line, without a comment, ends at le) that
+   * goes on over the next lines more indented than its collection (parentIndent), blank lines
+   * between: its value folded as the full reader folds it (a line break between text is a
+   * space, each blank line a line break, every line trimmed), or undefined when the next line
+   * with text is no continuation (the scalar is one line). The scalar ends before a line with
+   * less indentation, a comment line or the end of the text; a continuation line holding what
+   * could make it something else (`: `, a final `:`, ` #`, an indicator first, a document
+   * marker) is declined. Moves the reader to its last line.
+   */
+  private plainMultiline(q: number, le: number, parentIndent: number): string | undefined {
+    const text = this.text;
+    const n = text.length;
+    let f = le;
+    while (text.charCodeAt(f - 1) === 0x20) f--;
+    let res = text.slice(q, f);
+    /** Blank lines since the last line with text. */
+    let blanks = 0;
+    let lineEnd = le;
+    let line = this.line;
+    let lineStart = this.lineStart;
+    // The last continuation line read (its number, start and end).
+    let lastLine = line;
+    let lastStart = lineStart;
+    let lastEnd = le;
+    while (lineEnd < n) {
+      line++;
+      lineStart = lineEnd + 1;
+      lineEnd = text.indexOf("\n", lineStart);
+      if (lineEnd === -1) lineEnd = n;
+      let s = lineStart;
+      while (s < lineEnd && text.charCodeAt(s) === 0x20) s++;
+      if (s === lineEnd) {
+        if (s > lineStart) this.stop(line, "spaces-only-line");
+        blanks++; // inside the scalar when a continuation line follows
+        continue;
+      }
+      if (s - lineStart <= parentIndent || text.charCodeAt(s) === 0x23 /* # */) break;
+      // Inside a plain scalar in block context only `#`, `: ` and document markers are special
+      // (quotes, brackets, `&`, `*`, `|`, … are text); a block indicator first is declined.
+      const c = text[s]!;
+      if ((c === "-" || c === "?" || c === ":") && (s + 1 === lineEnd || text[s + 1] === " "))
+        this.stop(line, `multiline-indicator:${c}`);
+      if (text.startsWith("---", s) || text.startsWith("...", s))
+        this.stop(line, "multiline-doc-marker");
+      let e = lineEnd;
+      while (text.charCodeAt(e - 1) === 0x20) e--;
+      if (text.charCodeAt(e - 1) === 0x3a /* : */) this.stop(line, "multiline-colon");
+      for (let k = s; k < e; k++) {
+        const ch = text.charCodeAt(k);
+        if (ch === 0x3a && text.charCodeAt(k + 1) === 0x20) this.stop(line, "multiline-colon");
+        if (ch === 0x23 && text.charCodeAt(k - 1) === 0x20) this.stop(line, "multiline-comment");
+      }
+      // One line break between two lines with text is a space; n blank lines are n line breaks.
+      res += (blanks === 0 ? " " : "\n".repeat(blanks)) + text.slice(s, e);
+      blanks = 0;
+      lastLine = line;
+      lastStart = lineStart;
+      lastEnd = lineEnd;
+    }
+    if (lastLine === this.line) return undefined;
+    this.line = lastLine;
+    this.lineStart = lastStart;
+    this.skipTo = lastEnd;
+    this.multi = true;
+    return res;
+  }
+
+  /** Decline at a line read ahead (the diagnostics name it). */
+  private stop(line: number, reason: string): never {
+    this.line = line;
+    return decline(reason);
   }
 
   /**

@@ -313,6 +313,52 @@ function genMultiQuoted(r: () => number, indent: number): string {
   return `'${out.join("\n")}'`;
 }
 
+/** Words of multi-line plain scalars: mostly text, sometimes what the fast path declines. */
+const PLAIN_WORDS = [
+  "VolumeSnapshotClass should be deleted",
+  "and another line",
+  "x",
+  "1",
+  "true",
+  "null",
+  '"quoted" start',
+  "{braces} [brackets], commas",
+  "'single' start",
+  "&amp *star !bang |pipe >gt %pct @at `tick",
+  "a:b http://x/y?z=1#frag",
+  "--flag -x",
+  "",
+  "trailing  ",
+  "a: b",
+  "trailing:",
+  "x #comment",
+  "# comment line",
+  "- item",
+  "? q",
+  ": c",
+  "---",
+  "... dots",
+  "  ",
+];
+
+/**
+ * A plain scalar over several lines (continued at `indent` + 1 or more, mostly), blank lines
+ * and trailing spaces between; its first line is plain text.
+ */
+function genMultiPlain(r: () => number, indent: number): string {
+  const n = 2 + Math.floor(r() * 4);
+  const out: string[] = [pickMostly(r, ["ab", "The schema", "1", "true", "x y"], 4)];
+  for (let i = 1; i < n; i++) {
+    const w = pickMostly(r, PLAIN_WORDS, 13);
+    const at =
+      w === "" ? "" : " ".repeat(Math.max(0, indent + pickMostly(r, [2, 4, 1, 3, 0, -2], 4)));
+    out.push(`${at}${w}${r() < 0.15 ? "  " : ""}`);
+  }
+  // The last line has text (a blank one would be the next item's trivia).
+  if (out[out.length - 1] === "") out.push(`${" ".repeat(indent + 2)}end`);
+  return out.join("\n");
+}
+
 function genExtra(r: () => number, defined: string[], indent = 0): string {
   const x = r();
   const anchor = () => {
@@ -333,6 +379,7 @@ function genExtra(r: () => number, defined: string[], indent = 0): string {
 
 /** A value: mostly the everyday scalars, often one of genExtra's shapes. */
 function genValue(r: () => number, extra: number, defined: string[], indent = 0): string {
+  if (r() < 0.06) return genMultiPlain(r, indent);
   return r() < extra ? genExtra(r, defined, indent) : pickMostly(r, SCALARS, 40);
 }
 
@@ -568,7 +615,6 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
       '"a\\x41": 1\n',
       "%YAML 1.2\n---\na: 1\n",
       "? a\n: b\n",
-      "a: multi\n  line\n",
     ]) {
       expect(parseYamlFast(c), c).toBeUndefined();
       parseYamlFull(c);
@@ -607,17 +653,202 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
           extended.same = (extended.same ?? 0) + 1;
         if ((t.same ?? 0) > before && /: '[^'\n]*\n/.test(text))
           extended.multiline = (extended.multiline ?? 0) + 1;
+        if (
+          (t.same ?? 0) > before &&
+          /(: |- )(ab|The schema|1|true|x y)\n( *\n)* +[^ #-]/.test(text)
+        )
+          extended.multiplain = (extended.multiplain ?? 0) + 1;
         for (let m = 0; m < 2; m++) check(mutate(r, text), `mutated seed ${seed}.${m}`, tally);
       }
       console.log("generated", tally, "comment-heavy", heavy, "anchors, aliases, flow", extended);
       expect(heavy.same ?? 0).toBeGreaterThan(SEEDS / 20);
       expect(extended.same ?? 0).toBeGreaterThan(SEEDS / 20);
       expect(extended.multiline ?? 0).toBeGreaterThan(SEEDS / 500);
+      expect(extended.multiplain ?? 0).toBeGreaterThan(SEEDS / 50);
       expect(tally.same ?? 0).toBeGreaterThan(SEEDS * 0.4);
       expect(tally.declined ?? 0).toBeGreaterThan(SEEDS / 5);
     },
     LONG_TIMEOUT,
   );
+
+  it("hand-picked plain scalars over several lines", () => {
+    const cases = [
+      "a: b\n  c\n",
+      // blank lines between: n blank lines are n line breaks
+      "a: b\n\n  c\n\n\n  d\ne: 1\n",
+      // trailing spaces, on every line and the last
+      "a: b  \n  c  \n  d \ne: 1\n",
+      // comments after it, at or under the collection's indentation
+      "a: b\n  c\n# x\nd: 1\n",
+      "a: b\n\n  c\n\n# x\n\nd: 1\n",
+      "m:\n  a: b\n    c\n  # x\n  d: 1\n",
+      // deeper and uneven continuation lines
+      "a:\n  b: x\n      y\n   z\n  c: 1\n",
+      "a: b\n c\n",
+      // sequences of multi-line items, indentless and indented, and mappings in them
+      "l:\n- a\n  b\n- c\n\n  d\n  e\n- f\n",
+      "l:\n- a\n b\n",
+      "l:\n  - a\n   b\n  - k: v\n     w\n    j: x\n      y\n",
+      "x:\n- k: v\n   c\n",
+      // nested mappings after it, the value then a dedented key
+      "a: b\n  c\nd:\n  e: f\n    g\n  h:\n    i: 1\n",
+      "a:\n  b: x\n    y\nc: 1",
+      "a:\n  b:\n    c: x\n      y\nd: 1\n",
+      // the last line of the file without a line break
+      "a: b\n  c",
+      "a: b\n  c  ",
+      "a: b\n  c\n\n",
+      // typing of the folded text, as the full reader types it
+      "a: 1\n  2\n",
+      "a: true\n  x\n",
+      "a: null\n  x\n",
+      "a: 1\n\n  2\n",
+      "a: 2001-12-14\n  21:59:43.10\n",
+      "a: ~\n  ~\n",
+      // indicators after the first line are text in block context
+      "a: b\n  \"c\" {d} [e], 'f' &g *h !i |j >k %l @m `n\n",
+      "a: b\n  c:d http://x/y#z --flag -x\n",
+      // anchored, and aliased
+      "a: &x b\n  c\nd: *x\n",
+      "l:\n- &y a\n  b\n- *y\n",
+      // beside the other shapes
+      "a: b\n  c\nd: |\n  e\n  f\ng: 'h\n  i'\nj: [k]\n---\nm: n\n  o\n",
+    ];
+    const tally: Record<string, number> = {};
+    for (const c of cases) check(c, JSON.stringify(c), tally);
+    expect(tally.same).toBe(cases.length);
+    // The folding, spelled out (the full reader agrees, above).
+    const value = (text: string) => {
+      const item = parseYamlFast(text)![0]!.root.items[0]!;
+      return item.kind === "item" && item.value.kind === "leaf" ? item.value : undefined;
+    };
+    expect(value("a: b  \n\n\n  c \n  d\n")?.str).toBe("b\n\nc d");
+    expect(value("a: 1\n  2\n")?.type).toBe("str");
+    expect(value("a: true\n  x\n")?.type).toBe("str");
+    expect(value("a: x\n\n  y\n")?.pos).toEqual({ line: 1, column: 4 });
+    // Declined (the full reader decides; it refuses some of them).
+    for (const c of [
+      "a: b\n  c: d\n",
+      "a: b\n  c:\n",
+      "a: b\n  c # x\nd: 1\n",
+      "a: b\n  c\n  # x\nd: 1\n",
+      "a: b\n  # x\n  c\n",
+      "a: b # x\n  c\n",
+      "a: b\n  - c\n",
+      "a: b\n  -\n",
+      "a: b\n  ? c\n",
+      "a: b\n  : c\n",
+      "a: b\n   \n  c\n",
+      "a: b\n  --- c\n",
+      "a: b\n  ... c\n",
+      "a:\n  b\n  c\n",
+      "a: 'b'\n  c\n",
+      'a: "b"\n  c\n',
+      "a: b\n\tc\n",
+      "a: b\r\n  c\r\n",
+      "a\n  b: c\n",
+      "a: [b]\n  c\n",
+      "a: *x\n  c\n",
+      "l:\n  - a\n  b\n",
+      "x:\n  - k: v\n    c\n",
+    ]) {
+      expect(parseYamlFast(c), JSON.stringify(c)).toBeUndefined();
+    }
+  });
+
+  it("generated plain scalars over several lines in generated manifests (fast-check)", () => {
+    // Mostly text the fast path takes (the first 13 words), sometimes what it declines.
+    const word = fc.oneof(
+      { arbitrary: fc.constantFrom(...PLAIN_WORDS.slice(0, 12), "text", "1 2"), weight: 12 },
+      { arbitrary: fc.constantFrom(...PLAIN_WORDS), weight: 1 },
+    );
+    // One continuation line: its extra indentation (relative to the collection), text, spaces.
+    const more = fc.record({
+      blanks: fc.constantFrom(0, 0, 0, 1, 2),
+      shift: fc.constantFrom(1, 2, 2, 2, 2, 2, 4, 4, 6, 0),
+      text: word,
+      trail: fc.constantFrom("", "", " ", "  "),
+    });
+    const plain = fc.record({
+      first: fc.constantFrom("ab", "The schema", "1", "true", "null", "x y", "-x", "a#b"),
+      firstTrail: fc.constantFrom("", "", "  "),
+      lines: fc.array(more, { minLength: 1, maxLength: 5 }),
+      anchor: fc.boolean(),
+    });
+    // Where it is: a value of a root key, of a nested key, an item of an indentless or an
+    // indented sequence, a value in a mapping in a sequence item; what follows it.
+    const doc = fc.record({
+      where: fc.constantFrom("root", "nested", "seq0", "seq2", "seqmap", "seqmap2"),
+      scalars: fc.array(plain, { minLength: 1, maxLength: 3 }),
+      after: fc.constantFrom(
+        "",
+        "key",
+        "nestedkey",
+        "comment",
+        "deepcomment",
+        "blank",
+        "doc",
+        "seq",
+      ),
+      finalBreak: fc.boolean(),
+    });
+    const render = (d: {
+      where: string;
+      scalars: Array<{
+        first: string;
+        firstTrail: string;
+        lines: Array<{ blanks: number; shift: number; text: string; trail: string }>;
+        anchor: boolean;
+      }>;
+      after: string;
+      finalBreak: boolean;
+    }): string => {
+      const out = ["apiVersion: v1", "kind: ConfigMap"];
+      const [head, lead, indent] = {
+        root: [[], (i: number) => `k${i}: `, 0],
+        nested: [["data:"], (i: number) => `  k${i}: `, 2],
+        seq0: [["items:"], () => "- ", 0],
+        seq2: [["items:"], () => "  - ", 2],
+        seqmap: [["items:"], (i: number) => (i === 0 ? "- k0: " : `  k${i}: `), 2],
+        seqmap2: [
+          ["spec:", "  items:"],
+          (i: number) => (i === 0 ? "    - k0: " : `      k${i}: `),
+          6,
+        ],
+      }[d.where] as [string[], (i: number) => string, number];
+      out.push(...head);
+      d.scalars.forEach((sc, i) => {
+        out.push(`${lead(i)}${sc.anchor ? `&a${i} ` : ""}${sc.first}${sc.firstTrail}`);
+        for (const l of sc.lines) {
+          for (let b = 0; b < l.blanks; b++) out.push("");
+          out.push(`${" ".repeat(Math.max(0, indent + l.shift))}${l.text}${l.trail}`);
+        }
+      });
+      const after: Record<string, string[]> = {
+        "": [],
+        key: ["z: 1"],
+        nestedkey: [`${" ".repeat(indent)}z: 1`],
+        comment: ["# after", "z: 1"],
+        deepcomment: [`${" ".repeat(indent + 2)}# after`, "z: 1"],
+        blank: ["", "z: 1"],
+        doc: ["---", "z: 1"],
+        seq: ["s:", "- a", "  b"],
+      };
+      out.push(...after[d.after]!);
+      return out.join("\n") + (d.finalBreak ? "\n" : "");
+    };
+    const tally: Record<string, number> = {};
+    fc.assert(
+      fc.property(doc, (d) => {
+        const text = render(d);
+        check(text, "generated multi-line plain", tally);
+      }),
+      { numRuns: 3000, seed: 715 },
+    );
+    console.log("multi-line plain", tally);
+    expect(tally.same ?? 0).toBeGreaterThan(600);
+    expect(tally.declined ?? 0).toBeGreaterThan(300);
+  });
 
   it("the comparison catches a planted difference of every kind", () => {
     const text = [
