@@ -1056,6 +1056,8 @@ class FastReader {
     const c = text[k]!;
     if (c === "'" || c === '"') return this.quoted(k, le);
     this.plainStart(k, le);
+    // `-` before a flow indicator is no plain scalar there (the full reader refuses `[a, -]`).
+    if (c === "-" && ",[]{}".includes(text[k + 1] ?? ",")) decline("flow-plain");
     let e = k;
     for (; e < le; e++) {
       const ch = text[e]!;

@@ -595,6 +595,8 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
       "1: x\n",
       "a: *x\n",
       "a: &x\n  b: *x\n",
+      "c: [a, -]\n",
+      "c: {a: -}\n",
     ]) {
       expect(parseYamlFast(c)).toBeUndefined();
       expect(() => parseYamlFull(c)).toThrow();
