@@ -5,10 +5,8 @@ import { UsageError } from "../errors.js";
 export async function dispatch(args: ParsedArgs, io: Io): Promise<CommandResult> {
   // A `new` killed outright (SIGKILL, a crash, a power cut) could not remove its private
   // folder: any next run removes those whose process is gone, and says so.
-  const { sweepStale } = await import("../scaffold/private.js");
-  for (const dir of sweepStale(io.env)) {
-    io.stderr(`secret-guard: removed ${dir}, left behind by an interrupted \`new\`\n`);
-  }
+  const { staleSweptLine, sweepStale } = await import("../scaffold/private.js");
+  for (const dir of sweepStale(io.env)) io.stderr(staleSweptLine(dir));
   switch (args.command) {
     case "scan":
       return (await import("../commands/scan.js")).scanCommand(args, io);

@@ -51,10 +51,8 @@ export async function main(argv: string[], full: () => Promise<void>): Promise<v
   try {
     code = await execute(parsed, io, async (args, io2): Promise<CommandResult> => {
       // As src/cli/dispatch.ts does before every command.
-      const { sweepStale } = await import("../scaffold/private.js");
-      for (const dir of sweepStale(io2.env)) {
-        io2.stderr(`secret-guard: removed ${dir}, left behind by an interrupted \`new\`\n`);
-      }
+      const { staleSweptLine, sweepStale } = await import("../scaffold/private.js");
+      for (const dir of sweepStale(io2.env)) io2.stderr(staleSweptLine(dir));
       swept = held.length;
       return (await import("../commands/scan.js")).scanCommand(args, io2);
     });
