@@ -6,9 +6,12 @@
 // blobs mayMatter lets through to a parse) and the decline reasons, most common first,
 // with the time the full reader spends on them. Nothing of the files' content is printed
 // unless --lines is given (then the declined line of up to 3 blobs per reason, for a
-// look at what to handle next; never paste those into the repository).
+// look at what to handle next; never paste those into the repository). With --compare,
+// every blob the fast path takes is also read by the full reader and the two trees are
+// compared (a real-corpus differential): differences are counted and named by path and
+// blob id only.
 //
-//   npm run build && node scripts/fastyaml-declines.mjs [--lines] REPO...
+//   npm run build && node scripts/fastyaml-declines.mjs [--lines] [--compare] REPO...
 //
 // Also counts files of other names that maySniffAsYaml lets through (the history audit
 // parses those too): how many, how many the full reader refuses, and its time on them.
@@ -18,7 +21,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const { decodeText, goYamlLines, parseYamlFull, DEFAULT_LIMITS } = await import(
+const { decodeText, goYamlLines, parseYamlFast, parseYamlFull, DEFAULT_LIMITS } = await import(
   path.join(root, "dist/sops/parse.js")
 );
 const { fastYamlDecline } = await import(path.join(root, "dist/sops/fastyaml.js"));
@@ -26,6 +29,7 @@ const { mayMatter, maySniffAsYaml } = await import(path.join(root, "dist/core/an
 
 const args = process.argv.slice(2);
 const showLines = args.includes("--lines");
+const compare = args.includes("--compare");
 const repos = args.filter((a) => !a.startsWith("--"));
 if (repos.length === 0) {
   console.error("usage: node scripts/fastyaml-declines.mjs [--lines] REPO...");
@@ -59,6 +63,31 @@ function blobsOf(repo) {
     if (!blobs.has(sha)) blobs.set(sha, p);
   }
   return blobs;
+}
+
+/** Every own key in order, Buffers by content (as test/unit/fastyaml.test.ts compares). */
+function canon(x) {
+  if (Buffer.isBuffer(x)) return `buf:${x.toString("hex")}`;
+  if (Array.isArray(x)) return `[${x.map(canon).join(",")}]`;
+  if (x && typeof x === "object") {
+    const proto = Object.getPrototypeOf(x);
+    const tag = proto === Object.prototype || proto === null ? "" : `${proto?.constructor?.name}`;
+    return `${tag}{${Object.keys(x)
+      .map((k) => `${JSON.stringify(k)}:${canon(x[k])}`)
+      .join(",")}}`;
+  }
+  return x === undefined ? "undefined" : JSON.stringify(x);
+}
+
+/** Does the fast path's tree of text equal the full reader's? (it took the text) */
+function sameAsFull(text) {
+  const fast = parseYamlFast(text, DEFAULT_LIMITS);
+  if (!fast) return true;
+  try {
+    return canon(fast) === canon(parseYamlFull(text, DEFAULT_LIMITS));
+  } catch {
+    return false;
+  }
 }
 
 /** Read blobs through one `git cat-file --batch`. */
@@ -102,7 +131,7 @@ function fullTime(text) {
   return { ok, ms: performance.now() - t0 };
 }
 
-const totals = { blobs: 0, mattering: 0, declined: 0, declinedMattering: 0 };
+const totals = { blobs: 0, mattering: 0, declined: 0, declinedMattering: 0, differ: 0 };
 for (const repo of repos) {
   const blobs = blobsOf(repo);
   const named = [...blobs].filter(([, p]) => /\.(ya?ml|json)$/i.test(p));
@@ -114,6 +143,8 @@ for (const repo of repos) {
   let declined = 0;
   let declinedMattering = 0;
   let jsonNamed = 0;
+  let compared = 0;
+  const differ = [];
   for (const [sha, p] of named) {
     const bytes = data.get(sha);
     if (!bytes) continue;
@@ -128,7 +159,13 @@ for (const repo of repos) {
     const matters = mayMatter(bytes);
     if (matters) mattering++;
     const d = fastYamlDecline(text, LIMITS);
-    if (!d) continue;
+    if (!d) {
+      if (compare) {
+        compared++;
+        if (!sameAsFull(text)) differ.push(`${p} ${sha}`);
+      }
+      continue;
+    }
     declined++;
     if (matters) declinedMattering++;
     const { ok, ms } = fullTime(text);
@@ -167,6 +204,11 @@ for (const repo of repos) {
       `${mattering} pass mayMatter, declined ${declinedMattering} (${pct(declinedMattering, mattering)}); ` +
       `sniffed other names ${sniffed}, full refuses ${sniffRefused}, full ${sniffMs.toFixed(0)} ms`,
   );
+  if (compare) {
+    console.log(`  compared with the full reader: ${compared} taken, ${differ.length} differ`);
+    for (const d of differ.slice(0, 20)) console.log(`    differs: ${d}`);
+    totals.differ += differ.length;
+  }
   for (const [key, r] of [...reasons].sort((a, b) => b[1].count - a[1].count)) {
     console.log(
       `  ${String(r.count).padStart(6)} ${String(r.mattering).padStart(6)} ${r.ms.toFixed(0).padStart(6)} ms  ${key}`,
@@ -183,3 +225,7 @@ console.log(
   `\nall: ${totals.blobs} blobs, declined ${totals.declined} (${((100 * totals.declined) / totals.blobs).toFixed(1)}%); ` +
     `mayMatter ${totals.mattering}, declined ${totals.declinedMattering} (${((100 * totals.declinedMattering) / totals.mattering).toFixed(1)}%)`,
 );
+if (compare) {
+  console.log(`compared with the full reader: ${totals.differ} differ`);
+  if (totals.differ > 0) process.exitCode = 1;
+}

@@ -1,8 +1,8 @@
 /**
  * A strict fast path for the common Kubernetes manifest shape: block mappings
  * and sequences, plain (`--flag` too), single-quoted and simply double-quoted
- * one-line scalars, single-quoted and plain scalars over several lines (folded as
- * the full reader folds them), literal block scalars (`key: |`, `key: |-`), one-line flow
+ * scalars, on one line or over several lines (folded as the full reader folds
+ * them), literal block scalars (`key: |`, `key: |-`), one-line flow
  * collections of such scalars (`[a, "b"]`, `{ drop: ["ALL"] }`), anchors on
  * values and collections (`key: &app x`, `key: &probes` + a nested block) and
  * aliases to closed ones (`*app`, copied as the full reader converts them again:
@@ -14,8 +14,8 @@
  * or with comments, aliases to an anchor still open or holding an alias, merge
  * keys, folded or kept block scalars, flow collections over several lines or
  * with empty, nested-pair or `:`/`#`-holding items, complex, non-string or
- * duplicate keys, escapes it does not know, tabs, odd characters, directives,
- * multi-line double-quoted scalars, multi-line plain scalars with a comment, a
+ * duplicate keys, escapes it does not know, escaped line breaks, tabs, odd characters,
+ * directives, multi-line plain scalars with a comment, a
  * `: `, a final `:` or a block indicator first on a later line, multi-line scalars
  * followed by a more indented comment, spaces-only lines, anything the full
  * reader would refuse) is declined, and so is any exception of its own.
@@ -203,6 +203,7 @@ const DQ_ESCAPES: Record<string, string> = {
   "\\": "\\",
   '"': '"',
   "/": "/",
+  " ": " ",
   n: "\n",
   t: "\t",
   r: "\r",
@@ -860,8 +861,10 @@ class FastReader {
     }
     if (c === "'" || c === '"') {
       const sc =
-        c === "'" && parentIndent > -2 && !this.closes(q, le)
-          ? this.singleMultiline(q, le, parentIndent)
+        parentIndent > -2 && !this.closes(q, le)
+          ? c === "'"
+            ? this.singleMultiline(q, le, parentIndent)
+            : this.doubleMultiline(q, le, parentIndent)
           : this.quoted(q, le);
       this.lineRest(sc.end, sc.le ?? le);
       return leafOf(sc.text, false, pos);
@@ -893,8 +896,7 @@ class FastReader {
    * space, each blank line a line break, every line trimmed), or undefined when the next line
    * with text is no continuation (the scalar is one line). The scalar ends before a line with
    * less indentation, a comment line or the end of the text; a continuation line holding what
-   * could make it something else (`: `, a final `:`, ` #`, an indicator first, a document
-   * marker) is declined. Moves the reader to its last line.
+   * could make it something else (`: `, a final `:`, ` #`, an indicator first) is declined. Moves the reader to its last line.
    */
   private plainMultiline(q: number, le: number, parentIndent: number): string | undefined {
     const text = this.text;
@@ -929,7 +931,8 @@ class FastReader {
       const c = text[s]!;
       if ((c === "-" || c === "?" || c === ":") && (s + 1 === lineEnd || text[s + 1] === " "))
         this.stop(line, `multiline-indicator:${c}`);
-      if (text.startsWith("---", s) || text.startsWith("...", s))
+      // A document marker is one only at the start of a line; indented, `---` and `...` are text.
+      if (s === lineStart && (text.startsWith("---", s) || text.startsWith("...", s)))
         this.stop(line, "multiline-doc-marker");
       let e = lineEnd;
       while (text.charCodeAt(e - 1) === 0x20) e--;
@@ -1164,6 +1167,73 @@ class FastReader {
     this.skipTo = lineEnd;
     this.multi = true;
     return { text: res.replaceAll("''", "'"), plain: false, end: k + 1, le: lineEnd };
+  }
+
+  /**
+   * A double-quoted scalar over several lines (at i; its first line ends at le), folded as the
+   * full reader folds it: each line break between text is a space, each blank line a line
+   * break, the spaces written around a break dropped (a space an escape wrote is kept), the
+   * simple escapes of quoted() decoded. An escaped line break (`\` last on a line) is
+   * declined. Every line after the first that is not blank is more indented than the
+   * collection (parentIndent). Moves the reader to its last line.
+   */
+  private doubleMultiline(i: number, le: number, parentIndent: number): Scanned {
+    const text = this.text;
+    const n = text.length;
+    let res = "";
+    let k = i + 1;
+    /** Where the run of text not yet copied to res starts. */
+    let from = k;
+    /** Where the spaces at the end of that run start (k when it ends in no space). */
+    let spacesFrom = k;
+    let lineEnd = le;
+    let line = this.line;
+    let lineStart = this.lineStart;
+    for (;;) {
+      if (k >= lineEnd) {
+        // A line break: the run is copied without its trailing spaces, and the breaks up to
+        // the next line with text fold to a space or to one line break per blank line.
+        res += text.slice(from, spacesFrom);
+        let breaks = 0;
+        for (;;) {
+          if (lineEnd >= n) decline("quoted-unterminated");
+          line++;
+          lineStart = lineEnd + 1;
+          lineEnd = text.indexOf("\n", lineStart);
+          if (lineEnd === -1) lineEnd = n;
+          let s = lineStart;
+          while (s < lineEnd && text.charCodeAt(s) === 0x20) s++;
+          if (s === lineEnd) {
+            breaks++;
+            continue;
+          }
+          if (s - lineStart <= parentIndent) decline("quoted-indent");
+          k = from = spacesFrom = s;
+          break;
+        }
+        res += breaks === 0 ? " " : "\n".repeat(breaks);
+        continue;
+      }
+      const ch = text.charCodeAt(k);
+      if (ch === 0x22 /* " */) break;
+      if (ch === 0x5c /* \ */) {
+        if (k + 1 >= lineEnd) decline("dq-escaped-break");
+        const e = DQ_ESCAPES[text[k + 1]!];
+        if (e === undefined) decline("dq-escape");
+        res += text.slice(from, k) + e;
+        k += 2;
+        from = spacesFrom = k;
+        continue;
+      }
+      k++;
+      if (ch !== 0x20) spacesFrom = k;
+    }
+    res += text.slice(from, k);
+    this.line = line;
+    this.lineStart = lineStart;
+    this.skipTo = lineEnd;
+    this.multi = true;
+    return { text: res, plain: false, end: k + 1, le: lineEnd };
   }
 
   /** A quoted scalar closed on its own line; a double-quoted one with simple escapes only. */
