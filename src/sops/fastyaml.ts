@@ -2,7 +2,8 @@
  * A strict fast path for the common Kubernetes manifest shape: block mappings
  * and sequences, plain (`--flag` too), single-quoted and simply double-quoted
  * scalars, on one line or over several lines (folded as the full reader folds
- * them), literal block scalars (`key: |`, `key: |-`), one-line flow
+ * them), literal and folded block scalars (`|`, `|-`, `>`, `>-`, as a value or a sequence
+ * item; a folded one without more-indented lines), one-line flow
  * collections of such scalars (`[a, "b"]`, `{ drop: ["ALL"] }`), anchors on
  * values and collections (`key: &app x`, `key: &probes` + a nested block) and
  * aliases to closed ones (`*app`, copied as the full reader converts them again:
@@ -12,7 +13,7 @@
  * and the full reader decides. It never refuses and never decides "clean" on
  * its own: anything it is not sure about (tags, anchors on keys, on null values
  * or with comments, aliases to an anchor still open or holding an alias, merge
- * keys, folded or kept block scalars, flow collections over several lines or
+ * keys, kept block scalars, folded ones with more-indented lines, flow collections over several lines or
  * with empty, nested-pair or `:`/`#`-holding items, complex, non-string or
  * duplicate keys, escapes it does not know, escaped line breaks, tabs, odd characters,
  * directives, multi-line plain scalars with a comment, a
@@ -209,6 +210,25 @@ const DQ_ESCAPES: Record<string, string> = {
   r: "\r",
 };
 
+/**
+ * The lines of a folded block scalar (the first and the last with text, none more indented
+ * than the first, blank lines empty), folded: a line break between two lines with text is a
+ * space; n blank lines between them are n line breaks.
+ */
+function foldLines(lines: string[]): string {
+  let out = lines[0]!;
+  let blanks = 0;
+  for (let i = 1; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l === "") blanks++;
+    else {
+      out += (blanks === 0 ? " " : "\n".repeat(blanks)) + l;
+      blanks = 0;
+    }
+  }
+  return out;
+}
+
 /** The text's document roots as the full reader builds them, or undefined to decline. */
 export function fastParseYaml(text: string, limits: FastLimits): MapNode[] | undefined {
   if (ODD.test(text)) return undefined;
@@ -323,11 +343,13 @@ class FastReader {
   private multi = false;
   /** The roots of the copies aliases made (each one level deeper for the full reader). */
   private readonly copies = new WeakSet<TreeNode>();
-  /** A literal block scalar (`key: |` or `key: |-`) being read. */
+  /** A literal or folded block scalar (`key: |`, `key: |-`, `key: >`, `key: >-`) being read. */
   private block:
     | {
         leaf: Leaf;
         strip: boolean;
+        /** `>`: lines are folded (a line more indented than the first is declined). */
+        folded: boolean;
         minIndent: number;
         contentIndent?: number;
         lines: string[];
@@ -385,6 +407,8 @@ class FastReader {
       }
       if (indent >= b.contentIndent) {
         if (!hasBreak) decline("block-no-final-break"); // the last line without a line break
+        // A more-indented line keeps its line breaks in a folded scalar: not handled here.
+        if (b.folded && indent > b.contentIndent) decline("folded-more-indented");
         for (; b.blanks > 0; b.blanks--) b.lines.push("");
         b.lines.push(text.slice(ls + b.contentIndent, le));
         return;
@@ -430,7 +454,7 @@ class FastReader {
     const b = this.block!;
     this.block = undefined;
     if (b.contentIndent === undefined) decline("block-empty"); // an empty block scalar
-    const value = b.lines.join("\n") + (b.strip ? "" : "\n");
+    const value = (b.folded ? foldLines(b.lines) : b.lines.join("\n")) + (b.strip ? "" : "\n");
     b.leaf.plain = Buffer.from(value, "utf8");
     b.leaf.str = value;
   }
@@ -690,13 +714,8 @@ class FastReader {
       m.awaiting = { item, sep, nullPos: this.pos(q), anchor };
       return;
     }
-    if (text[q] === "|") {
-      const header = text.slice(q, le);
-      if (header !== "|" && header !== "|-") decline("block-header"); // keep, indentation digits, comments
-      const leaf: Leaf = { kind: "leaf", type: "str", plain: Buffer.alloc(0), pos: this.pos(q) };
-      leaf.str = "";
-      item.value = leaf;
-      this.block = { leaf, strip: header === "|-", minIndent: m.indent + 1, lines: [], blanks: 0 };
+    if (text[q] === "|" || text[q] === ">") {
+      item.value = this.startBlock(q, le, m.indent);
       m.afterOdd = true;
       return;
     }
@@ -706,6 +725,27 @@ class FastReader {
     if (scalar && !this.multi && (item.value.kind === "leaf" || item.value.kind === "null"))
       m.lastScalar = true;
     else m.afterOdd = true;
+  }
+
+  /**
+   * A block scalar's header at q (`|`, `|-`, `>`, `>-`, alone on its line) in a collection at
+   * parentIndent: its leaf, filled in as the next, more indented lines are read.
+   */
+  private startBlock(q: number, le: number, parentIndent: number): Leaf {
+    const header = this.text.slice(q, le);
+    // keep, indentation digits, comments
+    if (header.length > 2 || (header.length === 2 && header[1] !== "-")) decline("block-header");
+    const leaf: Leaf = { kind: "leaf", type: "str", plain: Buffer.alloc(0), pos: this.pos(q) };
+    leaf.str = "";
+    this.block = {
+      leaf,
+      strip: header.length === 2,
+      folded: header[0] === ">",
+      minIndent: parentIndent + 1,
+      lines: [],
+      blanks: 0,
+    };
+    return leaf;
   }
 
   /** An anchor or alias name at i (after `&`/`*`), ending at a space or the line's end. */
@@ -771,6 +811,13 @@ class FastReader {
     s.lastScalar = false;
     s.endOpen = false;
     s.afterOdd = false;
+    // A block scalar (its header alone on the line: `- |`, `- >-`).
+    if (text[j] === "|" || text[j] === ">") {
+      this.count();
+      s.node.items.push(this.startBlock(j, le, s.indent));
+      s.afterOdd = true;
+      return;
+    }
     if (this.scanKey(j, le)) {
       // A key here starts a mapping at its column; the item's comments are its commentBefore too.
       const m = this.newMap(j - this.lineStart, j);

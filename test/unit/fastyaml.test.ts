@@ -624,7 +624,7 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
       "a: {b}\n",
       "a: &x\nb: *x\n",
       "a: !!str 1\n",
-      "a: >\n  f\n",
+      "a: >\n  f\n    more indented\n",
       "a: |+\n  f\n",
       "a: {b: 1,\n  c: 2}\n",
       "<<: {}\n",
@@ -774,6 +774,132 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
     ]) {
       expect(parseYamlFast(c), JSON.stringify(c)).toBeUndefined();
     }
+  });
+
+  it("hand-picked folded block scalars", () => {
+    const cases = [
+      "a: >\n  f\n",
+      "a: >-\n  f\n",
+      // lines fold to spaces; n blank lines are n line breaks; trailing spaces are text
+      "a: >\n  x\n  y\n\n  z\n\n\n  w  \n  v\nb: 1\n",
+      "a: >-\n  x\n  y\n\nb: 1\n",
+      // the chomping: trailing blank lines, then the end of the file or a comment
+      "a: >\n  x\n\n\n",
+      "a: >-\n  x\n\n# c\nb: 1\n",
+      "a: >\n  x\n# c\n",
+      // what is text inside it
+      "a: >\n  # not a comment\n  - x: y\n  'q' \"r\" [s] {t} &u *v !w |x >y %z @ `\n",
+      // deeper, its indentation found from its first line
+      "m:\n  a: >\n      x\n      y\n  b: >-\n    z\nc: 1\n",
+      "l:\n- k: >\n    x\n    y\n  j: 1\n",
+      // beside the other shapes, in several documents
+      "a: |\n  x\n   y\nb: >\n  z\n  w\n---\nc: >-\n  v\n",
+      // as sequence items, indentless and indented, beside other items
+      "l:\n- >\n  x\n- |-\n  y\n   z\n- >-\n    w\n    v\n- b\n",
+      "l:\n  - |\n    x\n  - c: >\n      d\n",
+      "l:\n- |\n x\n",
+      // a comment more indented after it
+      "a: >\n  x\n    # c\nb: 1\n",
+    ];
+    const tally: Record<string, number> = {};
+    for (const c of cases) check(c, JSON.stringify(c), tally);
+    expect(tally.same).toBe(cases.length - 1);
+    const value = (text: string) => {
+      const item = parseYamlFast(text)![0]!.root.items[0]!;
+      return item.kind === "item" && item.value.kind === "leaf" ? item.value.str : undefined;
+    };
+    expect(value("a: >\n  x\n  y\n\n  z\n\n\n  w  \n  v\nb: 1\n")).toBe("x y\nz\n\nw   v\n");
+    expect(value("a: >-\n  x\n  y\n\nb: 1\n")).toBe("x y");
+    // Declined (the full reader decides).
+    for (const c of [
+      // more-indented lines keep their line breaks
+      "a: >\n  x\n    y\n  z\n",
+      "a: >\n  x\n   \n  y\n",
+      // leading blank lines, keep chomping, indentation digits, a comment on the header
+      "a: >\n\n  x\n",
+      "a: >+\n  x\n",
+      "a: >2\n  x\n",
+      "a: >-2\n  x\n",
+      "a: > # c\n  x\n",
+      "a: >\n  x",
+      // empty, or not more indented than its sequence
+      "a: >\nb: 1\n",
+      "l:\n  - |\n  x\n",
+    ]) {
+      expect(parseYamlFast(c), JSON.stringify(c)).toBeUndefined();
+    }
+  });
+
+  it("generated folded and literal block scalars in generated manifests (fast-check)", () => {
+    const line = fc.oneof(
+      {
+        arbitrary: fc.constantFrom(
+          "text",
+          "two words",
+          "# c",
+          "- x",
+          "a: b",
+          "'q' \"r\"",
+          "trail  ",
+          "x #y",
+          "---",
+          "...",
+        ),
+        weight: 20,
+      },
+      { arbitrary: fc.constantFrom("", "", " more", "   deeper", "  "), weight: 6 },
+    );
+    const block = fc.record({
+      header: fc.constantFrom(">", ">", ">-", ">-", "|", "|-", ">+", "> "),
+      first: fc.constantFrom(2, 2, 2, 4, 1),
+      lines: fc.array(line, { minLength: 1, maxLength: 6 }),
+      trailBlanks: fc.constantFrom(0, 0, 0, 1, 2),
+    });
+    const doc = fc.record({
+      where: fc.constantFrom("root", "nested", "seqmap", "seq0", "seq2"),
+      blocks: fc.array(block, { minLength: 1, maxLength: 3 }),
+      after: fc.constantFrom("", "key", "comment", "deepcomment", "doc", "nestedkey"),
+    });
+    type Doc = typeof doc extends fc.Arbitrary<infer T> ? T : never;
+    const render = (d: Doc): string => {
+      const out = ["apiVersion: v1", "kind: Secret"];
+      const [head, lead, indent] = {
+        root: [[], (i: number) => `k${i}: `, 0],
+        nested: [["stringData:"], (i: number) => `  k${i}: `, 2],
+        seqmap: [["items:"], (i: number) => (i === 0 ? "- k0: " : `  k${i}: `), 2],
+        seq0: [["items:"], () => "- ", 0],
+        seq2: [["items:"], () => "  - ", 2],
+      }[d.where] as [string[], (i: number) => string, number];
+      out.push(...head);
+      d.blocks.forEach((b, i) => {
+        out.push(`${lead(i)}${b.header}`);
+        const at = " ".repeat(indent + b.first);
+        // The first line has text (else the block's indentation is another question).
+        out.push(`${at}first`);
+        for (const l of b.lines) out.push(l === "" ? "" : `${at}${l}`);
+        for (let k = 0; k < b.trailBlanks; k++) out.push("");
+      });
+      const after: Record<string, string[]> = {
+        "": [],
+        key: ["z: 1"],
+        comment: ["# after", "z: 1"],
+        deepcomment: [`${" ".repeat(indent + 2)}# after`, "z: 1"],
+        doc: ["---", "z: 1"],
+        nestedkey: [`${" ".repeat(indent)}z: 1`],
+      };
+      out.push(...after[d.after]!);
+      return `${out.join("\n")}\n`;
+    };
+    const tally: Record<string, number> = {};
+    fc.assert(
+      fc.property(doc, (d) => {
+        check(render(d), "generated block scalars", tally);
+      }),
+      { numRuns: 3000, seed: 1202 },
+    );
+    console.log("block scalars", tally);
+    expect(tally.same ?? 0).toBeGreaterThan(600);
+    expect(tally.declined ?? 0).toBeGreaterThan(300);
   });
 
   it("hand-picked double-quoted scalars over several lines", () => {
