@@ -3,7 +3,7 @@
  * and sequences, plain (`--flag` too), single-quoted and simply double-quoted
  * scalars, on one line or over several lines (folded as the full reader folds
  * them), literal and folded block scalars (`|`, `|-`, `>`, `>-`, as a value or a sequence
- * item; a folded one without more-indented lines), one-line flow
+ * item), one-line flow
  * collections of such scalars (`[a, "b"]`, `{ drop: ["ALL"] }`), anchors on
  * values and collections (`key: &app x`, `key: &probes` + a nested block) and
  * aliases to closed ones (`*app`, copied as the full reader converts them again:
@@ -13,7 +13,7 @@
  * and the full reader decides. It never refuses and never decides "clean" on
  * its own: anything it is not sure about (tags, anchors on keys, on null values
  * or with comments, aliases to an anchor still open or holding an alias, merge
- * keys, kept block scalars, folded ones with more-indented lines, flow collections over several lines or
+ * keys, kept block scalars, flow collections over several lines or
  * with empty, nested-pair or `:`/`#`-holding items, complex, non-string or
  * duplicate keys, escapes it does not know, escaped line breaks, tabs, odd characters,
  * directives, multi-line plain scalars with a comment, a
@@ -211,19 +211,29 @@ const DQ_ESCAPES: Record<string, string> = {
 };
 
 /**
- * The lines of a folded block scalar (the first and the last with text, none more indented
- * than the first, blank lines empty), folded: a line break between two lines with text is a
- * space; n blank lines between them are n line breaks.
+ * The lines of a folded block scalar (the first and the last with text, each without the
+ * scalar's indentation, blank lines empty), folded: a line break between two lines of text
+ * is a space and n blank lines between them are n line breaks, except around a
+ * more-indented line (one that starts with a space), whose line breaks are all kept — and
+ * then so is the one before the blank lines that lead up to it.
  */
 function foldLines(lines: string[]): string {
-  let out = lines[0]!;
-  let blanks = 0;
-  for (let i = 1; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (l === "") blanks++;
-    else {
-      out += (blanks === 0 ? " " : "\n".repeat(blanks)) + l;
-      blanks = 0;
+  let out = "";
+  /** What goes before the next line of text: "" (none yet), " " or "\n". */
+  let sep = "";
+  let prevMore = false;
+  for (const l of lines) {
+    if (l === "") {
+      if (sep === "\n") out += "\n";
+      else sep = "\n";
+    } else if (l.charCodeAt(0) === 0x20) {
+      out += (sep === " " ? "\n" : sep === "\n" && !prevMore ? "\n\n" : sep) + l;
+      sep = "\n";
+      prevMore = true;
+    } else {
+      out += sep + l;
+      sep = " ";
+      prevMore = false;
     }
   }
   return out;
@@ -348,7 +358,7 @@ class FastReader {
     | {
         leaf: Leaf;
         strip: boolean;
-        /** `>`: lines are folded (a line more indented than the first is declined). */
+        /** `>`: lines are folded. */
         folded: boolean;
         minIndent: number;
         contentIndent?: number;
@@ -407,8 +417,6 @@ class FastReader {
       }
       if (indent >= b.contentIndent) {
         if (!hasBreak) decline("block-no-final-break"); // the last line without a line break
-        // A more-indented line keeps its line breaks in a folded scalar: not handled here.
-        if (b.folded && indent > b.contentIndent) decline("folded-more-indented");
         for (; b.blanks > 0; b.blanks--) b.lines.push("");
         b.lines.push(text.slice(ls + b.contentIndent, le));
         return;

@@ -630,7 +630,6 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
       "a: {b}\n",
       "a: &x\nb: *x\n",
       "a: !!str 1\n",
-      "a: >\n  f\n    more indented\n",
       "a: |+\n  f\n",
       "a: {b: 1,\n  c: 2}\n",
       "<<: {}\n",
@@ -800,18 +799,22 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
       "l:\n- >\n  x\n- |-\n  y\n   z\n- >-\n    w\n    v\n- b\n",
       "l:\n  - |\n    x\n  - c: >\n      d\n",
       "l:\n- |\n x\n",
+      // more-indented lines keep their line breaks, and the one before blank lines before them
+      "a: >\n  x\n    y\n  z\n",
+      "a: >\n  x\n\n    y\n\n  z\n\n\n    w\n     v\n  u\n",
+      "a: >-\n  x\n    y\n",
       // a comment more indented after it
       "a: >\n  x\n    # c\nb: 1\n",
     ];
     const tally: Record<string, number> = {};
     for (const c of cases) check(c, JSON.stringify(c), tally);
-    expect(tally.same).toBe(cases.length - 1);
+    expect(tally.same).toBe(cases.length);
     expect(value("a: >\n  x\n  y\n\n  z\n\n\n  w  \n  v\nb: 1\n")?.str).toBe("x y\nz\n\nw   v\n");
     expect(value("a: >-\n  x\n  y\n\nb: 1\n")?.str).toBe("x y");
+    expect(value("a: >\n  x\n\n    y\n  z\n")?.str).toBe("x\n\n  y\nz\n");
     // Declined (the full reader decides).
     for (const c of [
-      // more-indented lines keep their line breaks
-      "a: >\n  x\n    y\n  z\n",
+      // a blank line of spaces
       "a: >\n  x\n   \n  y\n",
       // leading blank lines, keep chomping, indentation digits, a comment on the header
       "a: >\n\n  x\n",
