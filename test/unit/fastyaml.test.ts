@@ -87,6 +87,18 @@ function check(text: string, label: string, tally: Record<string, number>): void
   }
 }
 
+/** Every one of cases is taken by the fast path, and the full reader builds the same tree. */
+function expectTaken(cases: string[]): void {
+  const tally: Record<string, number> = {};
+  for (const c of cases) check(c, JSON.stringify(c), tally);
+  expect(tally.same).toBe(cases.length);
+}
+
+/** The fast path declines every one of cases (the full reader decides; it refuses some). */
+function expectDeclined(cases: string[]): void {
+  for (const c of cases) expect(parseYamlFast(c), JSON.stringify(c)).toBeUndefined();
+}
+
 /** The fast path's value of the first key of text, when it is a scalar. */
 function value(text: string) {
   const item = parseYamlFast(text)![0]!.root.items[0]!;
@@ -603,9 +615,7 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
       "\u00e9: \u00fc\n",
       "a: \ud83d\ude00 x\n",
     ];
-    const tally: Record<string, number> = {};
-    for (const c of cases) check(c, JSON.stringify(c), tally);
-    expect(tally.same).toBe(cases.length);
+    expectTaken(cases);
     // What the full reader refuses, the fast path declines.
     for (const c of [
       "- a\n",
@@ -741,16 +751,14 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
       // beside the other shapes
       "a: b\n  c\nd: |\n  e\n  f\ng: 'h\n  i'\nj: [k]\n---\nm: n\n  o\n",
     ];
-    const tally: Record<string, number> = {};
-    for (const c of cases) check(c, JSON.stringify(c), tally);
-    expect(tally.same).toBe(cases.length);
+    expectTaken(cases);
     // The folding, spelled out (the full reader agrees, above).
     expect(value("a: b  \n\n\n  c \n  d\n")?.str).toBe("b\n\nc d");
     expect(value("a: 1\n  2\n")?.type).toBe("str");
     expect(value("a: true\n  x\n")?.type).toBe("str");
     expect(value("a: x\n\n  y\n")?.pos).toEqual({ line: 1, column: 4 });
     // Declined (the full reader decides; it refuses some of them).
-    for (const c of [
+    expectDeclined([
       "a: b\n  c: d\n",
       "a: b\n  c:\n",
       "a: b\n  c # x\nd: 1\n",
@@ -772,9 +780,7 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
       "a: *x\n  c\n",
       "l:\n  - a\n  b\n",
       "x:\n  - k: v\n    c\n",
-    ]) {
-      expect(parseYamlFast(c), JSON.stringify(c)).toBeUndefined();
-    }
+    ]);
   });
 
   it("hand-picked folded block scalars", () => {
@@ -806,14 +812,12 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
       // a comment more indented after it
       "a: >\n  x\n    # c\nb: 1\n",
     ];
-    const tally: Record<string, number> = {};
-    for (const c of cases) check(c, JSON.stringify(c), tally);
-    expect(tally.same).toBe(cases.length);
+    expectTaken(cases);
     expect(value("a: >\n  x\n  y\n\n  z\n\n\n  w  \n  v\nb: 1\n")?.str).toBe("x y\nz\n\nw   v\n");
     expect(value("a: >-\n  x\n  y\n\nb: 1\n")?.str).toBe("x y");
     expect(value("a: >\n  x\n\n    y\n  z\n")?.str).toBe("x\n\n  y\nz\n");
     // Declined (the full reader decides).
-    for (const c of [
+    expectDeclined([
       // a blank line of spaces
       "a: >\n  x\n   \n  y\n",
       // leading blank lines, keep chomping, indentation digits, a comment on the header
@@ -826,9 +830,7 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
       // empty, or not more indented than its sequence
       "a: >\nb: 1\n",
       "l:\n  - |\n  x\n",
-    ]) {
-      expect(parseYamlFast(c), JSON.stringify(c)).toBeUndefined();
-    }
+    ]);
   });
 
   it("generated folded and literal block scalars in generated manifests (fast-check)", () => {
@@ -935,15 +937,13 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
       // the last line of the file without a line break
       'a: "b\n  c"',
     ];
-    const tally: Record<string, number> = {};
-    for (const c of cases) check(c, JSON.stringify(c), tally);
-    expect(tally.same).toBe(cases.length);
+    expectTaken(cases);
     // The folding, spelled out (the full reader agrees, above).
     expect(value('a: "b  \n\n\n  c \n  d\\t \n  e "\n')?.str).toBe("b\n\nc d\t e ");
     expect(value('a: "1\n  2"\n')?.type).toBe("str");
     expect(value('a: "x\n\n  y"\n')?.pos).toEqual({ line: 1, column: 4 });
     // Declined (the full reader decides; it refuses some of them).
-    for (const c of [
+    expectDeclined([
       // an escaped line break, an escape it does not know
       'a: "b\\\n  c"\n',
       'a: "b\n  \\x41"\n',
@@ -964,9 +964,7 @@ describe("YAML fast path: the full reader's tree, or it declines", () => {
       // tabs and carriage returns
       'a: "b\n\t c"\n',
       'a: "b\r\n  c"\r\n',
-    ]) {
-      expect(parseYamlFast(c), JSON.stringify(c)).toBeUndefined();
-    }
+    ]);
   });
 
   it("generated double-quoted scalars over several lines in generated manifests (fast-check)", () => {
