@@ -32,7 +32,7 @@ const showLines = args.includes("--lines");
 const compare = args.includes("--compare");
 const repos = args.filter((a) => !a.startsWith("--"));
 if (repos.length === 0) {
-  console.error("usage: node scripts/fastyaml-declines.mjs [--lines] REPO...");
+  console.error("usage: node scripts/fastyaml-declines.mjs [--lines] [--compare] REPO...");
   process.exit(2);
 }
 const LIMITS = {

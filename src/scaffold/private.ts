@@ -112,15 +112,15 @@ export function pickBase(env: NodeJS.ProcessEnv): { dir: string; ram: boolean } 
   return { dir: tmp, ram: isRam(tmp) };
 }
 
-/**
- * Remove folders of ours whose process is gone (left behind by SIGKILL or a
- * crash); returns the folders removed.
- */
 /** What a run says on stderr of a folder sweepStale() removed. */
 export function staleSweptLine(dir: string): string {
   return `secret-guard: removed ${dir}, left behind by an interrupted \`new\`\n`;
 }
 
+/**
+ * Remove folders of ours whose process is gone (left behind by SIGKILL or a
+ * crash); returns the folders removed.
+ */
 export function sweepStale(env: NodeJS.ProcessEnv): string[] {
   const removed: string[] = [];
   const uid = process.getuid?.();

@@ -951,7 +951,8 @@ class FastReader {
    * space, each blank line a line break, every line trimmed), or undefined when the next line
    * with text is no continuation (the scalar is one line). The scalar ends before a line with
    * less indentation, a comment line or the end of the text; a continuation line holding what
-   * could make it something else (`: `, a final `:`, ` #`, an indicator first) is declined. Moves the reader to its last line.
+   * could make it something else (`: `, a final `:`, ` #`, an indicator first) is declined.
+   * Moves the reader to its last line.
    */
   private plainMultiline(q: number, le: number, parentIndent: number): string | undefined {
     const text = this.text;

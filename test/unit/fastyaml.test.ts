@@ -308,7 +308,6 @@ function genFlow(r: () => number, depth = 0): string {
   return isMap ? `{${pad}${body}${pad}}` : `[${pad}${body}${pad}]`;
 }
 
-/** A value of the shapes real manifests add to the basics: anchors, aliases, flow, `--flags`. */
 /**
  * A quoted scalar over several lines, continued at `indent` (mostly), blank lines between:
  * single-quoted, or (one in two) double-quoted with escapes, some at a line's end.
@@ -391,6 +390,7 @@ function genMultiPlain(r: () => number, indent: number): string {
   return out.join("\n");
 }
 
+/** A value of the shapes real manifests add to the basics: anchors, aliases, flow, `--flags`. */
 function genExtra(r: () => number, defined: string[], indent = 0): string {
   const x = r();
   const anchor = () => {
