@@ -271,7 +271,7 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
   const started = Date.now();
   const phase = (what: string) =>
     opts.debug?.(
-      `history: ${what} by ${Date.now() - started} ms (heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB)`,
+      `history: ${what} by ${Date.now() - started} ms (heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB, external ${Math.round(process.memoryUsage().external / 2 ** 20)} MB)`,
     );
   // Asked of git at once, while the walk runs: neither depends on it. Awaited in their turn
   // (a failure surfaces there, as if asked then).

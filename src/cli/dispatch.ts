@@ -1,6 +1,7 @@
 /** Command name → implementation, each imported only when it runs. */
 import type { CommandResult, Io, ParsedArgs } from "../commands/context.js";
 import { UsageError } from "../errors.js";
+import { boundAuditHeap } from "./collector.js";
 
 export async function dispatch(args: ParsedArgs, io: Io): Promise<CommandResult> {
   // A `new` killed outright (SIGKILL, a crash, a power cut) could not remove its private
@@ -25,6 +26,10 @@ export async function dispatch(args: ParsedArgs, io: Io): Promise<CommandResult>
     case "init":
       return (await import("../commands/init.js")).initCommand(args, io);
     case "history":
+      if ((await boundAuditHeap()) && args.values.debug)
+        io.stderr(
+          "debug: collector: heap growth capped at 2x what is live, young generation 8 MB\n",
+        );
       return (await import("../commands/history.js")).historyCommand(args, io);
     case "updatekeys":
       return (await import("../commands/updatekeys.js")).updatekeysCommand(args, io);

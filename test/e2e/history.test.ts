@@ -5,6 +5,7 @@
  * renames. Every output is collected and swept for the canary values and for
  * their hashes.
  */
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -12,7 +13,15 @@ import { generateIdentity, identityToRecipient } from "age-encryption";
 import AjvModule from "ajv-draft-04";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanupAll, makeRepo, makeTempDir, type TestRepo } from "../helpers/repo.js";
-import { assertNoCanary, FIXTURES, plainSecret, seedPolicy, sg, transcript } from "./helpers.js";
+import {
+  assertNoCanary,
+  BIN,
+  FIXTURES,
+  plainSecret,
+  seedPolicy,
+  sg,
+  transcript,
+} from "./helpers.js";
 
 const C = {
   reverted: "canary-hist-reverted-Q1",
@@ -121,6 +130,41 @@ describe("history", () => {
     const r = sg(repo, ["history"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain("no plaintext secret value");
+  });
+
+  it("bounds its heap (history only), and finds the same with the collector's defaults", async () => {
+    const repo = await seedRepo();
+    repo.write(
+      "flux/secrets/develop/bounded-secrets.yaml",
+      plainSecret("bounded-secrets", { "api-key": C.reverted }),
+    );
+    commit(repo, "add bounded secrets");
+    const bounded = "debug: collector: heap growth capped";
+    const h = sg(repo, ["history", "--format", "json", "--no-cache", "--debug"]);
+    expect(h.code, h.stderr).toBe(1);
+    expect(h.stderr).toContain(bounded);
+    expect(sg(repo, ["scan", "--all", "--debug"]).stderr).not.toContain(bounded);
+    // The settings change memory only: a Node started with V8's defaults reports the same.
+    const defaults = spawnSync(
+      process.execPath,
+      [
+        "-e",
+        `require("v8").setFlagsFromString = () => { throw new Error("refused"); };
+        process.argv.splice(1, 0, ${JSON.stringify(BIN)});
+        require(${JSON.stringify(BIN)});`,
+        "history",
+        "--format",
+        "json",
+        "--no-cache",
+        "--debug",
+      ],
+      { cwd: repo.dir, env: { ...repo.env, NO_COLOR: "1" }, encoding: "utf8" },
+    );
+    transcript.push(defaults.stdout, defaults.stderr);
+    expect(defaults.status, defaults.stderr).toBe(1);
+    expect(defaults.stderr).not.toContain(bounded);
+    expect(defaults.stdout).toBe(h.stdout);
+    expect(JSON.parse(h.stdout).exposures).toHaveLength(1);
   });
 
   it("a plaintext Secret committed then reverted is reported; HEAD is clean", async () => {
