@@ -157,6 +157,20 @@ const REFERRING = /(?:PASSWORD|PASSWD|PASS|PWD|PASSPHRASE|TOKEN|KEY|SECRET|CREDE
  * `<credential word>SecretKey` (`passwordSecretKey`, `masterkeySecretKey`: the key in a Secret).
  */
 export function namesCredentialField(key: string): boolean {
+  let known = credentialFields.get(key);
+  if (known === undefined) {
+    known = credentialField(key);
+    // Real repositories repeat the same few thousand keys in every file: remembered, bounded.
+    if (credentialFields.size >= CREDENTIAL_FIELDS_KEPT) credentialFields.clear();
+    credentialFields.set(key, known);
+  }
+  return known;
+}
+
+const CREDENTIAL_FIELDS_KEPT = 20_000;
+const credentialFields = new Map<string, boolean>();
+
+function credentialField(key: string): boolean {
   if (!/^[\x21-\x7e]+$/.test(key)) return false;
   const name = key.slice(key.lastIndexOf("/") + 1);
   if (!namesCredential(name)) return false;
@@ -210,12 +224,12 @@ export function* namedLiterals(
     return;
   }
   if (node.kind !== "map") return;
-  const refers = refersToSecret(node);
-  for (const it of mapItems(node)) {
-    const path = [...prefix, it.key];
+  let refers: boolean | undefined;
+  for (const it of node.items) {
+    if (it.kind !== "item") continue;
     const v = it.value;
     if (v.kind === "map" || v.kind === "seq") {
-      yield* namedLiterals(v, path, ctx);
+      yield* namedLiterals(v, [...prefix, it.key], ctx);
       continue;
     }
     if (v.kind !== "leaf" || v.type !== "str" || !namesCredentialField(it.key)) continue;
@@ -225,8 +239,11 @@ export function* namedLiterals(
       !isLiteralSecret(text, v.tag ? { ...ctx, tag: v.tag } : ctx)
     )
       continue;
-    if (/KEY$/i.test(it.key) && refers) continue;
-    yield { path, leaf: v };
+    if (/KEY$/i.test(it.key)) {
+      refers ??= refersToSecret(node);
+      if (refers) continue;
+    }
+    yield { path: [...prefix, it.key], leaf: v };
   }
 }
 
