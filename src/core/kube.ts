@@ -26,38 +26,23 @@ const MAX_DEPTH = 16;
  */
 export function kubeView(node: TreeNode | undefined, depth = 0): TreeNode | undefined {
   if (!node || depth > MAX_DEPTH * 8) return node;
-  // A node whose view would be a copy of it (no merge key, no comment in a mapping, anywhere
-  // below) is its own view: nothing changes a view, so sharing it is the same as copying it.
   if (node.kind === "seq") {
-    let same = true;
-    const items = node.items.map((i) => {
-      if (i.kind === "comment") return i;
-      const v = kubeView(i, depth + 1)!;
-      if (v !== i) same = false;
-      return v;
-    });
-    return same ? node : { ...node, items };
+    return {
+      ...node,
+      items: node.items.map((i) => (i.kind === "comment" ? i : kubeView(i, depth + 1)!)),
+    };
   }
   if (node.kind !== "map") return node;
   const own: MapItem[] = [];
   const merged: MapItem[] = [];
-  let same = true;
   for (const it of node.items) {
-    if (it.kind !== "item") {
-      same = false;
-      continue;
-    }
+    if (it.kind !== "item") continue;
     if (it.key !== "<<") {
       const value = kubeView(it.value, depth + 1)!;
       // A leaf's view is the leaf: the item itself serves (nothing changes an item).
-      if (value === it.value) own.push(it);
-      else {
-        own.push({ ...it, value });
-        same = false;
-      }
+      own.push(value === it.value ? it : { ...it, value });
       continue;
     }
-    same = false;
     const sources =
       it.value.kind === "seq"
         ? it.value.items.filter((i): i is TreeNode => i.kind !== "comment")
@@ -68,7 +53,6 @@ export function kubeView(node: TreeNode | undefined, depth = 0): TreeNode | unde
       for (const m of v.items) if (m.kind === "item") merged.push(m);
     }
   }
-  if (same) return node;
   if (merged.length === 0) return { kind: "map", items: own, pos: node.pos } satisfies MapNode;
   const keys = new Set(own.map((i) => i.key));
   const items: MapItem[] = [...own];

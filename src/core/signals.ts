@@ -157,20 +157,6 @@ const REFERRING = /(?:PASSWORD|PASSWD|PASS|PWD|PASSPHRASE|TOKEN|KEY|SECRET|CREDE
  * `<credential word>SecretKey` (`passwordSecretKey`, `masterkeySecretKey`: the key in a Secret).
  */
 export function namesCredentialField(key: string): boolean {
-  let known = credentialFields.get(key);
-  if (known === undefined) {
-    known = credentialField(key);
-    // Real repositories repeat the same few thousand keys in every file: remembered, bounded.
-    if (credentialFields.size >= CREDENTIAL_FIELDS_KEPT) credentialFields.clear();
-    credentialFields.set(key, known);
-  }
-  return known;
-}
-
-const CREDENTIAL_FIELDS_KEPT = 20_000;
-const credentialFields = new Map<string, boolean>();
-
-function credentialField(key: string): boolean {
   if (!/^[\x21-\x7e]+$/.test(key)) return false;
   const name = key.slice(key.lastIndexOf("/") + 1);
   if (!namesCredential(name)) return false;

@@ -8,12 +8,10 @@
  * stay clean. Each case in both spellings the tools accept where there are
  * several (block scalar, JSON string, flow style).
  */
-import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { judge } from "../../src/core/judge.js";
-import { kubeObjects, kubeView } from "../../src/core/kube.js";
+import { kubeObjects } from "../../src/core/kube.js";
 import { parseFile } from "../../src/sops/parse.js";
-import type { MapItem, TreeNode } from "../../src/sops/tree.js";
 import type { CreationRule, Finding } from "../../src/types.js";
 
 const CANARY = "CANARY-emb-9f3Kq";
@@ -501,84 +499,5 @@ describe("which strings are read as manifests", () => {
     );
     blocked("apps/c.yaml", cm(`- kind: Secret\n  ${indent(body, 2).trimStart()}`));
     blocked("apps/c.yaml", cm(`\u2028kind: Secret\n${body}`));
-  });
-});
-
-describe("kubeView shares what it would copy", () => {
-  // The view as a copy of every node (how kubeView was first written): the reference.
-  function copiedView(node: TreeNode | undefined): TreeNode | undefined {
-    if (!node) return node;
-    if (node.kind === "seq")
-      return { ...node, items: node.items.map((i) => (i.kind === "comment" ? i : copiedView(i)!)) };
-    if (node.kind !== "map") return node;
-    const own: MapItem[] = [];
-    const merged: MapItem[] = [];
-    for (const it of node.items) {
-      if (it.kind !== "item") continue;
-      if (it.key !== "<<") {
-        const value = copiedView(it.value)!;
-        own.push(value === it.value ? it : { ...it, value });
-        continue;
-      }
-      const sources =
-        it.value.kind === "seq"
-          ? it.value.items.filter((i): i is TreeNode => i.kind !== "comment")
-          : [it.value];
-      for (const src of sources) {
-        const v = copiedView(src);
-        if (v?.kind === "map") for (const m of v.items) if (m.kind === "item") merged.push(m);
-      }
-    }
-    const keys = new Set(own.map((i) => i.key));
-    const items: MapItem[] = [...own];
-    for (const m of merged) {
-      if (keys.has(m.key)) continue;
-      keys.add(m.key);
-      items.push(m);
-    }
-    return { kind: "map", items, pos: node.pos };
-  }
-
-  const leaf = fc
-    .constantFrom("a", "Secret", CANARY)
-    .map((t): TreeNode => ({ kind: "leaf", type: "str", str: t, plain: Buffer.from(t) }));
-  const comment = fc.constant({ kind: "comment" as const, text: "# c" });
-  const tree = fc.letrec<{ node: TreeNode }>((tie) => ({
-    node: fc.oneof(
-      { depthSize: "small", withCrossShrink: true },
-      leaf,
-      fc
-        .array(fc.oneof(tie("node"), comment), { maxLength: 4 })
-        .map((items): TreeNode => ({ kind: "seq", items })),
-      fc
-        .array(
-          fc.oneof(
-            fc
-              .tuple(fc.constantFrom("kind", "data", "<<", "x", "y"), tie("node"))
-              .map(([key, value]): MapItem => ({ kind: "item", key, value })),
-            comment,
-          ),
-          { maxLength: 5 },
-        )
-        .map((items): TreeNode => ({ kind: "map", items })),
-    ),
-  })).node;
-
-  it("is equal to the copied view on every tree (merge keys, comments, nesting)", () => {
-    fc.assert(
-      fc.property(tree, (t) => {
-        expect(kubeView(t)).toEqual(copiedView(t));
-      }),
-      { numRuns: 3000, seed: 1441 },
-    );
-  });
-
-  it("returns a tree with nothing to drop or merge as it is", () => {
-    const doc = parseFile(Buffer.from("kind: Secret\ndata:\n  a: b\nlist:\n- x: 1\n"), "yaml");
-    expect(kubeView(doc.docs[0]!.root)).toBe(doc.docs[0]!.root);
-    const commented = parseFile(Buffer.from("kind: Secret\n# c\ndata:\n  a: b\n"), "yaml");
-    const view = kubeView(commented.docs[0]!.root);
-    expect(view).not.toBe(commented.docs[0]!.root);
-    expect(view).toEqual(copiedView(commented.docs[0]!.root));
   });
 });
