@@ -269,10 +269,14 @@ export async function auditHistory(opts: AuditOptions): Promise<AuditResult> {
     return result;
   }
   const started = Date.now();
-  const phase = (what: string) =>
-    opts.debug?.(
-      `history: ${what} by ${Date.now() - started} ms (heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB, rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB, external ${Math.round(process.memoryUsage().external / 2 ** 20)} MB)`,
+  const phase = (what: string) => {
+    if (!opts.debug) return;
+    const mb = (n: number) => Math.round(n / 2 ** 20);
+    const m = process.memoryUsage();
+    opts.debug(
+      `history: ${what} by ${Date.now() - started} ms (heap ${mb(m.heapUsed)} MB, rss ${mb(m.rss)} MB, external ${mb(m.external)} MB)`,
     );
+  };
   // Asked of git at once, while the walk runs: neither depends on it. Awaited in their turn
   // (a failure surfaces there, as if asked then).
   const remoteAsked = remoteGraph(top, env);
