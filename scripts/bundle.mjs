@@ -9,9 +9,10 @@
 // - ASCII only (non-ASCII escaped in code, replaced by ? in comments), so the loader reads the file as latin1: a
 //   plain copy into a one-byte V8 string, no UTF-8 decoding.
 // - The first line names the SHA-256 of the rest: the code cache's key.
-// - node:crypto and node:fs/promises, as src/ imports them, load on first call:
-//   every import of them is a function, and the staged path of a clean commit
-//   calls none (Node compiles ~15 internal modules for crypto alone).
+// - node:crypto, node:fs/promises, node:module, node:os and node:zlib, as src/ imports
+//   them, load on first call: every import of them is a function. The staged path of a
+//   clean commit calls none but zlib's (for a loose object), and each costs Node internal
+//   modules to compile (~15 for crypto; node:module brings the ES module loader).
 // - The `yaml` package, as src/ imports it, loads on first use too: every import of it is an
 //   object of getters that require it then. The fast path (src/sops/fastyaml.ts) reads the
 //   common manifest without it, so a clean commit of such files never loads or compiles it.
@@ -20,7 +21,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 
-const LAZY_BUILTINS = /^node:(crypto|fs\/promises)$/;
+const LAZY_BUILTINS = /^node:(crypto|fs\/promises|module|os|zlib)$/;
 const lazyBuiltins = {
   name: "lazy-builtins",
   setup(b) {
@@ -60,7 +61,10 @@ const lazyYaml = {
         "let m;",
         'const state = Symbol.for("secret-guard.yaml");',
         'globalThis[state] = "not loaded";',
-        'const load = () => (m ??= ((globalThis[state] = "loaded"), require("yaml")));',
+        // Symbol.for("secret-guard.yaml-used"), never reset: bin/secret-guard.js marks a code
+        // cache written by such a run (its compiled code for the package).
+        'const used = Symbol.for("secret-guard.yaml-used");',
+        'const load = () => (m ??= ((globalThis[state] = "loaded"), (globalThis[used] = true), require("yaml")));',
         ...names.map(
           (n) =>
             `Object.defineProperty(exports, ${JSON.stringify(n)}, { enumerable: true, get: () => load()[${JSON.stringify(n)}] });`,

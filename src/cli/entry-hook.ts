@@ -16,6 +16,7 @@ import type { CommandResult, Io, ParsedArgs } from "../commands/context.js";
 import { execute, writeFd } from "./execute.js";
 
 export { type Caches, useCaches } from "./caches.js";
+export { train } from "./train.js";
 
 /** Set (to the module's name) by a module this bundle left out, when something loads it. */
 export const HANDOVER = Symbol.for("secret-guard.handover");

@@ -28,7 +28,7 @@ import {
   statSync,
 } from "node:fs";
 import { chmod, open, rm } from "node:fs/promises";
-import os from "node:os";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
 export const TEMP_PREFIX = "secret-guard-new-";
@@ -92,7 +92,7 @@ function usableDir(dir: string | undefined): dir is string {
 }
 
 const systemTemp = (env: NodeJS.ProcessEnv) =>
-  env.TMPDIR && env.TMPDIR.trim() !== "" ? env.TMPDIR : os.tmpdir();
+  env.TMPDIR && env.TMPDIR.trim() !== "" ? env.TMPDIR : tmpdir();
 
 /** Every folder a private folder may be made in (also the ones swept). */
 export function privateBases(env: NodeJS.ProcessEnv): string[] {

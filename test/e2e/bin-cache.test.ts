@@ -100,6 +100,56 @@ describe("bin/secret-guard.js and its code cache", () => {
     expect(blocked.stdout + blocked.stderr).not.toContain("bin-cache-canary");
   });
 
+  it("a cache holding the yaml package's code is written again once without it, and kept where commits need it", async () => {
+    const { bin, bundleDir } = install();
+    const repo = await stagedRepo();
+    const cache = path.join(bundleDir, "hook.cjs.cache");
+    const mark = () => readFileSync(cache, "latin1").split("\n")[1]!.split(" ").slice(3).join(" ");
+    const outputs: string[] = [];
+    const scan = () => {
+      const r = run(bin, ["scan", "--hook"], repo.dir, repo.env);
+      expect(r.code, r.stderr).toBe(0);
+      outputs.push(r.stdout + r.stderr);
+    };
+    // the first run parses .sops.yaml with the yaml package (no policy cache yet)
+    scan();
+    expect(mark()).toBe("yaml1");
+    const withYaml = readFileSync(cache).length;
+    // the next one reads the policy from its cache, compiles afresh and leaves the package out
+    scan();
+    expect(mark()).toBe("");
+    expect(readFileSync(cache).length).toBeLessThan(withYaml);
+    const clean = readFileSync(cache);
+    scan();
+    expect(readFileSync(cache).equals(clean)).toBe(true);
+
+    // a staged file only the full YAML reader takes (a flow mapping over lines): every run needs it
+    repo.write("apps/flow.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {\n  name: flow\n}\n");
+    repo.git("add", "apps/flow.yaml");
+    rmSync(cache);
+    scan();
+    expect(mark()).toBe("yaml1");
+    scan();
+    expect(mark()).toBe("yaml2");
+    const kept = readFileSync(cache);
+    scan();
+    expect(readFileSync(cache).equals(kept)).toBe(true);
+    expect(new Set(outputs.slice(0, 3)).size).toBe(1);
+    expect(new Set(outputs.slice(3)).size).toBe(1);
+  });
+
+  it("the cache's training judges its made-up manifests clean, without the yaml package", () => {
+    const { bundleDir } = install();
+    const probe = [
+      `const m = require(${JSON.stringify(path.join(bundleDir, "hook.cjs"))});`,
+      "m.train();",
+      'process.stdout.write(String(globalThis[Symbol.for("secret-guard.yaml-used")] === true));',
+    ].join("\n");
+    const r = spawnSync(process.execPath, ["-e", probe], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe("false");
+  });
+
   it("a read-only dist/ puts the cache under $XDG_CACHE_HOME/secret-guard; an unwritable one is no error", async () => {
     const { bin, bundleDir } = install();
     const repo = await stagedRepo();
