@@ -943,8 +943,8 @@ function credentials(doc: TreeDoc, pick: PickFn, input: JudgeInput): Credential[
   const out: Credential[] = [];
   const ctx = exemptContext(doc.root, input);
   for (const v of walkLeaves(doc.root)) {
-    if (!pick(v.path, v.comments)) continue;
-    if (v.leaf.type !== "str" || leafExempt(v.leaf, ctx, input)) continue;
+    if (v.leaf.type !== "str" || !pick(v.path, v.comments) || leafExempt(v.leaf, ctx, input))
+      continue;
     const label = credentialLike(leafText(v.leaf));
     if (!label || input.isAllowed?.(v.path.join("."), v.leaf.plain)) continue;
     out.push({ key: v.path.join("."), line: v.leaf.pos?.line, column: v.leaf.pos?.column, label });

@@ -17,7 +17,7 @@ import {
   type Node as YamlNode,
 } from "yaml";
 import type { Format } from "../types.js";
-import { fastParseYaml } from "./fastyaml.js";
+import { fastParseYaml, PLAIN_TEXT } from "./fastyaml.js";
 import { resolveJsonNumber, resolvePlain, resolveTagged } from "./scalar.js";
 import {
   type CommentItem,
@@ -82,7 +82,7 @@ export function decodeText(bytes: Uint8Array, allowControls = false): string {
     throw new ParseError("not valid UTF-8 text");
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  if (!allowControls) {
+  if (!allowControls && !PLAIN_TEXT.test(text)) {
     const m = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
     if (m) {
       const { line, column } = offsetToPos(text, m.index);
@@ -110,7 +110,7 @@ export function decodeUnicode(bytes: Uint8Array): string {
  * break lines (the `yaml` package, YAML 1.2, only knows LF and CR LF).
  */
 export function goYamlLines(text: string): string {
-  return /[\r\u0085\u2028\u2029]/.test(text)
+  return !PLAIN_TEXT.test(text) && /[\r\u0085\u2028\u2029]/.test(text)
     ? text.replace(/\r\n|[\r\u0085\u2028\u2029]/g, "\n")
     : text;
 }

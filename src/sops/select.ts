@@ -8,6 +8,34 @@
 import type { Selector } from "../types.js";
 import { goSearch } from "./regex.js";
 
+/**
+ * Go's verdict per pattern and key, remembered: a file's leaves repeat a few keys (`spec`,
+ * `values`, `data`) hundreds of thousands of times over a history audit, and goSearch is a
+ * pure function of the two strings. Bounded: past the limits a table starts afresh.
+ */
+const verdicts = new Map<string, Map<string, boolean>>();
+const MAX_PATTERNS = 64;
+const MAX_KEYS = 4096;
+let lastPattern: string | undefined;
+let lastVerdicts: Map<string, boolean> | undefined;
+export function selectorMatches(pattern: string, s: string): boolean {
+  let byKey = pattern === lastPattern ? lastVerdicts : verdicts.get(pattern);
+  if (byKey === undefined) {
+    if (verdicts.size >= MAX_PATTERNS) verdicts.clear();
+    byKey = new Map();
+    verdicts.set(pattern, byKey);
+  }
+  lastPattern = pattern;
+  lastVerdicts = byKey;
+  let hit = byKey.get(s);
+  if (hit === undefined) {
+    hit = goSearch(pattern, s);
+    if (byKey.size >= MAX_KEYS) byKey.clear();
+    byKey.set(s, hit);
+  }
+  return hit;
+}
+
 export function shouldBeEncrypted(
   path: readonly string[],
   selector: Selector | undefined,
@@ -21,13 +49,13 @@ export function shouldBeEncrypted(
     case "encrypted_suffix":
       return path.some((k) => k.endsWith(v));
     case "unencrypted_regex":
-      return !path.some((k) => goSearch(v, k));
+      return !path.some((k) => selectorMatches(v, k));
     case "encrypted_regex":
-      return path.some((k) => goSearch(v, k));
+      return path.some((k) => selectorMatches(v, k));
     case "unencrypted_comment_regex":
-      return !commentStack.some((c) => goSearch(v, c));
+      return !commentStack.some((c) => selectorMatches(v, c));
     case "encrypted_comment_regex":
-      return commentStack.some((c) => goSearch(v, c));
+      return commentStack.some((c) => selectorMatches(v, c));
   }
 }
 
