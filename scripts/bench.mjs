@@ -10,7 +10,8 @@
 //            missed budget), --no-peers (no secretlint / git-secrets), --json FILE
 //
 // Scenarios (synthetic repositories with the seed's layout, in temp folders):
-//   S   `scan --hook`, one staged encrypted Secret;     budget: <= 1.5x clean `node -e 0`
+//   S   hooks/pre-commit as git runs it (`scan --hook`, git's listing handed in),
+//       one staged encrypted Secret;                    budget: <= 1.5x clean `node -e 0`
 //       and one staged `.ts` file (two rows)
 //   M   `scan`, 500 staged files                        budget: <= 0.1x secretlint 12 on them
 //   L   `scan`, 5,000 staged files (1,000 Secrets)      budget: <= 3x its shell floor
@@ -32,6 +33,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import os from "node:os";
@@ -126,6 +128,8 @@ Object.assign(env, {
   GIT_CONFIG_NOSYSTEM: "1",
   LC_ALL: "C",
 });
+// hooks/pre-commit starts secret-guard through its `#!/usr/bin/env node` line: this Node.
+env.PATH = `${path.dirname(NODE)}${path.delimiter}${env.PATH ?? ""}`;
 /** The machine's own NODE_* settings (names only are ever printed). */
 const machineNodeVars = Object.keys(process.env).filter((k) => /^NODE_/.test(k));
 
@@ -155,6 +159,7 @@ function snapshot() {
     cpSync(path.join(root, "bin"), path.join(dest, "bin"), { recursive: true });
     cpSync(path.join(root, "dist"), path.join(dest, "dist"), { recursive: true });
     cpSync(path.join(root, "package.json"), path.join(dest, "package.json"));
+    cpSync(path.join(root, "hooks"), path.join(dest, "hooks"), { recursive: true });
     const bin = path.join(dest, "bin", "secret-guard.js");
     const r = spawnSync(NODE, [bin, "scan", "--help"], { env, stdio: "ignore" });
     if (r.status === 0) return bin;
@@ -163,6 +168,8 @@ function snapshot() {
   }
 }
 const BIN = snapshot();
+/** The snapshot's hooks/pre-commit: S runs it as git does (`sh`, in the work tree's top level). */
+const HOOK = path.join(path.dirname(path.dirname(BIN)), "hooks", "pre-commit");
 
 // ---- the machine
 const cpuModel = (() => {
@@ -287,6 +294,9 @@ const SCENARIOS = {
       },
     ],
     guard: ["scan", "--hook"],
+    // Timed as git runs it: hooks/pre-commit, which finds ./node_modules/.bin/secret-guard
+    // (the npm bin link to the snapshot) and hands it git's staged listing.
+    hookScript: true,
     expectFiles: (info) => info.staged.length,
     floor: { name: "node -e 0", argv: NODE_FLOOR },
     // guard, floor, guard, floor…: every guard run has a floor run next to it
@@ -429,11 +439,16 @@ async function runScenario(id) {
     if (def.guard) {
       r.check = check(id, def, dir, info);
       r.command = `secret-guard ${def.guard.join(" ")}`;
+      if (def.hookScript) {
+        mkdirSync(path.join(dir, "node_modules", ".bin"), { recursive: true });
+        symlinkSync(BIN, path.join(dir, "node_modules", ".bin", "secret-guard"));
+        r.command = `hooks/pre-commit (${r.command})`;
+      }
       cmds.push({
         key: `guard:${row.key}`,
         row: r,
         role: "guard",
-        argv: [NODE, BIN, ...def.guard],
+        argv: def.hookScript ? ["/bin/sh", HOOK] : [NODE, BIN, ...def.guard],
         cwd: dir,
       });
     } else r.guardNA = "n/a (history not implemented)";
@@ -568,16 +583,36 @@ async function runScenario(id) {
   return rows;
 }
 
+/**
+ * One profiled run of the guard as it is timed. A hook script's run finds, for once, a
+ * ./node_modules/.bin/secret-guard that starts Node with the profiler's flags (Node refuses
+ * them in NODE_OPTIONS); profiled runs are never timed.
+ */
+function profiledRun(def, dir, flags) {
+  if (!def.hookScript) {
+    spawnSync(NODE, [...flags, BIN, ...def.guard], { cwd: dir, env, stdio: "ignore" });
+    return;
+  }
+  const link = path.join(dir, "node_modules", ".bin", "secret-guard");
+  const q = (a) => `'${a.replace(/'/g, "'\\''")}'`;
+  rmSync(link);
+  writeFileSync(link, `#!/bin/sh\nexec ${[NODE, ...flags, BIN].map(q).join(" ")} "$@"\n`, {
+    mode: 0o755,
+  });
+  try {
+    spawnSync("/bin/sh", [HOOK], { cwd: dir, env, stdio: "ignore" });
+  } finally {
+    rmSync(link);
+    symlinkSync(BIN, link);
+  }
+}
+
 /** One `node --cpu-prof` run of the guard: the top self-time functions. */
 function profile(def, dir) {
   const profDir = path.join(tmpRoot, "prof");
   rmSync(profDir, { recursive: true, force: true });
   rmSync(path.join(dir, ".git", "secret-guard"), COLD);
-  spawnSync(NODE, ["--cpu-prof", "--cpu-prof-dir", profDir, BIN, ...def.guard], {
-    cwd: dir,
-    env,
-    stdio: "ignore",
-  });
+  profiledRun(def, dir, ["--cpu-prof", "--cpu-prof-dir", profDir]);
   if (!existsSync(profDir)) return undefined;
   const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
   if (!file) return undefined;
@@ -593,11 +628,7 @@ function profiledBreakdown(def, dir, medianMs) {
   rmSync(profDir, { recursive: true, force: true });
   for (let i = 0; i < BREAKDOWN_RUNS; i++) {
     rmSync(path.join(dir, ".git", "secret-guard"), COLD);
-    spawnSync(
-      NODE,
-      ["--cpu-prof", "--cpu-prof-interval", "100", "--cpu-prof-dir", profDir, BIN, ...def.guard],
-      { cwd: dir, env, stdio: "ignore" },
-    );
+    profiledRun(def, dir, ["--cpu-prof", "--cpu-prof-interval", "100", "--cpu-prof-dir", profDir]);
   }
   const files = existsSync(profDir)
     ? readdirSync(profDir)

@@ -9,10 +9,12 @@
 // - ASCII only (non-ASCII escaped in code, replaced by ? in comments), so the loader reads the file as latin1: a
 //   plain copy into a one-byte V8 string, no UTF-8 decoding.
 // - The first line names the SHA-256 of the rest: the code cache's key.
-// - node:crypto, node:fs/promises, node:module, node:os and node:zlib, as src/ imports
-//   them, load on first call: every import of them is a function. The staged path of a
-//   clean commit calls none but zlib's (for a loose object), and each costs Node internal
-//   modules to compile (~15 for crypto; node:module brings the ES module loader).
+// - node:child_process, node:crypto, node:fs/promises, node:module, node:os, node:tty and
+//   node:zlib, as src/ imports them, load on first call: every import of them is a function.
+//   The staged path of a clean commit through the hook script (git's listing handed in)
+//   calls none but zlib's (for a loose object) and tty's isatty, and each costs Node
+//   internal modules to compile (~15 for crypto; child_process brings net and dgram;
+//   node:module brings the ES module loader).
 // - The `yaml` package, as src/ imports it, loads on first use too: every import of it is an
 //   object of getters that require it then. The fast path (src/sops/fastyaml.ts) reads the
 //   common manifest without it, so a clean commit of such files never loads or compiles it.
@@ -21,7 +23,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
 
-const LAZY_BUILTINS = /^node:(crypto|fs\/promises|module|os|zlib)$/;
+const LAZY_BUILTINS = /^node:(child_process|crypto|fs\/promises|module|os|tty|zlib)$/;
 const lazyBuiltins = {
   name: "lazy-builtins",
   setup(b) {

@@ -20,6 +20,10 @@ export const PHASES = [
     (f) => ["spawn", "spawnSync"].includes(f.functionName) && f.url === "node:child_process",
   ],
   [
+    "staged listing: read from the hook script (git ran while Node started)",
+    (f) => f.functionName === "handedListing",
+  ],
+  [
     "repository and index files",
     (f) => ["repoInfoFromFiles", "indexEntries", "parseIndexFile"].includes(f.functionName),
   ],

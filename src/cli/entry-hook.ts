@@ -45,7 +45,10 @@ export async function main(argv: string[], full: () => Promise<void>): Promise<v
     stderr: (s) => held.push([2, s]),
     env: process.env,
     cwd: process.cwd(),
-    isTTY: isatty(1),
+    // Asked when the output is rendered: node:tty (and with it node:net) loads only then.
+    get isTTY() {
+      return isatty(1);
+    },
   };
   const parsed: ParsedArgs = { command: "scan", positionals: [], values: { hook: true } };
   let code: number;

@@ -38,6 +38,21 @@ const PURPOSE: Record<HookName, { does: string; what: string }> = {
   },
 };
 
+/**
+ * The commit hooks' staged listing, run by git while Node starts and handed to secret-guard
+ * on stdin (with SECRET_GUARD_STAGED_FD=0): exactly the diff-index call src/sources/staged.ts
+ * makes, against HEAD's commit, then a trailer naming that commit, written only when both git
+ * calls exited 0. secret-guard takes the listing only when the trailer names the commit it
+ * compares with itself; else (no trailer, no commit yet, another one) it asks git. hooks/pre-commit
+ * holds the same text (test/unit/hookfile.test.ts).
+ */
+export const LISTING_FUNCTION = `secret_guard_listing() {
+  secret_guard_head=$(git rev-parse -q --verify 'HEAD^{commit}' 2>/dev/null) &&
+    git -c core.quotepath=false diff-index --cached -z --raw --no-abbrev -M -C --diff-filter=ACDMRT "$secret_guard_head" -- 2>/dev/null &&
+    printf '\\000secret-guard-listing-end %s\\000' "$secret_guard_head"
+}
+`;
+
 /** The command each hook runs; the push hooks read git's ref lines and hand them on. */
 /** The secret-guard command line a hook runs, as its comment names it. */
 function commandOf(hook: HookName): string {
@@ -52,7 +67,7 @@ function body(hook: HookName): string {
   switch (hook) {
     case "pre-commit":
     case "pre-merge-commit":
-      return "secret_guard scan --hook || exit $?\n";
+      return `${LISTING_FUNCTION}secret_guard_listing | (SECRET_GUARD_STAGED_FD=0 && export SECRET_GUARD_STAGED_FD && secret_guard scan --hook) || exit $?\n`;
     case "pre-push":
     case "pre-receive": {
       const mode = hook === "pre-push" ? 'scan --push --remote "$1"' : "scan --receive";

@@ -2,9 +2,10 @@
  * Staged mode: the index content of every file the commit would add or change.
  */
 
+import { fstatSync, readFileSync, realpathSync } from "node:fs";
 import { GitError } from "../errors.js";
 import { BlobReader } from "../git/catfile.js";
-import { gitSync, NO_QUOTEPATH } from "../git/exec.js";
+import { gitSync, NO_QUOTEPATH, traceNote } from "../git/exec.js";
 import { indexEntries } from "../git/indexfile.js";
 import { looseStore } from "../git/loose.js";
 import { MODE_SYMLINK, parseRawZ } from "../git/parse.js";
@@ -34,6 +35,42 @@ import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types
  * Submodules (160000) are reported in `skipped`; a symlink (120000) is listed with the staged
  * content it resolves to in the index (src/sources/links.ts).
  */
+/** The trailer the hook script writes after git's listing: the commit it compared with. */
+const LISTING_END = "\0secret-guard-listing-end ";
+let handed = false;
+
+/**
+ * The listing the commit hook (hooks/pre-commit, the block `install` writes) ran git for
+ * while Node started, handed in on stdin with SECRET_GUARD_STAGED_FD=0: taken only when
+ * it is git's complete output for exactly this call (the trailer comes only after git
+ * exited 0; the commit it names is the one compared with here; git ran in this top
+ * level), else undefined and git is asked here. Read once per process.
+ */
+function handedListing(
+  info: RepoInfo,
+  base: string,
+  env: NodeJS.ProcessEnv | undefined,
+): { stdout: Buffer } | undefined {
+  if (handed || (env ?? process.env).SECRET_GUARD_STAGED_FD !== "0" || !info.hasHead)
+    return undefined;
+  handed = true;
+  let raw: Buffer;
+  try {
+    // A pipe (a shell's is a FIFO, Node's and libuv's a socket pair), never a terminal or file.
+    const st = fstatSync(0);
+    if (!st.isFIFO() && !st.isSocket()) return undefined;
+    if (realpathSync(process.cwd()) !== realpathSync(info.topLevel)) return undefined;
+    raw = readFileSync(0);
+  } catch {
+    return undefined;
+  }
+  const trailer = Buffer.from(`${LISTING_END}${base}\0`, "latin1");
+  if (raw.length < trailer.length || !raw.subarray(raw.length - trailer.length).equals(trailer))
+    return undefined;
+  traceNote("staged listing: handed in by the hook script (git ran while Node started)");
+  return { stdout: raw.subarray(0, raw.length - trailer.length) };
+}
+
 /** Up to this many listed changes, blobs are read with short `git cat-file --batch` runs. */
 const SYNC_READS_MAX = 32;
 
@@ -54,22 +91,24 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
     base = EMPTY_TREE[info.objectFormat];
     if (!base) throw new GitError(`unsupported object format "${info.objectFormat}"`);
   }
-  const r = gitSync(
-    [
-      ...NO_QUOTEPATH,
-      "diff-index",
-      "--cached",
-      "-z",
-      "--raw",
-      "--no-abbrev",
-      "-M",
-      "-C",
-      "--diff-filter=ACDMRT",
-      base!,
-      "--",
-    ],
-    { cwd: info.topLevel, env: opts.env },
-  );
+  const r =
+    handedListing(info, base!, opts.env) ??
+    gitSync(
+      [
+        ...NO_QUOTEPATH,
+        "diff-index",
+        "--cached",
+        "-z",
+        "--raw",
+        "--no-abbrev",
+        "-M",
+        "-C",
+        "--diff-filter=ACDMRT",
+        base!,
+        "--",
+      ],
+      { cwd: info.topLevel, env: opts.env },
+    );
   // A commit of a few files (the hook's usual case) reads them with short cat-file runs.
   const sync = countEntries(r.stdout) <= SYNC_READS_MAX;
   const reader = new BlobReader(info.topLevel, {
