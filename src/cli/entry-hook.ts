@@ -11,12 +11,22 @@
  * So the hook prints what the full command line prints, and exits 0 only where it would.
  */
 
+import { fstatSync } from "node:fs";
 import { isatty } from "node:tty";
 import type { CommandResult, Io, ParsedArgs } from "../commands/context.js";
 import { execute, writeFd } from "./execute.js";
 
 export { type Caches, useCaches } from "./caches.js";
 export { train } from "./train.js";
+
+/** False when stdout is provably no terminal (not a character device, or not open). */
+function stdoutMayBeTerminal(): boolean {
+  try {
+    return fstatSync(1).isCharacterDevice();
+  } catch {
+    return false;
+  }
+}
 
 /** Set (to the module's name) by a module this bundle left out, when something loads it. */
 export const HANDOVER = Symbol.for("secret-guard.handover");
@@ -45,9 +55,11 @@ export async function main(argv: string[], full: () => Promise<void>): Promise<v
     stderr: (s) => held.push([2, s]),
     env: process.env,
     cwd: process.cwd(),
-    // Asked when the output is rendered: node:tty (and with it node:net) loads only then.
+    // Asked when the output is rendered, and node:tty (with node:net) loads only for a
+    // character device: a terminal is one, so anything else (the pipe an IDE's git gives
+    // hooks, a file) is no terminal without asking.
     get isTTY() {
-      return isatty(1);
+      return stdoutMayBeTerminal() && isatty(1);
     },
   };
   const parsed: ParsedArgs = { command: "scan", positionals: [], values: { hook: true } };

@@ -194,6 +194,49 @@ describe("the hook's bundle prints what the full command line prints", () => {
   }
 });
 
+describe("the hook's bundle colours as the full command line does", () => {
+  /** `scan --hook` with stdout on a terminal (script(1) gives it a pseudo-terminal), or a file. */
+  const onTerminal = (repo: TestRepo, env: NodeJS.ProcessEnv = {}) =>
+    spawnSync("script", ["-qec", `"${process.execPath}" "${BIN}" scan --hook`, "/dev/null"], {
+      cwd: repo.dir,
+      env: { ...repo.env, ...env },
+      input: "",
+      encoding: "utf8",
+    });
+  const hasScript = spawnSync("script", ["--version"]).status === 0;
+
+  it.runIf(hasScript || process.env.CI)("on a terminal, in a file, in a pipe", async () => {
+    for (const name of ["an encrypted Secret", "a .ts file"]) {
+      const hook = onTerminal(await build(name));
+      const full = onTerminal(await build(name), { SECRET_GUARD_FULL_CLI: "1" });
+      expect(hook.status).toBe(0);
+      expect(hook.stdout).toContain("\u001b[32m");
+      expect(hook.stdout).toBe(full.stdout);
+      // A file and a pipe are no terminal: no colour, as the full command line.
+      const repo = await build(name);
+      const file = path.join(makeTempDir(), "out");
+      const toFile = spawnSync(
+        "sh",
+        ["-c", `"${process.execPath}" "${BIN}" scan --hook > "${file}"`],
+        {
+          cwd: repo.dir,
+          env: repo.env,
+          encoding: "utf8",
+        },
+      );
+      expect(toFile.status).toBe(0);
+      expect(readFileSync(file, "utf8")).not.toContain("\u001b[");
+      const piped = spawnSync(process.execPath, [BIN, "scan", "--hook"], {
+        cwd: repo.dir,
+        env: repo.env,
+        encoding: "utf8",
+      });
+      expect(piped.stdout).toContain("1 file scanned");
+      expect(piped.stdout).not.toContain("\u001b[");
+    }
+  });
+});
+
 describe("the hook's bundle is the path `scan --hook` takes", () => {
   it("a clean commit loads only hook.cjs; a blocked one hands over to cli.cjs", async () => {
     const { bin, bundleDir } = install();
