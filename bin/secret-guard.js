@@ -25,6 +25,21 @@ const path = require("node:path");
 const argv = process.argv.slice(2);
 const debug = argv.includes("--debug");
 
+// SECRET_GUARD_TIMINGS=FILE (the bench's S breakdown): when each phase of this run ended, in
+// milliseconds since the process started, written to FILE as JSON at exit. Times only.
+const timingsFile = process.env.SECRET_GUARD_TIMINGS;
+const marks = timingsFile ? [["node", performance.now()]] : undefined;
+const mark = marks ? (name) => marks.push([name, performance.now()]) : () => {};
+if (marks)
+  process.on("exit", () => {
+    try {
+      mark("exit");
+      fs.writeFileSync(timingsFile, JSON.stringify(marks));
+    } catch {
+      // no timings: nothing else changes
+    }
+  });
+
 function die(what, err) {
   try {
     process.stderr.write(`secret-guard: ${what}${debug && err ? `: ${err?.stack ?? err}` : ""}\n`);
@@ -128,6 +143,7 @@ function loadBundle(name) {
   let source;
   try {
     source = fs.readFileSync(bundleFile, "latin1");
+    mark("bundle read");
   } catch (err) {
     if (err && err.code === "ENOENT") return undefined;
     throw err;
@@ -138,14 +154,17 @@ function loadBundle(name) {
   const files = key ? cacheFiles(bundleFile, name, m[1]) : [];
   const found = key ? readCache(files, key) : undefined;
   const cached = found?.yaml === 1 ? undefined : found;
+  mark("code cache read");
   const script = new vm.Script(
     `(function (exports, require, module, __filename, __dirname) {${source}\n})`,
     { filename: bundleFile, cachedData: cached?.data },
   );
+  mark(cached && !script.cachedDataRejected ? "code deserialized" : "code compiled");
   const mod = { exports: {} };
   script
     .runInThisContext()
     .call(mod.exports, mod.exports, require, mod, bundleFile, path.dirname(bundleFile));
+  mark("top level");
   // Parsed policies go to the user's cache folder (see src/policy/cache.ts), keyed by both
   // bundles of this build (cli.cjs and hook.cjs, written together by scripts/bundle.mjs): the
   // hook's runs and the full command line's share them.
@@ -224,7 +243,9 @@ async function start() {
     }
   }
   if (!hook) return runFull();
+  mark("ready");
   await hook.main(argv, runFull);
+  mark("scan");
   hook.afterRun();
 }
 

@@ -567,6 +567,7 @@ async function runScenario(id) {
         version: stats(samples[`rung:version:${r.key}`]),
         git3: stats(samples[`rung:git:${r.key}`]),
       };
+      if (def.guard) r.phases = markedPhases(def, r.dir, r.guard.median);
       if (opt.profile && def.guard) r.breakdown = profiledBreakdown(def, r.dir, r.guard.median);
     }
     const b = def.budget;
@@ -619,6 +620,58 @@ function profile(def, dir) {
   const top = topSelf(path.join(profDir, file), 12);
   if (opt.keep) top.file = path.join(profDir, file);
   return top;
+}
+
+/**
+ * The phases of a few guard runs as bin/secret-guard.js marks them (SECRET_GUARD_TIMINGS: when
+ * each ended, in ms since the process started), medians per mark. No profiler: a CPU profile
+ * logs every function the code cache holds and so doubles its deserialization. What lies
+ * before Node's clock starts and after the last mark (the shell and the hook script, starting
+ * the process, its teardown) is the timed median's rest.
+ */
+const MARKED_RUNS = 15;
+const MARK_NAMES = {
+  node: "Node's own start (until bin/secret-guard.js runs)",
+  "bundle read": "the hook's bundle: file read",
+  "code cache read": "its code cache: file read",
+  "code deserialized": "its code cache: deserialized (vm.Script)",
+  "code compiled": "its code: compiled (no usable cache)",
+  "top level": "its top level run",
+  ready: "caches set up",
+  scan: "the scan: listing, index, policy, blob, YAML, judgement, output",
+  exit: "after the scan: cache refresh, exit handlers",
+};
+function markedPhases(def, dir, medianMs) {
+  const runs = [];
+  const file = path.join(tmpRoot, "timings.json");
+  for (let i = 0; i < MARKED_RUNS; i++) {
+    rmSync(file, { force: true });
+    const argv = def.hookScript ? ["/bin/sh", HOOK] : [NODE, BIN, ...def.guard];
+    spawnSync(argv[0], argv.slice(1), {
+      cwd: dir,
+      env: { ...env, SECRET_GUARD_TIMINGS: file },
+      stdio: "ignore",
+    });
+    try {
+      runs.push(JSON.parse(readFileSync(file, "utf8")));
+    } catch {
+      // a run that wrote none is left out
+    }
+  }
+  if (runs.length === 0) return undefined;
+  const names = runs[0].map(([n]) => n);
+  if (!runs.every((r) => r.length === names.length && r.every(([n], i) => n === names[i])))
+    return undefined;
+  const at = names.map((_, i) => stats(runs.map((r) => r[i][1])).median);
+  const phases = names.map((n, i) => ({
+    name: MARK_NAMES[n] ?? n,
+    ms: round(at[i] - (i === 0 ? 0 : at[i - 1]), 1),
+  }));
+  phases.push({
+    name: "the rest: shell and hook script, process start and teardown",
+    ms: round(medianMs - at[at.length - 1], 1),
+  });
+  return { runs: runs.length, phases };
 }
 
 /** CPU profiles of a few guard runs: where the milliseconds go, scaled to the median. */
@@ -788,9 +841,15 @@ for (const r of results) {
   lines.push(
     `\n${r.id} (${r.what}): node -e 0 ${ms(r.floor?.median)} → \`secret-guard --version\` ${ms(r.ladder.version.median)} → the scan ${ms(r.guard?.median)}; git's processes of the staged path (diff-index, cat-file) from a shell: ${ms(r.ladder.git3.median)}`,
   );
+  if (r.phases) {
+    lines.push(
+      `  where the ${ms(r.guard.median)} go (the phases bin/secret-guard.js marks, medians of ${r.phases.runs} runs):`,
+    );
+    for (const p of r.phases.phases) lines.push(`  ${pad(p.ms.toFixed(1), 7, true)} ms  ${p.name}`);
+  }
   if (!r.breakdown) continue;
   lines.push(
-    `  where the ${ms(r.guard.median)} go (${r.breakdown.runs} \`node --cpu-prof\` runs, ${ms(r.breakdown.profiledMs)} profiled on average, shares scaled to the median):`,
+    `  and by CPU profile (${r.breakdown.runs} \`node --cpu-prof\` runs, ${ms(r.breakdown.profiledMs)} profiled on average, shares scaled to the median; the profiler slows the code cache down):`,
   );
   for (const p of r.breakdown.phases)
     if (p.share >= 0.005)

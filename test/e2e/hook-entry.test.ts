@@ -237,6 +237,37 @@ describe("the hook's bundle colours as the full command line does", () => {
   });
 });
 
+describe("SECRET_GUARD_TIMINGS (the bench's S breakdown)", () => {
+  it("writes when each phase ended, in order, times and names only", async () => {
+    const file = path.join(makeTempDir(), "timings.json");
+    const clean = run(BIN, await build("an encrypted Secret"), { SECRET_GUARD_TIMINGS: file });
+    expect(clean.code).toBe(0);
+    const marks = JSON.parse(readFileSync(file, "utf8")) as Array<[string, number]>;
+    expect(marks.map(([n]) => n)).toEqual([
+      "node",
+      "bundle read",
+      "code cache read",
+      expect.stringMatching(/^code (deserialized|compiled)$/),
+      "top level",
+      "ready",
+      "scan",
+      "exit",
+    ]);
+    for (let i = 1; i < marks.length; i++)
+      expect(marks[i]![1]).toBeGreaterThanOrEqual(marks[i - 1]![1]);
+    // A blocked commit: the hand-over loads the full command line too; no value in the file.
+    const blocked = run(BIN, await build("a plaintext Secret (findings, the fix offer)"), {
+      SECRET_GUARD_TIMINGS: file,
+    });
+    expect(blocked.code).toBe(1);
+    const text = readFileSync(file, "utf8");
+    expect(text).not.toContain("hook-entry-canary");
+    expect((JSON.parse(text) as Array<[string]>).filter(([n]) => n === "bundle read")).toHaveLength(
+      2,
+    );
+  });
+});
+
 describe("the hook's bundle is the path `scan --hook` takes", () => {
   it("a clean commit loads only hook.cjs; a blocked one hands over to cli.cjs", async () => {
     const { bin, bundleDir } = install();
