@@ -42,14 +42,16 @@ const PURPOSE: Record<HookName, { does: string; what: string }> = {
  * The commit hooks' staged listing, run by git while Node starts and handed to secret-guard
  * on stdin (with SECRET_GUARD_STAGED_FD=0): exactly the diff-index call src/sources/staged.ts
  * makes, against HEAD's commit, then a trailer naming that commit, written only when both git
- * calls exited 0. secret-guard takes the listing only when the trailer names the commit it
- * compares with itself; else (no trailer, no commit yet, another one) it asks git. hooks/pre-commit
- * holds the same text (test/unit/hookfile.test.ts).
+ * calls exited 0. The function itself always succeeds: under `set -o pipefail` (a foreign
+ * hook's setting) a failed listing would otherwise fail the commit, where the guard simply
+ * asks git itself. secret-guard takes the listing only when the trailer names the commit it
+ * compares with; else (no trailer, no commit yet, another one) it asks git. hooks/pre-commit
+ * holds the same text (test/e2e/staged-listing.test.ts).
  */
 export const LISTING_FUNCTION = `secret_guard_listing() {
   secret_guard_head=$(git rev-parse -q --verify 'HEAD^{commit}' 2>/dev/null) &&
     git -c core.quotepath=false diff-index --cached -z --raw --no-abbrev -M -C --diff-filter=ACDMRT "$secret_guard_head" -- 2>/dev/null &&
-    printf '\\000secret-guard-listing-end %s\\000' "$secret_guard_head"
+    printf '\\000secret-guard-listing-end %s\\000' "$secret_guard_head" || true
 }
 `;
 

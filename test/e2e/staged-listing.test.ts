@@ -133,6 +133,36 @@ describe("the hook scripts hand git's listing over", () => {
   });
 });
 
+describe("a foreign bash hook with `set -euo pipefail` above the block", () => {
+  it("the first commit (git has no listing to give) passes when clean, blocks a leak", async () => {
+    const repo = await makeRepo({ files: {} });
+    const env = { PATH: `${binDir()}:${process.env.PATH}` };
+    const hook = path.join(repo.dir, ".git", "hooks", "pre-commit");
+    writeFileSync(hook, "#!/usr/bin/env bash\nset -euo pipefail\necho foreign-ran\n", {
+      mode: 0o755,
+    });
+    expect(sg(repo, ["install"], { env }).code).toBe(0);
+    expect(readFileSync(hook, "utf8")).toMatch(/set -euo pipefail[\s\S]*secret_guard_listing \|/);
+    repo.write(".sops.yaml", POLICY);
+    repo.write("README.md", "x\n");
+    repo.git("add", "-A");
+    const first = gitTry(repo, ["commit", "-m", "first"], env);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    expect(first.stdout + first.stderr).toContain("foreign-ran");
+    // A later commit: the listing is handed over under pipefail too.
+    repo.write(SECRET_PATH, plainSecret("app", { pw: CANARY }));
+    repo.git("add", SECRET_PATH);
+    const leak = tracedCommit(repo, env, "leak");
+    expect(leak.code).not.toBe(0);
+    expect(leak.stderr).toContain("unencrypted");
+    repo.write(SECRET_PATH, ENCRYPTED);
+    repo.git("add", SECRET_PATH);
+    const clean = tracedCommit(repo, env, "encrypted");
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.diffIndex).toBe(1);
+  });
+});
+
 describe("a listing that is not git's for this commit is never taken", () => {
   /** A repository with a staged plaintext Secret and git's own listing of it. */
   async function staged() {
