@@ -11,14 +11,17 @@ import { goSearch } from "./regex.js";
 /**
  * Go's verdict per pattern and key, remembered: a file's leaves repeat a few keys (`spec`,
  * `values`, `data`) hundreds of thousands of times over a history audit, and goSearch is a
- * pure function of the two strings. Bounded: past the limits a table starts afresh.
+ * pure function of the two strings. Bounded: past the limits a table starts afresh, and a
+ * long string (a comment line, an odd key) is asked afresh, never kept.
  */
 const verdicts = new Map<string, Map<string, boolean>>();
 const MAX_PATTERNS = 64;
 const MAX_KEYS = 4096;
+const MAX_KEPT_LENGTH = 256;
 let lastPattern: string | undefined;
 let lastVerdicts: Map<string, boolean> | undefined;
 export function selectorMatches(pattern: string, s: string): boolean {
+  if (s.length > MAX_KEPT_LENGTH) return goSearch(pattern, s);
   let byKey = pattern === lastPattern ? lastVerdicts : verdicts.get(pattern);
   if (byKey === undefined) {
     if (verdicts.size >= MAX_PATTERNS) verdicts.clear();

@@ -35,6 +35,23 @@ import type { SkippedPath, SourceFile, SourceList, SourceOptions } from "./types
  * Submodules (160000) are reported in `skipped`; a symlink (120000) is listed with the staged
  * content it resolves to in the index (src/sources/links.ts).
  */
+/**
+ * git's arguments for the staged listing, before the commit compared with and `--`. The
+ * commit hooks run the same call (src/commands/hookfile.ts LISTING_FUNCTION; a test holds
+ * the two together).
+ */
+export const STAGED_LISTING_ARGS: readonly string[] = [
+  ...NO_QUOTEPATH,
+  "diff-index",
+  "--cached",
+  "-z",
+  "--raw",
+  "--no-abbrev",
+  "-M",
+  "-C",
+  "--diff-filter=ACDMRT",
+];
+
 /** The trailer the hook script writes after git's listing: the commit it compared with. */
 const LISTING_END = "\0secret-guard-listing-end ";
 let handed = false;
@@ -93,22 +110,7 @@ export async function stagedFiles(cwd: string, opts: SourceOptions = {}): Promis
   }
   const r =
     handedListing(info, base!, opts.env) ??
-    gitSync(
-      [
-        ...NO_QUOTEPATH,
-        "diff-index",
-        "--cached",
-        "-z",
-        "--raw",
-        "--no-abbrev",
-        "-M",
-        "-C",
-        "--diff-filter=ACDMRT",
-        base!,
-        "--",
-      ],
-      { cwd: info.topLevel, env: opts.env },
-    );
+    gitSync([...STAGED_LISTING_ARGS, base!, "--"], { cwd: info.topLevel, env: opts.env });
   // A commit of a few files (the hook's usual case) reads them with short cat-file runs.
   const sync = countEntries(r.stdout) <= SYNC_READS_MAX;
   const reader = new BlobReader(info.topLevel, {

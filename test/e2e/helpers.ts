@@ -4,11 +4,11 @@
  * canary value ever shows up.
  */
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { chmodSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
-import type { TestRepo } from "../helpers/repo.js";
+import { makeTempDir, type TestRepo } from "../helpers/repo.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BIN = path.join(ROOT, "bin", "secret-guard.js");
@@ -22,6 +22,17 @@ export interface Run {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/** A temp bin folder with a `secret-guard` that runs this checkout (as `npm i -g` would give). */
+export function binDir(): string {
+  const dir = makeTempDir();
+  writeFileSync(
+    path.join(dir, "secret-guard"),
+    `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`,
+  );
+  chmodSync(path.join(dir, "secret-guard"), 0o755);
+  return dir;
 }
 
 /** Every output ever produced in this test file, for the canary sweep. */

@@ -17,6 +17,7 @@ import { cleanupAll, makeRepo, makeTempDir, type TestRepo } from "../helpers/rep
 import {
   assertNoCanary,
   BIN,
+  binDir,
   FIXTURE_AGE,
   FIXTURES,
   gitTry,
@@ -58,17 +59,6 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
   const r = spawnSync(cmd, args, { cwd, env, encoding: "utf8" });
   transcript.push(r.stdout ?? "", r.stderr ?? "");
   return { code: r.status ?? -1, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
-}
-
-/** A temp bin folder with a `secret-guard` that runs this checkout (as `npm i -g` would give). */
-function binDir(): string {
-  const dir = makeTempDir();
-  writeFileSync(
-    path.join(dir, "secret-guard"),
-    `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`,
-  );
-  chmodSync(path.join(dir, "secret-guard"), 0o755);
-  return dir;
 }
 
 const commits = (repo: TestRepo) => Number(repo.git("rev-list", "--count", "HEAD"));

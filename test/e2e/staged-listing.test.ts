@@ -11,10 +11,12 @@ import { chmodSync, copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { LISTING_FUNCTION } from "../../src/commands/hookfile.js";
+import { STAGED_LISTING_ARGS } from "../../src/sources/staged.js";
 import { cleanupAll, makeRepo, makeTempDir, type TestRepo } from "../helpers/repo.js";
 import {
   assertNoCanary,
   BIN,
+  binDir,
   FIXTURE_AGE,
   FIXTURES,
   gitTry,
@@ -44,17 +46,6 @@ afterAll(() => {
   assertNoCanary([CANARY]);
   cleanupAll();
 });
-
-/** A temp bin folder with a `secret-guard` that runs this checkout. */
-function binDir(): string {
-  const dir = makeTempDir();
-  writeFileSync(
-    path.join(dir, "secret-guard"),
-    `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`,
-  );
-  chmodSync(path.join(dir, "secret-guard"), 0o755);
-  return dir;
-}
 
 /** `git commit` with GIT_TRACE on: the run and how many `git diff-index` processes it started. */
 function tracedCommit(repo: TestRepo, env: NodeJS.ProcessEnv, message: string) {
@@ -93,6 +84,14 @@ describe("the hook scripts hand git's listing over", () => {
     expect(readFileSync(path.join(ROOT, "hooks", "pre-commit"), "utf8")).toContain(
       LISTING_FUNCTION,
     );
+  });
+
+  it("the hooks run exactly the git call the guard would run", () => {
+    expect(LISTING_FUNCTION).toContain(
+      `git ${STAGED_LISTING_ARGS.join(" ")} "$secret_guard_head" -- 2>/dev/null &&`,
+    );
+    // No argument needs quoting for the shell, so the joined text is the call.
+    for (const a of STAGED_LISTING_ARGS) expect(a).toMatch(/^[\w.=-]+$/);
   });
 
   it("core.hooksPath with hooks/pre-commit: one listing per clean commit, same verdicts", async () => {
@@ -171,20 +170,7 @@ describe("a listing that is not git's for this commit is never taken", () => {
     repo.write("docs/readme.md", "x\n");
     repo.git("add", "-A");
     const head = repo.git("rev-parse", "HEAD");
-    const listing = repo.gitRaw([
-      "-c",
-      "core.quotepath=false",
-      "diff-index",
-      "--cached",
-      "-z",
-      "--raw",
-      "--no-abbrev",
-      "-M",
-      "-C",
-      "--diff-filter=ACDMRT",
-      head,
-      "--",
-    ]);
+    const listing = repo.gitRaw([...STAGED_LISTING_ARGS, head, "--"]);
     return { repo, head, listing };
   }
   const trailer = (commit: string) => Buffer.from(`\0secret-guard-listing-end ${commit}\0`);

@@ -78,6 +78,11 @@ describe("selectorMatches", () => {
       expect(selectorMatches(p, `p${i + 1}`)).toBe(false);
     }
     expect(selectorMatches("data$", "k7data")).toBe(true);
+    // Long strings are answered too (asked afresh each time).
+    const long = `${"x".repeat(300)}data`;
+    expect(selectorMatches("data$", long)).toBe(true);
+    expect(selectorMatches("data$", `${long}x`)).toBe(false);
+    expect(selectorMatches("^x+$", "x".repeat(1000))).toBe(goSearch("^x+$", "x".repeat(1000)));
   });
 
   it("leaves shouldBeEncrypted as sops decides it", () => {
